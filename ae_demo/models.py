@@ -1,0 +1,232 @@
+"""The autoencoders: one base class, three networks and the PCA baseline.
+
+Every model maps images ``(B, 1, 28, 28)`` float32 in [0, 1] to codes ``(B, latent_dim)``
+and back. ``ModelConfig`` is everything needed to rebuild a model; it travels with the
+weights (safetensors metadata and ``pretrained/manifest.json``), as nanoGPT's
+``GPTConfig`` travels with its checkpoint.
+
+- ``ConvAutoencoder``: strided convolutions down to 7x7, a linear bottleneck, transposed
+  convolutions back up. Denoising and plain training both use it.
+- ``DenseAutoencoder``: fully connected, after Hinton & Salakhutdinov (Science, 2006).
+- ``ConvVAE``: the same convolutional body with a Gaussian code (Kingma & Welling, 2014);
+  ``encode`` returns the mean, so what the app shows is deterministic.
+- ``PCAAutoencoder``: the linear autoencoder's optimum, fitted in closed form.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+IMAGE_SHAPE = (1, 28, 28)
+N_PIXELS = 28 * 28
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    architecture: str          # "conv", "dense", "vae" or "pca"
+    latent_dim: int
+    width: int = 32            # conv/vae: channels of the first stage (then 2x, 2x)
+    hidden: tuple[int, ...] = field(default=(512, 256))  # dense: hidden layer sizes, input side first
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelConfig":
+        values = dict(values)
+        values["hidden"] = tuple(values.get("hidden", cls.hidden))
+        return cls(**values)
+
+
+class Autoencoder(nn.Module):
+    """Base class: subclasses define ``encode`` and ``decode``; the rest follows."""
+
+    config: ModelConfig
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 28, 28) in [0, 1] -> (B, latent_dim) codes."""
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) codes -> (B, 1, 28, 28) images in [0, 1] (PCA: unclipped, see there)."""
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 28, 28) -> (B, 1, 28, 28): decode(encode(x))."""
+        return self.decode(self.encode(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.reconstruct(x)
+
+    def interpolate(self, start: torch.Tensor, end: torch.Tensor, steps: int = 10) -> torch.Tensor:
+        """Decode ``steps`` evenly spaced codes from encode(start) to encode(end).
+
+        start, end: (B, 1, 28, 28) in [0, 1] -> (B, steps, 1, 28, 28); step 0 and step
+        ``steps - 1`` are the two reconstructions.
+        """
+        z0, z1 = self.encode(start), self.encode(end)
+        t = torch.linspace(0, 1, steps, device=z0.device).view(1, steps, 1)
+        codes = (1 - t) * z0.unsqueeze(1) + t * z1.unsqueeze(1)             # (B, steps, latent_dim)
+        images = self.decode(codes.reshape(-1, self.latent_dim))
+        return images.view(start.shape[0], steps, *IMAGE_SHAPE)
+
+
+def _conv_block(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, padding=1, bias=False),
+                         nn.BatchNorm2d(c_out), nn.GELU())
+
+
+def _up_block(c_in: int, c_out: int) -> nn.Sequential:
+    # kernel 4, stride 2, padding 1 doubles the size exactly (7 -> 14 -> 28) without checkerboard gaps
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, padding=1, bias=False),
+                         nn.BatchNorm2d(c_out), nn.GELU())
+
+
+class _ConvBody(nn.Module):
+    """28x28 -> (2w, 7, 7) features and back; shared by ConvAutoencoder and ConvVAE."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        w = width
+        self.features = 2 * w * 7 * 7
+        self.down = nn.Sequential(
+            _conv_block(1, w, 3),            # 28x28
+            _conv_block(w, 2 * w, 4, 2),     # 14x14
+            _conv_block(2 * w, 2 * w, 3),
+            _conv_block(2 * w, 2 * w, 4, 2),  # 7x7
+            nn.Flatten(),
+        )
+        self.up = nn.Sequential(
+            nn.Unflatten(1, (2 * w, 7, 7)),
+            nn.GELU(),
+            _up_block(2 * w, 2 * w),          # 14x14
+            _conv_block(2 * w, 2 * w, 3),
+            _up_block(2 * w, w),              # 28x28
+            _conv_block(w, w, 3),
+            nn.Conv2d(w, 1, 3, padding=1),    # logits
+        )
+
+
+class ConvAutoencoder(Autoencoder):
+    """Convolutional autoencoder; ``to_code`` and ``from_code`` are the linear bottleneck."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.body = _ConvBody(config.width)
+        self.to_code = nn.Linear(self.body.features, config.latent_dim)
+        self.from_code = nn.Linear(config.latent_dim, self.body.features)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.to_code(self.body.down(x))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> (B, 1, 28, 28) logits, before the sigmoid."""
+        return self.body.up(self.from_code(z))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(z))
+
+
+class ConvVAE(ConvAutoencoder):
+    """Variational autoencoder: ``to_code`` gives the mean, ``to_logvar`` the log-variance."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        self.to_logvar = nn.Linear(self.body.features, config.latent_dim)
+
+    def encode_distribution(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, 28, 28) -> mean (B, latent_dim), log-variance (B, latent_dim) of q(z|x)."""
+        h = self.body.down(x)
+        return self.to_code(h), self.to_logvar(h)
+
+
+class DenseAutoencoder(Autoencoder):
+    """Fully connected autoencoder 784 -> hidden... -> latent -> ...hidden -> 784."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        sizes = (N_PIXELS, *config.hidden)
+        enc: list[nn.Module] = [nn.Flatten()]
+        for a, b in zip(sizes, sizes[1:]):
+            enc += [nn.Linear(a, b), nn.LayerNorm(b), nn.GELU()]
+        enc.append(nn.Linear(sizes[-1], config.latent_dim))
+        dec: list[nn.Module] = []
+        rev = (config.latent_dim, *reversed(sizes[1:]))
+        for a, b in zip(rev, rev[1:]):
+            dec += [nn.Linear(a, b), nn.LayerNorm(b), nn.GELU()]
+        dec += [nn.Linear(rev[-1], N_PIXELS), nn.Unflatten(1, IMAGE_SHAPE)]
+        self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(z))
+
+
+class PCAAutoencoder(Autoencoder):
+    """PCA as a linear autoencoder: code = (x - mean) @ components.T.
+
+    ``components`` (latent_dim, 784) are orthonormal rows, ``mean`` (784,) is in [0, 1].
+    ``decode`` is linear and not clipped, so it equals scikit-learn's ``inverse_transform``
+    and may stray slightly outside [0, 1]; displays clip it.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.register_buffer("mean", torch.zeros(N_PIXELS))
+        self.register_buffer("components", torch.zeros(config.latent_dim, N_PIXELS))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.flatten(1) - self.mean) @ self.components.T
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return (z @ self.components + self.mean).view(-1, *IMAGE_SHAPE)
+
+    @classmethod
+    def fit(cls, images: torch.Tensor, latent_dim: int) -> "PCAAutoencoder":
+        """Fit with scikit-learn's PCA on (N, 1, 28, 28) images in [0, 1]."""
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=latent_dim, svd_solver="full").fit(images.flatten(1).double().numpy())
+        model = cls(ModelConfig("pca", latent_dim))
+        model.mean.copy_(torch.from_numpy(pca.mean_))
+        model.components.copy_(torch.from_numpy(pca.components_))
+        return model
+
+
+ARCHITECTURES: dict[str, type[Autoencoder]] = {
+    "conv": ConvAutoencoder,
+    "dense": DenseAutoencoder,
+    "vae": ConvVAE,
+    "pca": PCAAutoencoder,
+}
+
+
+def build_model(config: ModelConfig) -> Autoencoder:
+    """A freshly initialised model of ``config``'s architecture."""
+    if config.architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {config.architecture!r}; known: {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[config.architecture](config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters plus buffers that hold learned values (PCA's mean and components)."""
+    params = sum(p.numel() for p in model.parameters())
+    if isinstance(model, PCAAutoencoder):
+        params += model.mean.numel() + model.components.numel()
+    return params

@@ -1,0 +1,254 @@
+"""Train one model or the whole zoo from the recipes kept here, and write its card.
+
+    python -m ae_demo.train --list
+    python -m ae_demo.train conv_z32_mnist          # one model
+    python -m ae_demo.train --dataset mnist         # every model of a dataset, in dependency order
+    python -m ae_demo.train --all
+
+Recipes are seeded. The convolutional ladder grows from the model at the headline size
+(32): z64 starts as z32 with extra code units whose decoder weights are zero, and each
+smaller size starts from the next larger one with its code projected onto the top
+principal directions of that model's codes. Every step therefore starts where the
+previous model stands, which is what makes the error fall at each step of the ladder for
+a fraction of the training cost. The denoising model and the VAEs start from the conv
+body of the same size. The card records the parent (``init_from``).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .data import PRETRAINED_DIR, load_split, to_unit
+from .metrics import sse_per_image
+from .models import Autoencoder, ConvAutoencoder, ConvVAE, ModelConfig, PCAAutoencoder, build_model
+from .zoo import load_model, model_name, read_manifest, round_to_storage_precision, save_model
+
+LADDER = (2, 4, 8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    family: str                # conv, dense, vae, dae or pca
+    dataset: str
+    config: ModelConfig
+    epochs: float = 0          # passes over the training set (fractions allowed); 0 for PCA
+    batch_size: int = 128
+    lr: float = 2e-3           # peak of the one-cycle schedule
+    weight_decay: float = 1e-4
+    seed: int = 0
+    augment: bool = False      # small random affine: ±10°, scale 0.9-1.1, shift ±2 px
+    noise_std: float = 0.0     # denoising: Gaussian noise added to the input, clipped to [0, 1]
+    kl_weight: float = 1.0     # VAE: weight of the KL term (1 = the ELBO)
+    init_from: str | None = None
+
+    @property
+    def name(self) -> str:
+        return model_name(self.family, self.config.latent_dim, self.dataset)
+
+
+def _zoo_recipes(dataset: str, z32_epochs: float, step_epochs: float, augment: bool) -> list[Recipe]:
+    """The zoo of one dataset, in an order where every parent comes before its children."""
+    conv = lambda z, epochs, parent=None: Recipe(  # noqa: E731
+        "conv", dataset, ModelConfig("conv", z), epochs, augment=augment, init_from=parent,
+        lr=2e-3 if parent is None else 1e-3)
+    name = lambda fam, z: model_name(fam, z, dataset)  # noqa: E731
+    recipes = [Recipe("pca", dataset, ModelConfig("pca", z)) for z in LADDER]
+    recipes.append(conv(32, z32_epochs))
+    recipes.append(conv(64, step_epochs, name("conv", 32)))
+    for smaller, larger in ((16, 32), (8, 16), (4, 8), (2, 4)):
+        recipes.append(conv(smaller, step_epochs, name("conv", larger)))
+    recipes.append(Recipe("dae", dataset, ModelConfig("conv", 32), step_epochs, augment=augment, noise_std=0.3,
+                          lr=1e-3, init_from=name("conv", 32)))
+    for z in (16, 2):
+        recipes.append(Recipe("vae", dataset, ModelConfig("vae", z), step_epochs, augment=augment, lr=1e-3,
+                              init_from=name("conv", z)))
+    for z in (2, 32):
+        recipes.append(Recipe("dense", dataset, ModelConfig("dense", z, hidden=(512, 256)),
+                              z32_epochs, augment=augment))
+    return recipes
+
+
+# Budget on 2 CPU cores (≈17 s per pass over 8,000 digits for the conv net): the headline
+# z32 gets the most, every later step a third of it. Fashion-MNIST has 60,000 training
+# images, so a pass costs 7.5x more and augmentation is not needed.
+RECIPES: dict[str, Recipe] = {
+    r.name: r for r in (_zoo_recipes("mnist", z32_epochs=36, step_epochs=12, augment=True)
+                        + _zoo_recipes("fashion", z32_epochs=6, step_epochs=2, augment=False))
+}
+
+
+# --- one training step's pieces -----------------------------------------------------------
+
+def random_affine(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """(B, 1, 28, 28) -> the same images, each rotated ±10°, scaled 0.9-1.1 and shifted ±2 px."""
+    b = x.shape[0]
+    u = lambda lo, hi: lo + (hi - lo) * torch.rand(b, generator=generator)  # noqa: E731
+    angle, scale = u(-math.pi / 18, math.pi / 18), u(0.9, 1.1)
+    shift = (torch.rand(b, 2, generator=generator) * 2 - 1) * (2 / 14)  # 2 px in [-1, 1] coordinates
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+def training_loss(model: Autoencoder, noisy: torch.Tensor, clean: torch.Tensor, kl_weight: float) -> torch.Tensor:
+    """Bernoulli negative log-likelihood summed over pixels (plus KL for the VAE), mean over the batch."""
+    if isinstance(model, ConvVAE):
+        mean, logvar = model.encode_distribution(noisy)
+        z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+        kl = -0.5 * (1 + logvar - mean.pow(2) - logvar.exp()).sum(1).mean()
+        logits = model.decode_logits(z)
+    else:
+        logits, kl = model.decode_logits(model.encode(noisy)), 0.0
+    nll = F.binary_cross_entropy_with_logits(logits, clean, reduction="sum") / clean.shape[0]
+    return nll + kl_weight * kl
+
+
+@torch.no_grad()
+def start_from_parent(child: Autoencoder, parent: Autoencoder, images: torch.Tensor) -> None:
+    """Copy ``parent``'s weights into ``child`` where shapes allow, and map its code to the child's size.
+
+    Both must be conv models. Growing: the new code units start with zero decoder weights,
+    so the child starts as exactly the parent. Shrinking: the child's code is the parent's
+    projected onto its top principal directions, estimated on ``images`` (N, 1, 28, 28).
+    """
+    if not (isinstance(child, ConvAutoencoder) and isinstance(parent, ConvAutoencoder)):
+        raise ValueError("start_from_parent needs two convolutional models")
+    own = child.state_dict()
+    own.update({k: v for k, v in parent.state_dict().items() if k in own and own[k].shape == v.shape})
+    child.load_state_dict(own)
+    p, c = parent.latent_dim, child.latent_dim
+    w_enc, b_enc = parent.to_code.weight, parent.to_code.bias          # (p, F), (p,)
+    w_dec, b_dec = parent.from_code.weight, parent.from_code.bias      # (F, p), (F,)
+    if c > p:
+        child.to_code.weight[:p], child.to_code.bias[:p] = w_enc, b_enc
+        child.from_code.weight.zero_()
+        child.from_code.weight[:, :p], child.from_code.bias[:] = w_dec, b_dec
+    elif c < p:
+        parent.eval()
+        codes = torch.cat([parent.encode(images[i:i + 1000]) for i in range(0, len(images), 1000)])
+        mean = codes.mean(0)
+        _, _, vh = torch.linalg.svd(codes - mean, full_matrices=False)
+        basis = vh[:c].T                                                 # (p, c), orthonormal columns
+        child.to_code.weight[:], child.to_code.bias[:] = basis.T @ w_enc, basis.T @ (b_enc - mean)
+        child.from_code.weight[:], child.from_code.bias[:] = w_dec @ basis, b_dec + w_dec @ mean
+
+
+# --- the command ---------------------------------------------------------------------------
+
+def heldout_metrics(model: Autoencoder, test_images: torch.Tensor, pca_sse: float | None) -> dict:
+    sse = sse_per_image(model, test_images)
+    metrics = {"n_images": len(test_images), "sse_per_image": round(sse, 4)}
+    if pca_sse is not None:
+        metrics.update(pca_sse_per_image=round(pca_sse, 4), ratio_to_pca=round(sse / pca_sse, 4))
+    return metrics
+
+
+def train(recipe: Recipe, data_dir: Path | None = None, out_dir: Path = PRETRAINED_DIR,
+          limit: int | None = None, epochs: float | None = None, progress: bool = True) -> dict:
+    """Train (or fit) ``recipe``'s model, evaluate it on the held-out split, save weights and card.
+
+    ``limit`` (first N training images) and ``epochs`` override the recipe for smoke runs; the
+    card records what was actually used. Returns the card's metrics.
+    """
+    if epochs is not None:
+        recipe = replace(recipe, epochs=epochs)
+    train_split, test_split = load_split(recipe.dataset, "train", data_dir), load_split(recipe.dataset, "test", data_dir)
+    images = to_unit(train_split.images[:limit])
+    test_images = to_unit(test_split.images)
+    torch.manual_seed(recipe.seed)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    started = time.perf_counter()
+
+    if recipe.family == "pca":
+        model: Autoencoder = PCAAutoencoder.fit(images, recipe.config.latent_dim)
+    else:
+        model = build_model(recipe.config)
+        if recipe.init_from:
+            start_from_parent(model, load_model(recipe.init_from, out_dir), images)
+        steps_per_epoch = math.ceil(len(images) / recipe.batch_size)
+        total_steps = max(1, round(recipe.epochs * steps_per_epoch))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=total_steps,
+                                                       pct_start=0.15 if recipe.init_from is None else 0.05)
+        model.train()
+        order = torch.empty(0, dtype=torch.long)
+        bar = tqdm(range(total_steps), desc=recipe.name, disable=not progress, mininterval=5)
+        for step in bar:
+            if len(order) < recipe.batch_size:
+                order = torch.cat([order, torch.randperm(len(images), generator=generator)])
+            batch, order = images[order[:recipe.batch_size]], order[recipe.batch_size:]
+            if recipe.augment:
+                batch = random_affine(batch, generator)
+            noisy = batch
+            if recipe.noise_std:
+                noisy = (batch + recipe.noise_std * torch.randn(batch.shape, generator=generator)).clamp(0, 1)
+            loss = training_loss(model, noisy, batch, recipe.kl_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss.item():.2f}")
+        model.eval()
+    model = round_to_storage_precision(model)  # the card's figures are those of the weights as stored
+    seconds = time.perf_counter() - started
+
+    pca_name = model_name("pca", recipe.config.latent_dim, recipe.dataset)
+    pca_sse = None
+    if recipe.family == "pca":
+        pca_sse = None
+    elif pca_name in read_manifest(out_dir)["models"]:
+        pca_sse = sse_per_image(load_model(pca_name, out_dir), test_images)
+    metrics = heldout_metrics(model, test_images, pca_sse)
+    recipe_card = {k: v for k, v in asdict(recipe).items() if k not in ("config", "family", "dataset")}
+    training = {"seconds": round(seconds, 1), "device": f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)",
+                "torch": torch.__version__, "n_train": len(images), "data_source": train_split.source,
+                "heldout_source": test_split.source,
+                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    save_model(model, recipe.name, recipe.dataset, recipe.family, recipe_card, training, metrics, out_dir)
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ae_demo.train", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="models to train (see --list)")
+    parser.add_argument("--all", action="store_true", help="train the whole zoo")
+    parser.add_argument("--dataset", choices=("mnist", "fashion"), help="train every model of one dataset")
+    parser.add_argument("--list", action="store_true", help="list the recipes and exit")
+    parser.add_argument("--data-dir", type=Path, help="folder of IDX .gz files (default: known folders, then download)")
+    parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="where weights and manifest.json go")
+    parser.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    parser.add_argument("--epochs", type=float, help="override every recipe's epochs (smoke runs)")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for r in RECIPES.values():
+            print(f"{r.name:18s} epochs={r.epochs:<4g} init_from={r.init_from or '-'}")
+        return 0
+    unknown = [n for n in args.names if n not in RECIPES]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; see --list")
+    chosen = [r for r in RECIPES.values()
+              if args.all or r.name in args.names or (args.dataset and r.dataset == args.dataset)]
+    if not chosen:
+        parser.error("name a model, or give --dataset or --all")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for recipe in chosen:
+        metrics = train(recipe, args.data_dir, args.out, args.limit, args.epochs)
+        print(f"{recipe.name}: {metrics}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
