@@ -10,6 +10,7 @@ Run ``python -m ae_demo.zoo check [--dir DIR]`` to verify every file and load ev
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -83,6 +84,27 @@ def write_manifest(manifest: dict, directory: Path = PRETRAINED_DIR) -> None:
     tmp.replace(path)  # atomic: a reader never sees half a card
 
 
+@contextlib.contextmanager
+def editing_manifest(directory: Path = PRETRAINED_DIR):
+    """Read, change and write the card under an exclusive lock, so two writers (training and
+    map-making, say) never lose each other's entries."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".manifest.lock", "w") as lock:
+        try:
+            import fcntl  # POSIX; elsewhere one writer at a time is up to the user
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:
+            pass
+        manifest = read_manifest(directory)
+        manifest.setdefault("models", {})
+        manifest.setdefault("samples", {})
+        manifest.setdefault("maps", {})
+        yield manifest
+        write_manifest(manifest, directory)
+
+
 def cards(dataset: str | None = None, directory: Path = PRETRAINED_DIR) -> list[ModelCard]:
     """Every model card, optionally of one dataset, ordered by family then latent size."""
     found = [ModelCard.from_entry(e) for e in read_manifest(directory)["models"].values()]
@@ -139,16 +161,15 @@ def save_model(model: Autoencoder, name: str, dataset: str, family: str, recipe:
     sha = sha256_of(tmp)
     file = f"{name}-{sha[:8]}.safetensors"
     tmp.replace(directory / file)
-    manifest = read_manifest(directory)
-    old = manifest["models"].get(name)
-    if old and old["file"] != file and (directory / old["file"]).exists():
-        (directory / old["file"]).unlink()
     entry = {"name": name, "dataset": dataset, "family": family, "architecture": model.config.architecture,
              "config": json.loads(model.config.to_json()), "latent_dim": model.config.latent_dim,
              "file": file, "sha256": sha, "file_bytes": (directory / file).stat().st_size,
              "parameters": count_parameters(model), "recipe": recipe, "training": training, "metrics": metrics}
-    manifest["models"][name] = entry
-    write_manifest(manifest, directory)
+    with editing_manifest(directory) as manifest:
+        old = manifest["models"].get(name)
+        if old and old["file"] != file and (directory / old["file"]).exists():
+            (directory / old["file"]).unlink()
+        manifest["models"][name] = entry
     return ModelCard.from_entry(entry)
 
 
@@ -174,9 +195,8 @@ def bundle_reference(dataset: str, data_dir: Path | None = None, directory: Path
     entry = {"images": images_path.name, "labels": labels_path.name, "n_images": len(split.labels),
              "images_sha256": sha256_of(images_path), "labels_sha256": sha256_of(labels_path),
              "source": split.source, "attribution": DATASETS[dataset].attribution}
-    manifest = read_manifest(directory)
-    manifest["samples"][dataset] = entry
-    write_manifest(manifest, directory)
+    with editing_manifest(directory) as manifest:
+        manifest["samples"][dataset] = entry
     return entry
 
 

@@ -1,0 +1,91 @@
+"""Held-out reconstruction error of every pretrained model of a dataset, beside PCA of the same size.
+
+    python -m ae_demo.evaluate --dataset mnist [--data-dir DIR] [--json]
+
+The held-out images are the 2,000 digits of mnist-10k's fixed split (i % 5 == 0) or the
+10,000 Fashion-MNIST test images: from ``--data-dir`` when given, else from the known offline
+folders, else from the identical copies bundled in ``pretrained/samples``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from .data import PRETRAINED_DIR, Split, load_split, to_unit
+from .metrics import psnr, sse_per_image
+from .zoo import ZooError, cards, load_model, load_verified_reference, model_name
+
+
+def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = PRETRAINED_DIR) -> Split:
+    """The held-out split: ``data_dir``, else an offline folder, else the bundled sample."""
+    try:
+        return load_split(dataset, "test", data_dir, download=False)
+    except FileNotFoundError:
+        if data_dir is not None:
+            raise
+        return load_verified_reference(dataset, directory)
+
+
+@torch.inference_mode()
+def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DIR,
+             limit: int | None = None) -> list[dict]:
+    """One row per network of ``dataset``: its held-out SSE and PSNR beside PCA's at the same size.
+
+    images: (N, 28, 28) uint8; ``limit`` keeps the first N (quick checks).
+    """
+    x = to_unit(images[:limit])
+    rows, pca_cache = [], {}
+    for card in cards(dataset, directory):
+        if card.family == "pca":
+            continue
+        pca = model_name("pca", card.latent_dim, dataset)
+        if pca not in pca_cache:
+            pca_cache[pca] = sse_per_image(load_model(pca, directory), x)
+        model = load_model(card.name, directory)
+        sse = sse_per_image(model, x)
+        mean_psnr = float(torch.cat([psnr(model.reconstruct(x[i:i + 1000]), x[i:i + 1000])
+                                     for i in range(0, len(x), 1000)]).mean())
+        rows.append({"model": card.name, "family": card.family, "dataset": dataset, "latent_dim": card.latent_dim,
+                     "n_images": len(x), "sse_per_image": round(sse, 4), "psnr_db": round(mean_psnr, 2),
+                     "pca_sse_per_image": round(pca_cache[pca], 4), "ratio_to_pca": round(sse / pca_cache[pca], 4),
+                     "parameters": card.parameters})
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    header = f"{'model':18s} {'latent':>6s} {'images':>7s} {'SSE/image':>10s} {'PCA SSE':>9s} {'ratio':>6s} {'PSNR dB':>8s}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r['model']:18s} {r['latent_dim']:6d} {r['n_images']:7d} {r['sse_per_image']:10.3f} "
+                     f"{r['pca_sse_per_image']:9.3f} {r['ratio_to_pca']:6.3f} {r['psnr_db']:8.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ae_demo.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=("mnist", "fashion"), required=True)
+    parser.add_argument("--data-dir", type=Path, help="folder of IDX .gz files holding the held-out split")
+    parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N held-out images")
+    parser.add_argument("--json", action="store_true", help="print one JSON list, one object per model")
+    args = parser.parse_args(argv)
+    try:
+        split = heldout_split(args.dataset, args.data_dir, args.dir)
+        rows = evaluate(args.dataset, split.images, args.dir, args.limit)
+    except (ZooError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        print(f"{args.dataset}: held-out images from {split.source}")
+        print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

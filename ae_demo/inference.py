@@ -1,0 +1,96 @@
+"""Run inputs through a family of pretrained models and their PCA twins, in one pass per model.
+
+Everything here takes and returns numpy arrays on the CPU, so a caller never sees the device.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import PRETRAINED_DIR
+from .device import pick_device
+from .metrics import psnr, sse
+from .models import Autoencoder
+from .zoo import cards, load_model, model_name
+
+
+@dataclass(frozen=True)
+class LadderResult:
+    """What one family (and PCA) makes of B inputs at each of its L latent sizes."""
+
+    latent_dims: tuple[int, ...]   # (L,) ascending
+    reconstructions: np.ndarray    # (L, B, 28, 28) float32, clipped to [0, 1]
+    sse: np.ndarray                # (L, B) sum of squared error over the 784 pixels
+    psnr: np.ndarray               # (L, B) dB
+    seconds: float                 # wall time of the forward passes, transfers included
+
+
+def family_latent_dims(dataset: str, family: str, directory: Path = PRETRAINED_DIR) -> tuple[int, ...]:
+    """The latent sizes the zoo has for ``family`` on ``dataset``, ascending."""
+    return tuple(c.latent_dim for c in cards(dataset, directory) if c.family == family)
+
+
+def load_family(dataset: str, family: str, device: torch.device | None = None,
+                directory: Path = PRETRAINED_DIR) -> dict[int, Autoencoder]:
+    """latent_dim -> model, every pretrained ``family`` model of ``dataset``, on ``device`` (default: the best)."""
+    device = device or pick_device()
+    return {z: load_model(model_name(family, z, dataset), directory, device)
+            for z in family_latent_dims(dataset, family, directory)}
+
+
+@torch.inference_mode()
+def run_ladder(models: dict[int, Autoencoder], images: np.ndarray) -> LadderResult:
+    """images (B, 28, 28) float32 in [0, 1] -> every model's reconstruction, error and PSNR.
+
+    All B inputs go through each model as one batch.
+    """
+    dims = tuple(sorted(models))
+    started = time.perf_counter()
+    outputs = []
+    for z in dims:
+        model = models[z]
+        device = _device_of(model)
+        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(device)
+        outputs.append(model.reconstruct(x).clamp(0, 1).squeeze(1).cpu())
+    seconds = time.perf_counter() - started
+    recon = torch.stack(outputs) if outputs else torch.zeros((0, *images.shape))  # (L, B, 28, 28)
+    target = torch.from_numpy(np.asarray(images, dtype=np.float32)).unsqueeze(0).expand_as(recon)
+    flat_r, flat_t = recon.reshape(-1, 1, 28, 28), target.reshape(-1, 1, 28, 28)
+    return LadderResult(dims, recon.numpy(), sse(flat_r, flat_t).view(recon.shape[:2]).numpy(),
+                        psnr(flat_r, flat_t).view(recon.shape[:2]).numpy(), seconds)
+
+
+def _device_of(model: Autoencoder) -> torch.device:
+    return next(iter(model.state_dict().values())).device
+
+
+@torch.inference_mode()
+def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
+    """(M, latent_dim) codes -> (M, 28, 28) float32 images clipped to [0, 1]."""
+    z = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32)).to(_device_of(model))
+    return model.decode(z).clamp(0, 1).squeeze(1).cpu().numpy()
+
+
+def decode_grid(model: Autoencoder, lo: tuple[float, float], hi: tuple[float, float], steps: int) -> np.ndarray:
+    """A 2-D latent's decoded manifold: (steps*28, steps*28) float32 in [0, 1].
+
+    Column j decodes x = lo[0] … hi[0] left to right; row i decodes y = hi[1] … lo[1] top to
+    bottom, so the picture is oriented like a plot of the codes.
+    """
+    xs = np.linspace(lo[0], hi[0], steps)
+    ys = np.linspace(hi[1], lo[1], steps)
+    codes = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    images = decode_codes(model, codes).reshape(steps, steps, 28, 28)
+    return images.transpose(0, 2, 1, 3).reshape(steps * 28, steps * 28)
+
+
+@torch.inference_mode()
+def interpolate_images(model: Autoencoder, start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """(28, 28), (28, 28) in [0, 1] -> (steps, 28, 28): decoded evenly between their codes."""
+    device = _device_of(model)
+    pair = [torch.from_numpy(np.asarray(a, np.float32))[None, None].to(device) for a in (start, end)]
+    return model.interpolate(*pair, steps=steps)[0, :, 0].clamp(0, 1).cpu().numpy()

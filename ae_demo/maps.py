@@ -1,0 +1,243 @@
+"""2-D maps of a model's latent space, and placing new inputs on them without refitting.
+
+A map is the bundled held-out reference images, encoded by one model, projected to 2-D:
+by UMAP (McInnes, Healy & Melville, 2018) for the default maps, by PCA on request, and
+not at all for a 2-D latent, which is drawn as it is.
+
+New inputs are placed by their neighbours, never by refitting: among an input's
+``PLACE_K`` nearest reference codes in latent space, the one whose map position is closest
+to the others' (the weighted medoid) picks the cluster, and the input lands at the
+distance-weighted mean of those neighbours that sit within ``LOCAL_RADIUS`` of it on the
+map. A plain weighted mean (how UMAP initialises ``transform``) lands between two clusters
+when the neighbours are split across them, a place no image of either class occupies.
+Placement never moves the reference points, costs well under a millisecond per input
+and needs no UMAP import at run time.
+
+Default maps are precomputed (``python -m ae_demo.maps``) into ``pretrained/maps`` with
+their checksums in the card, so opening a map fits nothing.
+
+    python -m ae_demo.maps                      # every default map
+    python -m ae_demo.maps --dataset mnist conv_z32_mnist
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+
+from .data import PRETRAINED_DIR, sha256_of, to_unit
+from .models import Autoencoder
+from .zoo import ZooError, cards, editing_manifest, load_model, load_verified_reference, read_manifest, verify_file
+
+PLACE_K = 5       # latent neighbours that decide where an input lands
+LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
+VOTE_K = 10       # map neighbours that vote on the class in the faithfulness figure
+MAP_POINTS = {"mnist": 2000, "fashion": 5000}  # reference points per map: all held-out digits, half of Fashion's test set
+METRICS = ("euclidean", "cosine", "manhattan", "correlation")
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    method: str = "umap"        # "umap", "pca" or "identity" (a 2-D latent drawn as it is)
+    n_neighbors: int = 15       # UMAP: size of the local neighbourhood (larger: more global structure)
+    min_dist: float = 0.1       # UMAP: how tightly points may pack
+    metric: str = "euclidean"   # distance in latent space, for UMAP and for placement
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LatentMap:
+    """Reference points of one model in latent space and on the 2-D map."""
+
+    model: str
+    settings: MapSettings
+    indices: np.ndarray   # (N,) int64 rows of the bundled reference sample
+    labels: np.ndarray    # (N,) int64 classes
+    codes: np.ndarray     # (N, latent_dim) float32
+    coords: np.ndarray    # (N, 2) float32 map positions
+
+    def latent_distances(self, codes: np.ndarray) -> np.ndarray:
+        """(M, latent_dim) -> (M, N) distances to every reference code, in the map's metric."""
+        return latent_distances(codes, self.codes, self.settings.metric)
+
+    def place(self, codes: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+        """(M, latent_dim) codes -> (M, 2) map positions; the reference points stay where they are.
+
+        ``exclude`` (M,) optional reference row to leave out per input (leave-one-out checks).
+        """
+        codes = np.atleast_2d(np.asarray(codes, np.float32))
+        if self.settings.method == "identity":
+            return codes[:, :2].copy()
+        dist = self.latent_distances(codes)
+        if exclude is not None:
+            dist[np.arange(len(codes)), exclude] = np.inf
+        k = min(PLACE_K, dist.shape[1] - (exclude is not None))
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]                 # (M, k)
+        weights = 1.0 / np.maximum(np.take_along_axis(dist, nearest, axis=1), 1e-6) ** 2
+        spots = self.coords[nearest]                                          # (M, k, 2)
+        apart = np.linalg.norm(spots[:, :, None] - spots[:, None], axis=-1)   # (M, k, k) map distances
+        # the medoid: the neighbour whose map position is (weighted) closest to the others'
+        medoid = (apart * weights[:, None, :]).sum(-1).argmin(1)
+        near_medoid = apart[np.arange(len(codes)), medoid] <= LOCAL_RADIUS * self.span
+        weights = weights * near_medoid
+        weights /= weights.sum(1, keepdims=True)
+        return np.einsum("mk,mkd->md", weights, spots).astype(np.float32)
+
+    @property
+    def span(self) -> float:
+        """The map's larger side, in map units."""
+        return float(np.ptp(self.coords, axis=0).max())
+
+    def neighbours(self, code: np.ndarray, k: int = 8) -> np.ndarray:
+        """(latent_dim,) -> (k,) reference rows (into this map's arrays), nearest first."""
+        dist = self.latent_distances(np.atleast_2d(code))[0]
+        nearest = np.argpartition(dist, min(k, len(dist) - 1))[:k]
+        return nearest[np.argsort(dist[nearest])]
+
+
+def latent_distances(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") -> np.ndarray:
+    """(M, D), (N, D) -> (M, N) distances: euclidean, cosine, manhattan or correlation."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if metric == "correlation":
+        a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
+        metric = "cosine"
+    if metric == "cosine":
+        an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+        bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        return 1.0 - an @ bn.T
+    if metric == "manhattan":
+        return np.abs(a[:, None, :] - b[None, :, :]).sum(-1)
+    if metric != "euclidean":
+        raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
+    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0))
+
+
+@torch.inference_mode()
+def encode_images(model: Autoencoder, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+    """(N, 28, 28) uint8 -> (N, latent_dim) float32 codes, batched on the model's device."""
+    device = next(iter(model.state_dict().values())).device
+    x = to_unit(images)
+    return torch.cat([model.encode(x[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(x), batch_size)]).numpy().astype(np.float32)
+
+
+def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
+    """(N, latent_dim) -> (N, 2) float32: UMAP, PCA, or the code itself for a 2-D latent."""
+    if settings.method == "identity" or codes.shape[1] == 2 and settings.method != "pca":
+        return codes[:, :2].astype(np.float32)
+    if settings.method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=settings.seed).fit_transform(codes).astype(np.float32)
+    if settings.method != "umap":
+        raise ValueError(f"unknown map method {settings.method!r}")
+    import umap  # seconds to import (numba): only ever on this path
+
+    reducer = umap.UMAP(n_neighbors=settings.n_neighbors, min_dist=settings.min_dist, metric=settings.metric,
+                        random_state=settings.seed, n_components=2)
+    return reducer.fit_transform(codes).astype(np.float32)
+
+
+def reference_rows(dataset: str, n_reference: int) -> np.ndarray:
+    """Which rows of the bundled sample a map shows: the first ``MAP_POINTS`` (all, for digits)."""
+    return np.arange(min(MAP_POINTS[dataset], n_reference))
+
+
+def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSettings,
+              directory: Path = PRETRAINED_DIR) -> LatentMap:
+    """Encode the reference sample with ``model`` and fit the 2-D map (no files touched)."""
+    reference = load_verified_reference(dataset, directory)
+    rows = reference_rows(dataset, len(reference.labels))
+    codes = encode_images(model, reference.images[rows])
+    if model.latent_dim == 2 and settings.method == "umap":
+        settings = MapSettings(method="identity", metric=settings.metric)
+    coords = fit_coords(codes, settings)
+    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, coords)
+
+
+def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:
+    """The precomputed default map of ``model_name`` (checksum checked); a 2-D latent needs no file."""
+    card = read_manifest(directory)["models"][model_name]
+    dataset = card["dataset"]
+    if card["latent_dim"] == 2:
+        return build_map(model_name, model, dataset, MapSettings(method="identity"), directory)
+    entry = read_manifest(directory).get("maps", {}).get(model_name)
+    if entry is None:
+        raise ZooError(f"{Path(directory) / 'manifest.json'}: no map for {model_name}; run python -m ae_demo.maps")
+    path = Path(directory) / "maps" / entry["file"]
+    verify_file(path, entry["sha256"])
+    stored = load_file(path)
+    reference = load_verified_reference(dataset, directory)
+    rows = stored["indices"]
+    codes = encode_images(model, reference.images[torch.from_numpy(rows)])
+    return LatentMap(model_name, MapSettings(**entry["settings"]), rows, reference.labels[rows].numpy(),
+                     codes, stored["coords"])
+
+
+def placement_accuracy(latent_map: LatentMap, chunk: int = 1000) -> float:
+    """Share of reference points whose class wins among the ``VOTE_K`` map points nearest to where they land.
+
+    Each point is placed through ``LatentMap.place`` with itself left out of the reference
+    set, so this measures the placement an unseen input gets.
+    """
+    n = len(latent_map.labels)
+    n_classes = int(latent_map.labels.max()) + 1
+    hits = 0
+    for start in range(0, n, chunk):
+        rows = np.arange(start, min(start + chunk, n))
+        placed = latent_map.place(latent_map.codes[rows], exclude=rows)
+        d = ((placed[:, None, :] - latent_map.coords[None, :, :]) ** 2).sum(-1)
+        d[np.arange(len(rows)), rows] = np.inf
+        nearest = np.argpartition(d, VOTE_K, axis=1)[:, :VOTE_K]
+        votes = np.apply_along_axis(np.bincount, 1, latent_map.labels[nearest], minlength=n_classes)
+        hits += int((votes.argmax(1) == latent_map.labels[rows]).sum())
+    return hits / n
+
+
+def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED_DIR) -> dict:
+    """Write the map's positions to ``<directory>/maps`` and its card entry (with its faithfulness)."""
+    maps_dir = Path(directory) / "maps"
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    tmp = maps_dir / f"{latent_map.model}.tmp"
+    save_file({"coords": latent_map.coords.astype(np.float32), "indices": latent_map.indices.astype(np.int64)},
+              tmp, metadata={"settings": json.dumps(asdict(latent_map.settings))})
+    sha = sha256_of(tmp)
+    file = f"{latent_map.model}-{latent_map.settings.method}-{sha[:8]}.safetensors"
+    tmp.replace(maps_dir / file)
+    entry = {"file": file, "sha256": sha, "settings": asdict(latent_map.settings), "n_points": len(latent_map.labels),
+             "seconds": round(seconds, 1), "placement_accuracy": round(placement_accuracy(latent_map), 4)}
+    with editing_manifest(directory) as manifest:
+        old = manifest["maps"].get(latent_map.model)
+        if old and old["file"] != file and (maps_dir / old["file"]).exists():
+            (maps_dir / old["file"]).unlink()
+        manifest["maps"][latent_map.model] = entry
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ae_demo.maps", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="models to map (default: every network with latent size > 2)")
+    parser.add_argument("--dataset", choices=sorted(MAP_POINTS))
+    parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
+    args = parser.parse_args(argv)
+    chosen = [c for c in cards(args.dataset, args.dir)
+              if c.family != "pca" and c.latent_dim > 2 and (not args.names or c.name in args.names)]
+    for card in chosen:
+        started = time.perf_counter()
+        latent_map = build_map(card.name, load_model(card.name, args.dir), card.dataset, MapSettings(), args.dir)
+        entry = save_map(latent_map, time.perf_counter() - started, args.dir)
+        print(f"{card.name}: {entry['n_points']} points in {entry['seconds']} s, "
+              f"placement accuracy {entry['placement_accuracy']:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

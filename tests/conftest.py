@@ -1,0 +1,37 @@
+"""Shared fixtures: tiny generated datasets, so no test reads ../shared or the internet."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ae_demo.data import OFFICIAL_FILES, TEN_K_FILES, write_idx
+
+
+def blob_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 28, 28) uint8 bright squares at class-dependent places, and (n,) labels 0..9."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    images = np.zeros((n, 28, 28), np.uint8)
+    for i, label in enumerate(labels):
+        r, c = 4 + 2 * (label // 5) * 4, 4 + 4 * (label % 5)
+        images[i, r:r + 8, c:c + 4] = rng.integers(180, 256)
+    return images, labels.astype(np.uint8)
+
+
+@pytest.fixture
+def official_dir(tmp_path):
+    """A folder in the official four-file layout: 120 training and 40 test images."""
+    for split, n in (("train", 120), ("test", 40)):
+        images, labels = blob_images(n, seed=len(split))
+        write_idx(tmp_path / OFFICIAL_FILES[split][0], images)
+        write_idx(tmp_path / OFFICIAL_FILES[split][1], labels)
+    return tmp_path
+
+
+@pytest.fixture
+def ten_k_dir(tmp_path):
+    """A folder in the mnist-10k layout: 50 images, every fifth held out."""
+    images, labels = blob_images(50)
+    write_idx(tmp_path / TEN_K_FILES[0], images)
+    write_idx(tmp_path / TEN_K_FILES[1], labels)
+    return tmp_path

@@ -1,0 +1,118 @@
+"""Start `streamlit run` on a free port and drive Debian's Chromium with Playwright.
+
+Shared by the browser tests and the benchmarks, which measure the app beside a floor page.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+HOW_TO_GET_CHROMIUM = "Chromium not found at /usr/bin/chromium: install it with `sudo apt-get install chromium`"
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(script: str | Path, timeout: float = 120):
+    """Run ``streamlit run script`` headless on a free port; yield its URL."""
+    port = _free_port()
+    log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
+        if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit run {script} did not come up (exit {process.poll()})")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1600, height: int = 1200):
+    """A fresh headless Chromium page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            yield page
+        finally:
+            browser.close()
+
+
+def image_sources(page, container_key: str) -> list[str]:
+    """The src of every <img> inside the element with key ``container_key``."""
+    return page.eval_on_selector_all(f".st-key-{container_key} img", "els => els.map(e => e.src)")
+
+
+def wait_for_images(page, container_key: str, count: int, timeout: float = 120) -> list[str]:
+    """Wait until the container shows at least ``count`` loaded images; return their sources."""
+    page.wait_for_function(
+        """([key, n]) => { const imgs = [...document.querySelectorAll(`.st-key-${key} img`)];
+                           return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=[container_key, count], timeout=timeout * 1000)
+    return image_sources(page, container_key)
+
+
+def wait_for_change(page, container_key: str, before: list[str], timeout: float = 60) -> list[str]:
+    """Wait until every image in the container has a new source, loaded; return the new sources."""
+    page.wait_for_function(
+        """([key, old]) => { const imgs = [...document.querySelectorAll(`.st-key-${key} img`)];
+                             return imgs.length >= old.length && imgs.every(i => !old.includes(i.src))
+                                    && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=[container_key, before[1:] if len(before) > 1 else before], timeout=timeout * 1000)
+    return image_sources(page, container_key)
+
+
+def canvas_box(page, container_key: str = "draw_canvas") -> dict:
+    """Page coordinates of the drawing surface (the canvas component renders in the page, in a shadow root)."""
+    surface = page.locator(f".st-key-{container_key} canvas").last  # fabric.js's top canvas takes the mouse
+    surface.wait_for(state="visible", timeout=60_000)
+    surface.scroll_into_view_if_needed()
+    return surface.bounding_box()
+
+
+def draw_stroke(page, box: dict, points: list[tuple[float, float]]) -> None:
+    """Press, move through ``points`` (fractions of the canvas), release."""
+    to_xy = lambda p: (box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"])  # noqa: E731
+    page.mouse.move(*to_xy(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*to_xy(point), steps=4)
+    page.mouse.up()

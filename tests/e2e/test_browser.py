@@ -1,0 +1,56 @@
+"""The real thing: `streamlit run app.py` in headless Chromium, a stroke on the canvas, an upload."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from e2e.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
+                         draw_stroke, image_sources, streamlit_server, wait_for_change, wait_for_images)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow,
+              pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
+
+LADDER_IMAGES = 14   # input + six sizes, for the network and for PCA
+ARTIFACTS = REPO_ROOT / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(REPO_ROOT / "app.py") as url:
+        yield url
+
+
+def test_draw_then_upload(app_url, tmp_path):
+    with chromium_page() as page:
+        page.goto(app_url)
+        first = wait_for_images(page, "reconstructions", LADDER_IMAGES)
+        assert page.locator(".st-key-latent_map").count() == 1
+
+        # a "7" drawn on the canvas replaces the sample; the ladder updates
+        box = canvas_box(page)
+        draw_stroke(page, box, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+        drawn = wait_for_change(page, "reconstructions", first)
+        assert len(drawn) == LADDER_IMAGES
+        page.wait_for_function("() => document.body.innerText.includes('Drawing')", timeout=30_000)
+
+        # an upload becomes the current input, named by its file
+        picture = Image.new("L", (200, 260), 240)
+        ImageDraw.Draw(picture).ellipse((50, 40, 150, 220), outline=15, width=18)
+        path = tmp_path / "zero-on-paper.png"
+        picture.save(path)
+        page.get_by_role("tab", name="Upload").click()
+        page.locator(".st-key-upload input[type=file]").set_input_files(str(path))
+        uploaded = wait_for_change(page, "reconstructions", drawn)
+        assert len(uploaded) == LADDER_IMAGES
+        page.wait_for_function("() => document.body.innerText.includes('zero-on-paper.png')", timeout=30_000)
+
+        # the star for the upload is on the main map
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
+            ".some(t => t.textContent.includes('your input') && t.textContent.includes('zero-on-paper.png'))",
+            timeout=60_000)
+        assert "Traceback" not in page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "e2e-screenshot.png"), full_page=True)

@@ -1,0 +1,53 @@
+"""The evaluate command on the bundled sample, and its figures against the card."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ae_demo.evaluate import evaluate, format_table
+from ae_demo.zoo import cards, load_verified_reference
+
+FIELDS = {"model", "dataset", "latent_dim", "n_images", "sse_per_image", "pca_sse_per_image"}
+
+
+def test_small_slice_has_one_row_per_network():
+    split = load_verified_reference("mnist")
+    rows = evaluate("mnist", split.images, limit=40)
+    networks = [c for c in cards("mnist") if c.family != "pca"]
+    assert [r["model"] for r in rows] == [c.name for c in networks]
+    for row in rows:
+        assert FIELDS <= set(row) and row["n_images"] == 40
+        assert 0 < row["sse_per_image"] < 784 and row["ratio_to_pca"] == pytest.approx(
+            row["sse_per_image"] / row["pca_sse_per_image"], rel=1e-3)
+    assert "conv_z32_mnist" in format_table(rows)
+
+
+def test_json_output_is_one_list(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "ae_demo.evaluate", "--dataset", "mnist", "--limit", "20", "--json"],
+                         capture_output=True, text=True, check=True)
+    rows = json.loads(out.stdout)
+    assert isinstance(rows, list) and rows and all(FIELDS <= set(r) for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_figures_match_the_card(dataset):
+    """The card's metrics are what evaluate measures on the whole bundled held-out split."""
+    split = load_verified_reference(dataset)
+    by_name = {c.name: c for c in cards(dataset)}
+    for row in evaluate(dataset, split.images):
+        card = by_name[row["model"]]
+        assert row["n_images"] == card.metrics["n_images"]
+        assert row["sse_per_image"] == pytest.approx(card.metrics["sse_per_image"], abs=2e-3)
+        assert row["pca_sse_per_image"] == pytest.approx(card.metrics["pca_sse_per_image"], abs=2e-3)
+
+
+@pytest.mark.parametrize("dataset, ratio_32, ratio_2", [("mnist", 0.25, 0.85), ("fashion", 0.55, 0.90)])
+def test_the_shipped_ladder_reaches_its_figures(dataset, ratio_32, ratio_2):
+    """Issue targets, read from the card (which test_figures_match_the_card ties to the weights)."""
+    ladder = {c.latent_dim: c.metrics for c in cards(dataset) if c.family == "conv"}
+    assert ladder[32]["ratio_to_pca"] <= ratio_32
+    assert ladder[2]["ratio_to_pca"] <= ratio_2
+    errors = [ladder[z]["sse_per_image"] for z in sorted(ladder)]
+    assert all(a > b for a, b in zip(errors, errors[1:])), errors

@@ -1,0 +1,92 @@
+"""Latent maps: placement without refitting, faithfulness, the precomputed files."""
+import numpy as np
+import pytest
+
+from ae_demo.maps import (LatentMap, MapSettings, build_map, fit_coords, latent_distances, load_map,
+                          placement_accuracy)
+from ae_demo.zoo import load_model, read_manifest
+from ae_demo.data import PRETRAINED_DIR, sha256_of
+
+
+def toy_map(metric="euclidean") -> LatentMap:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 5)) * 10
+    labels = np.repeat(np.arange(3), 30)
+    codes = (centres[labels] + rng.normal(size=(90, 5))).astype(np.float32)
+    coords = (centres[labels][:, :2] + rng.normal(size=(90, 2)) * 0.1).astype(np.float32)
+    return LatentMap("toy", MapSettings(metric=metric), np.arange(90), labels, codes, coords)
+
+
+def test_placing_does_not_move_the_reference_points():
+    m = toy_map()
+    before = m.coords.copy()
+    m.place(m.codes[:5] + 0.1)
+    assert np.array_equal(m.coords, before)
+
+
+def test_an_input_on_a_reference_point_lands_on_it():
+    m = toy_map()
+    assert np.allclose(m.place(m.codes[7:8]), m.coords[7], atol=1e-3)
+
+
+def test_an_input_lands_among_its_class():
+    m = toy_map()
+    placed = m.place(m.codes[:90:10] + 0.05)
+    for p, label in zip(placed, m.labels[:90:10]):
+        nearest = np.argsort(((m.coords - p) ** 2).sum(1))[:5]
+        assert (m.labels[nearest] == label).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan", "correlation"])
+def test_distances_match_scipy(metric):
+    from scipy.spatial.distance import cdist
+
+    a, b = np.random.default_rng(1).normal(size=(4, 6)), np.random.default_rng(2).normal(size=(7, 6))
+    assert np.allclose(latent_distances(a, b, metric), cdist(a, b, metric=metric), atol=1e-9)
+
+
+def test_neighbours_are_nearest_first():
+    m = toy_map()
+    rows = m.neighbours(m.codes[3], k=8)
+    d = np.linalg.norm(m.codes[rows] - m.codes[3], axis=1)
+    assert rows[0] == 3 and len(rows) == 8 and (np.diff(d) >= 0).all()
+
+
+def test_toy_placement_accuracy_is_perfect():
+    assert placement_accuracy(toy_map()) == 1.0
+
+
+def test_pca_and_identity_maps():
+    codes = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    assert fit_coords(codes, MapSettings(method="pca")).shape == (50, 2)
+    assert np.array_equal(fit_coords(codes[:, :2], MapSettings()), codes[:, :2])
+
+
+def test_two_dimensional_latent_is_drawn_as_it_is():
+    model = load_model("conv_z2_mnist")
+    m = load_map("conv_z2_mnist", model)
+    assert m.settings.method == "identity" and np.array_equal(m.coords, m.codes)
+    assert np.allclose(m.place(m.codes[:3]), m.codes[:3])
+
+
+@pytest.mark.parametrize("name", sorted(read_manifest().get("maps", {})))
+def test_precomputed_map_files_match_the_card(name):
+    entry = read_manifest()["maps"][name]
+    assert sha256_of(PRETRAINED_DIR / "maps" / entry["file"]) == entry["sha256"]
+    m = load_map(name, load_model(name))
+    assert m.coords.shape == (entry["n_points"], 2) and np.isfinite(m.coords).all()
+
+
+@pytest.mark.slow
+def test_held_out_digits_land_among_their_own_class_at_latent_32():
+    """Faithful placement: leave-one-out through LatentMap.place, majority of 10 map neighbours."""
+    m = load_map("conv_z32_mnist", load_model("conv_z32_mnist"))
+    accuracy = placement_accuracy(m)
+    assert accuracy >= 0.90
+    assert accuracy == pytest.approx(read_manifest()["maps"]["conv_z32_mnist"]["placement_accuracy"], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_recomputing_with_pca_gives_a_full_map():
+    m = build_map("conv_z8_mnist", load_model("conv_z8_mnist"), "mnist", MapSettings(method="pca"))
+    assert m.coords.shape == (2000, 2) and placement_accuracy(m) > 0.5

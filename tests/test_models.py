@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+
+from ae_demo.models import ConvVAE, ModelConfig, PCAAutoencoder, build_model, count_parameters
+from ae_demo.zoo import load_model, round_to_storage_precision, save_model
+
+TINY = {
+    "conv": ModelConfig("conv", 3, width=4),
+    "vae": ModelConfig("vae", 2, width=4),
+    "dense": ModelConfig("dense", 5, hidden=(16, 8)),
+}
+
+
+@pytest.fixture(params=sorted(TINY))
+def model(request):
+    torch.manual_seed(0)
+    return build_model(TINY[request.param]).eval()
+
+
+class TestShapesAndRanges:
+    def test_encode_decode(self, model):
+        x = torch.rand(6, 1, 28, 28)
+        z = model.encode(x)
+        assert z.shape == (6, model.latent_dim)
+        y = model.decode(z)
+        assert y.shape == (6, 1, 28, 28) and y.min() >= 0 and y.max() <= 1
+        assert torch.allclose(model.reconstruct(x), y)
+
+    def test_interpolate_ends_at_the_reconstructions(self, model):
+        a, b = torch.rand(2, 1, 28, 28), torch.rand(2, 1, 28, 28)
+        path = model.interpolate(a, b, steps=9)
+        assert path.shape == (2, 9, 1, 28, 28)
+        assert torch.allclose(path[:, 0], model.reconstruct(a), atol=1e-6)
+        assert torch.allclose(path[:, -1], model.reconstruct(b), atol=1e-6)
+
+
+class TestSaving:
+    def test_round_trip_is_exact(self, model, tmp_path):
+        round_to_storage_precision(model)
+        save_model(model, "m", "mnist", model.config.architecture, {}, {}, {}, tmp_path)
+        loaded = load_model("m", tmp_path)
+        assert type(loaded) is type(model) and loaded.config == model.config
+        for (k, v), (k2, v2) in zip(model.state_dict().items(), loaded.state_dict().items()):
+            assert k == k2 and torch.equal(v, v2)
+        x = torch.rand(3, 1, 28, 28)
+        assert torch.equal(model.reconstruct(x), loaded.reconstruct(x))
+
+    def test_saving_twice_replaces_the_old_file(self, model, tmp_path):
+        save_model(model, "m", "mnist", "conv", {}, {}, {}, tmp_path)
+        with torch.no_grad():
+            next(model.parameters()).add_(1)
+        save_model(model, "m", "mnist", "conv", {}, {}, {}, tmp_path)
+        assert len(list(tmp_path.glob("m-*.safetensors"))) == 1
+
+
+def test_vae_encode_is_the_mean():
+    vae = build_model(TINY["vae"]).eval()
+    x = torch.rand(4, 1, 28, 28)
+    mean, logvar = vae.encode_distribution(x)
+    assert isinstance(vae, ConvVAE) and torch.equal(vae.encode(x), mean) and logvar.shape == mean.shape
+
+
+def test_pca_equals_scikit_learn():
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.random((200, 1, 28, 28)).astype(np.float32))
+    model = PCAAutoencoder.fit(images, 7)
+    flat = images.flatten(1).double().numpy()
+    pca = PCA(n_components=7, svd_solver="full").fit(flat)
+    expected = pca.inverse_transform(pca.transform(flat))
+    got = model.reconstruct(images).flatten(1).double().numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert count_parameters(model) == 7 * 784 + 784
+
+
+def test_unknown_architecture_is_named():
+    with pytest.raises(ValueError, match="'gan'"):
+        build_model(ModelConfig("gan", 2))

@@ -1,0 +1,92 @@
+"""The card (pretrained/manifest.json) against the real files, and what a damaged file does."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from ae_demo.data import PRETRAINED_DIR, reference_paths, sha256_of
+from ae_demo.models import build_model, count_parameters
+from ae_demo.train import LADDER
+from ae_demo.zoo import ZooError, cards, load_model, load_verified_reference, read_manifest
+
+ALL_CARDS = cards()
+
+
+def test_pretrained_folder_stays_small():
+    total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
+    assert total < 40 * 1024 * 1024
+
+
+@pytest.mark.parametrize("card", ALL_CARDS, ids=lambda c: c.name)
+def test_card_matches_the_file(card):
+    path = PRETRAINED_DIR / card.file
+    assert sha256_of(path) == card.sha256
+    assert card.file.startswith(f"{card.name}-{card.sha256[:8]}")
+    model = build_model(card.config)
+    model.load_state_dict(load_file(path))
+    assert count_parameters(model) == card.parameters
+    entry = read_manifest()["models"][card.name]
+    assert entry["latent_dim"] == card.config.latent_dim and entry["file_bytes"] == path.stat().st_size
+    assert {"epochs", "seed"} <= set(card.recipe) and {"n_train", "data_source", "seconds"} <= set(card.training)
+
+
+def test_the_zoo_holds_what_the_app_needs():
+    names = {c.name for c in ALL_CARDS}
+    for dataset in ("mnist", "fashion"):
+        expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
+        expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
+        assert expected <= names
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_samples_match_the_card(dataset):
+    sample = read_manifest()["samples"][dataset]
+    images, labels = reference_paths(dataset)
+    assert sha256_of(images) == sample["images_sha256"] and sha256_of(labels) == sample["labels_sha256"]
+    assert len(load_verified_reference(dataset).labels) == sample["n_images"]
+
+
+@pytest.fixture
+def zoo_copy(tmp_path):
+    """A copy of the card, two models and the samples, to damage."""
+    manifest = read_manifest()
+    keep = {name: manifest["models"][name] for name in ("pca_z2_mnist", "conv_z2_mnist")}
+    for entry in keep.values():
+        shutil.copy(PRETRAINED_DIR / entry["file"], tmp_path / entry["file"])
+    shutil.copytree(PRETRAINED_DIR / "samples", tmp_path / "samples")
+    import json
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": keep, "samples": manifest["samples"]}))
+    return tmp_path
+
+
+def test_a_changed_byte_names_the_file(zoo_copy):
+    entry = read_manifest(zoo_copy)["models"]["conv_z2_mnist"]
+    path = zoo_copy / entry["file"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ZooError, match=entry["file"]):
+        load_model("conv_z2_mnist", zoo_copy)
+
+
+def test_zoo_check_passes_then_fails_with_one_line(zoo_copy):
+    run = lambda: subprocess.run([sys.executable, "-m", "ae_demo.zoo", "check", "--dir", str(zoo_copy)],  # noqa: E731
+                                 capture_output=True, text=True)
+    ok = run()
+    assert ok.returncode == 0, ok.stderr
+    assert "conv_z2_mnist" in ok.stdout
+    missing = read_manifest(zoo_copy)["models"]["pca_z2_mnist"]["file"]
+    (zoo_copy / missing).unlink()
+    failed = run()
+    assert failed.returncode != 0
+    assert missing in failed.stderr and "Traceback" not in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_loaded_models_are_ready_for_inference():
+    model = load_model("conv_z2_mnist")
+    assert not model.training
+    assert all(p.dtype == torch.float32 for p in model.parameters())
