@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import random
 import threading
 import time
@@ -22,7 +23,7 @@ import torch
 from PIL import Image
 
 from ae_demo.data import DATASETS, to_unit
-from ae_demo.device import describe_device, pick_device
+from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_call
 from ae_demo.display import enlarge, error_heatmap, image_strip
 from ae_demo.inference import (LadderResult, decode_codes, decode_grid, family_latent_dims, interpolate_images,
                                load_family, run_ladder)
@@ -30,9 +31,11 @@ from ae_demo.maps import METRICS, LatentMap, MapSettings, build_map, encode_imag
 from ae_demo.preprocess import InputError, Prepared, prepare_upload
 from ae_demo.zoo import FAMILIES, cards, load_verified_reference, model_name
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+# The formats we read, plus a few we cannot, so those get our explanation rather than a silent refusal.
+use_one_cpu_thread_per_call()
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "svg", "heic", "heif", "avif"]
 CANVAS_PX = 280          # 10 canvas pixels per model pixel: a finger or a mouse draws comfortably
-IMAGE_SCALE = 4          # 28 px -> 112 px on screen
 # One colour per family, the same in every chart of the app.
 FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
 
@@ -107,6 +110,13 @@ def forget(key: str) -> None:
     inputs().pop(key, None)
 
 
+def page_style() -> None:
+    """28x28 images are sent as they are and scaled up by the browser with hard pixel edges:
+    sharper than a blurred stretch, and 16x less to encode and send than pre-enlarged PNGs."""
+    st.html("<style>.stImage img, [data-testid='stImage'] img { image-rendering: pixelated; }"
+            ".st-key-raw_input img { image-rendering: auto; }</style>")
+
+
 # --- sidebar ---------------------------------------------------------------------------
 
 def model_picker_sidebar() -> tuple[str, str]:
@@ -127,9 +137,10 @@ def model_picker_sidebar() -> tuple[str, str]:
     return dataset, family
 
 
-def device_sidebar(seconds: float | None) -> None:
+def device_sidebar() -> None:
     st.sidebar.markdown("**Runs on**")
     st.sidebar.caption(describe_device(pick_device()))
+    seconds = st.session_state.get("last_inference_s")
     if seconds is not None:
         st.sidebar.caption(f"Last inference: {seconds * 1000:.1f} ms for all models of the family and PCA")
     st.sidebar.divider()
@@ -259,22 +270,63 @@ def current_input_panel() -> InputItem:
     given, seen = st.columns(2)
     with given:
         if current.prepared.raw is not None:
-            st.image(current.prepared.raw, caption="As given", width="stretch")
+            with st.container(key="raw_input"):  # a photo: smooth scaling (see page_style)
+                st.image(current.prepared.raw, caption="As given", width="stretch")
         else:
-            st.image(enlarge(current.prepared.image, 8), caption="As given (a held-out image)", width="stretch")
+            st.image(current.prepared.image, caption="As given (a held-out image)", width="stretch")
     with seen:
-        st.image(enlarge(current.prepared.image, 8), caption="What the model sees: 28×28", width="stretch")
+        st.image(current.prepared.image, caption="What the model sees: 28×28", width="stretch")
     if current.prepared.notes:
         st.caption(" · ".join(current.prepared.notes))
     return current
+
+
+# --- the workbench: input and reconstructions, rerun alone on every stroke ------------------------
+
+def workbench(dataset: str, family: str) -> tuple[list[InputItem], InputItem]:
+    """Inputs, the bottleneck ladder and the error chart; returns this session's inputs and the current one.
+
+    A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
+    reconstructions arrive at the cost of Streamlit's round trip; when the current input
+    changed, the rest of the page (maps, morph, sliders) follows in a full rerun.
+    """
+    st.session_state["_page_run"] = True
+    _workbench_fragment(dataset, family)
+    st.session_state["_page_run"] = False
+    return list(inputs().values()), current_item()
+
+
+def _input_signature(items: list[InputItem], current: InputItem) -> tuple:
+    return current.key, tuple((item.key, hashlib.sha1(item.prepared.image.tobytes()).hexdigest()) for item in items)
+
+
+@st.fragment
+def _workbench_fragment(dataset: str, family: str) -> None:
+    sources, current_panel = st.columns([3, 2], gap="large")
+    with sources:
+        input_sources(dataset)
+    with current_panel:
+        current = current_input_panel()
+    items = list(inputs().values())
+    net, pca, column = reconstructions_section(dataset, family, items, current)
+    st.session_state["last_inference_s"] = net.seconds + pca.seconds
+    uploads_section(items, net)
+    signature = _input_signature(items, current)
+    if st.session_state.get("_page_run"):
+        st.session_state["page_input"] = signature
+    elif signature != st.session_state.get("page_input"):
+        # Give the server's loop a moment to send this fragment's output before the full rerun
+        # starts: messages still queued when a rerun begins are dropped, and the new
+        # reconstructions would then wait for the whole page.
+        time.sleep(0.05)
+        st.rerun(scope="app")
 
 
 # --- results -------------------------------------------------------------------------------
 
 def _image_cell(image: np.ndarray, title: str, detail: str) -> None:
     st.markdown(f"**{title}**")
-    st.image(enlarge(image, IMAGE_SCALE) if image.ndim == 2 else image.repeat(IMAGE_SCALE, 0).repeat(IMAGE_SCALE, 1),
-             width="stretch")
+    st.image(image, width="stretch", clamp=True)
     st.caption(detail)
 
 
@@ -315,8 +367,12 @@ def _only_sizes(result: LadderResult, dims: tuple[int, ...]) -> LadderResult:
                         result.sse[keep], result.psnr[keep], result.seconds)
 
 
-def error_chart_section(dataset: str, family: str, net: LadderResult, pca: LadderResult, column: int) -> None:
+def error_chart_section(dataset: str, family: str, items: list[InputItem], current: InputItem) -> None:
     """Held-out error against latent size for every family and PCA, with this input's errors on top."""
+    batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
+    net = ladder_cached(dataset, family, batch)
+    pca = _only_sizes(ladder_cached(dataset, "pca", batch), net.latent_dims)
+    column = [item.key for item in items].index(current.key)
     st.subheader("Error against bottleneck size")
     st.caption("Lines: mean error on the held-out images (from the model card). Stars: your current input.")
     fig = go.Figure()
@@ -348,9 +404,10 @@ def uploads_section(items: list[InputItem], net: LadderResult) -> None:
         for column, item in uploads:
             cells = st.columns(len(net.latent_dims) + 2)
             cells[0].markdown(f"**{item.name}**")
-            cells[1].image(enlarge(item.prepared.image, 2), caption="28×28")
+            cells[1].image(item.prepared.image, caption="28×28", width="stretch")
             for i, z in enumerate(net.latent_dims):
-                cells[i + 2].image(enlarge(net.reconstructions[i, column], 2), caption=f"z={z} · {net.sse[i, column]:.0f}")
+                cells[i + 2].image(net.reconstructions[i, column], caption=f"z={z} · SSE {net.sse[i, column]:.0f}",
+                                   width="stretch")
 
 
 # --- the latent space ------------------------------------------------------------------------
@@ -404,7 +461,10 @@ def _thumbnail_uri(image: np.ndarray) -> str:
 
 def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str], height: int,
                legend: bool = True, thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
-    """Reference points one trace per class, each input a star trace named "your input …"."""
+    """Reference points one trace per class, each input a star trace named "your input …".
+
+    placed (M, 2) and names (M,): the inputs, the current one last (drawn larger, in yellow).
+    """
     classes = DATASETS[dataset].classes
     fig = go.Figure()
     for label, name in enumerate(classes):
@@ -418,10 +478,12 @@ def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str]
         fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="decode here",
                                    marker=dict(size=12, opacity=0), showlegend=False,
                                    hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
-    for (x, y), name in zip(placed, names):
+    for i, ((x, y), name) in enumerate(zip(placed, names)):
+        is_current = i == len(names) - 1  # the current input comes last, drawn on top and larger
         fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers", name=f"your input · {name}",
-                                   marker=dict(symbol="star", size=22 if legend else 16, color="#ffffff",
-                                               line=dict(color="#000000", width=2)),
+                                   marker=dict(symbol="star", size=(24 if legend else 18) if is_current else 14,
+                                               color="#ffd21f" if is_current else "#ffffff",
+                                               line=dict(color="#000000", width=1.5)),
                                    hovertemplate=f"your input · {name}<extra></extra>"))
     if thumbnails:
         reference = reference_for(dataset)
@@ -512,12 +574,12 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
         image = reference_for(dataset).images[index].numpy().astype(np.float32) / 255.0
         recon = run_ladder({z: model}, image[None]).reconstructions[0, 0]
         left, right = st.columns(2)
-        left.image(enlarge(image, 4), caption=f"held-out #{index}: {DATASETS[dataset].classes[label]}", width="stretch")
-        right.image(enlarge(recon, 4), caption=f"its reconstruction at z = {z}", width="stretch")
+        left.image(image, caption=f"held-out #{index}: {DATASETS[dataset].classes[label]}", width="stretch")
+        right.image(recon, caption=f"its reconstruction at z = {z}", width="stretch")
     elif z == 2:
         code = np.array([[point["x"], point["y"]]], dtype=np.float32)
         decoded = decode_codes(model, code)[0]
-        st.image(enlarge(decoded, 4), caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160)
+        st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160)
 
 
 def neighbours_panel(dataset: str, lm: LatentMap, code: np.ndarray) -> None:
@@ -527,7 +589,7 @@ def neighbours_panel(dataset: str, lm: LatentMap, code: np.ndarray) -> None:
     cells = st.columns(8)
     for cell, row in zip(cells, lm.neighbours(code, 8)):
         index = int(lm.indices[row])
-        cell.image(enlarge(reference.images[index].numpy() / 255.0, 3),
+        cell.image(reference.images[index].numpy(),
                    caption=DATASETS[dataset].classes[int(lm.labels[row])], width="stretch")
 
 
@@ -578,22 +640,25 @@ def _endpoint_options(dataset: str) -> dict[str, np.ndarray]:
 
 
 @st.fragment
-def interpolation_section(dataset: str, family: str, z: int) -> None:
+def interpolation_section(dataset: str, family: str, z: int, current: InputItem) -> None:
     """A decoded morph between two inputs' codes, downloadable as a PNG strip and a GIF."""
     st.subheader("Morph between two inputs")
     st.caption(f"Both inputs are encoded by the z = {z} model; the codes on the straight line between "
                "them are decoded. A smooth morph means the latent space is well organised between them.")
     options = _endpoint_options(dataset)
     names = list(options)
+    others = [item.name for item in inputs().values() if item.key != current.key]
+    # by default: from the current input to another of the visitor's, else to a held-out image of class 5
+    default_end = others[-1] if others else names[len(inputs()) + 5]
     cols = st.columns([2, 2, 1])
-    start = cols[0].selectbox("From", names, index=0, key="morph_start")
-    end = cols[1].selectbox("To", names, index=min(len(names) - 1, len(inputs()) if len(inputs()) > 1 else 1),
-                            key="morph_end")
+    start = cols[0].selectbox("From", names, index=names.index(current.name), key=f"morph_start_{dataset}")
+    end = cols[1].selectbox("To", names, index=names.index(default_end), key=f"morph_end_{dataset}")
     steps = cols[2].slider("Steps", 8, 10, 10, key="morph_steps")
     frames = interpolate_images(models_for(dataset, family)[z], options[start], options[end], steps)
-    strip = enlarge(image_strip(frames, gap=2) / 255.0, 3)
+    strip = image_strip(frames, gap=1)
     with st.container(key="morph"):
         st.image(strip, width="stretch")
+    strip = enlarge(strip, 4)  # the download: big enough for a slide
     down = st.columns(2)
     down[0].download_button("Download PNG strip", _png_bytes(strip), "morph.png", "image/png", key="morph_png")
     down[1].download_button("Download GIF", _gif_bytes(frames), "morph.gif", "image/gif", key="morph_gif")
@@ -628,8 +693,8 @@ def latent_sliders_section(dataset: str, family: str, current: InputItem) -> Non
                                            format="%.2f", key=f"nudge_{dataset}_{family}_{z}_{i}_{digest}")
     with result:
         pair = decode_codes(model, np.stack([code, nudged]))
-        st.image(enlarge(pair[0], 4), caption="decoded from the input's code", width="stretch")
-        st.image(enlarge(pair[1], 4), caption="decoded from the nudged code", width="stretch")
+        st.image(pair[0], caption="decoded from the input's code", width="stretch")
+        st.image(pair[1], caption="decoded from the nudged code", width="stretch")
 
 
 def recompute_map_section(dataset: str, family: str, z: int) -> None:
@@ -665,8 +730,14 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
 
 
 @st.cache_resource
-def warm_up_umap() -> threading.Thread:
-    """Import (and so compile) UMAP in the background once per server, after the first page is out."""
+def warm_up_umap() -> threading.Thread | None:
+    """Import (and so compile) UMAP in the background once per server, after the first page is out.
+
+    AE_DEMO_WARM_UMAP=0 turns it off (the tests do: a process that exits mid-import complains).
+    """
+    if os.environ.get("AE_DEMO_WARM_UMAP", "1") == "0":
+        return None
+
     def work() -> None:
         import umap  # noqa: F401
 

@@ -23,4 +23,17 @@ def describe_device(device: torch.device) -> str:
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU · {platform.machine()} · {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"CPU · {platform.machine()} · {threads} thread{'s' if threads > 1 else ''} per call"
+
+
+def use_one_cpu_thread_per_call() -> None:
+    """For serving: one intra-op thread per inference call.
+
+    The app runs batches of a handful of images; with several threads per call, OpenMP's
+    workers spin against each other and against other sessions' calls (measured here: a
+    ladder pass took 16 ms on one thread and 1.9 s on two while another process was busy).
+    Parallelism comes from serving several sessions at once instead.
+    """
+    if pick_device().type == "cpu":
+        torch.set_num_threads(1)

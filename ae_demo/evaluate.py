@@ -16,8 +16,9 @@ from pathlib import Path
 import torch
 
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
+from .maps import load_map, placement_accuracy
 from .metrics import psnr, sse_per_image
-from .zoo import ZooError, cards, load_model, load_verified_reference, model_name
+from .zoo import ZooError, cards, load_model, load_verified_reference, model_name, read_manifest
 
 
 def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = PRETRAINED_DIR) -> Split:
@@ -30,12 +31,20 @@ def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = 
         return load_verified_reference(dataset, directory)
 
 
+def map_placement_accuracy(name: str, model, directory: Path = PRETRAINED_DIR) -> float | None:
+    """Leave-one-out placement accuracy on the model's default map (see maps.placement_accuracy)."""
+    has_map = name in read_manifest(directory).get("maps", {}) or model.latent_dim == 2
+    return round(placement_accuracy(load_map(name, model, directory)), 4) if has_map else None
+
+
 @torch.inference_mode()
 def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DIR,
-             limit: int | None = None) -> list[dict]:
+             limit: int | None = None, with_maps: bool = True) -> list[dict]:
     """One row per network of ``dataset``: its held-out SSE and PSNR beside PCA's at the same size.
 
-    images: (N, 28, 28) uint8; ``limit`` keeps the first N (quick checks).
+    images: (N, 28, 28) uint8; ``limit`` keeps the first N (quick checks). With ``with_maps``,
+    also the share of the map's reference images that land among their own class
+    (``placement_accuracy``, on the bundled reference sample).
     """
     x = to_unit(images[:limit])
     rows, pca_cache = [], {}
@@ -53,16 +62,24 @@ def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DI
                      "n_images": len(x), "sse_per_image": round(sse, 4), "psnr_db": round(mean_psnr, 2),
                      "pca_sse_per_image": round(pca_cache[pca], 4), "ratio_to_pca": round(sse / pca_cache[pca], 4),
                      "parameters": card.parameters})
+        if with_maps:
+            rows[-1]["placement_accuracy"] = map_placement_accuracy(card.name, model, directory)
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
-    header = f"{'model':18s} {'latent':>6s} {'images':>7s} {'SSE/image':>10s} {'PCA SSE':>9s} {'ratio':>6s} {'PSNR dB':>8s}"
+    header = (f"{'model':18s} {'latent':>6s} {'images':>7s} {'SSE/image':>10s} {'PCA SSE':>9s} {'ratio':>6s} "
+              f"{'PSNR dB':>8s} {'map kNN':>8s}")
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(f"{r['model']:18s} {r['latent_dim']:6d} {r['n_images']:7d} {r['sse_per_image']:10.3f} "
-                     f"{r['pca_sse_per_image']:9.3f} {r['ratio_to_pca']:6.3f} {r['psnr_db']:8.2f}")
+                     f"{r['pca_sse_per_image']:9.3f} {r['ratio_to_pca']:6.3f} {r['psnr_db']:8.2f} "
+                     f"{_percent(r.get('placement_accuracy')):>8s}")
     return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,10 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
     parser.add_argument("--limit", type=int, help="evaluate only the first N held-out images")
     parser.add_argument("--json", action="store_true", help="print one JSON list, one object per model")
+    parser.add_argument("--no-maps", action="store_true", help="skip the map placement figure")
     args = parser.parse_args(argv)
     try:
         split = heldout_split(args.dataset, args.data_dir, args.dir)
-        rows = evaluate(args.dataset, split.images, args.dir, args.limit)
+        rows = evaluate(args.dataset, split.images, args.dir, args.limit, with_maps=not args.no_maps)
     except (ZooError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

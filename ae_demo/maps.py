@@ -227,12 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="models to map (default: every network with latent size > 2)")
     parser.add_argument("--dataset", choices=sorted(MAP_POINTS))
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
+    parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)
     chosen = [c for c in cards(args.dataset, args.dir)
               if c.family != "pca" and c.latent_dim > 2 and (not args.names or c.name in args.names)]
     for card in chosen:
+        model = load_model(card.name, args.dir)
+        existing = read_manifest(args.dir).get("maps", {}).get(card.name)
+        if existing and not args.refit:  # keep the positions; recompute the figure with today's placement
+            entry = save_map(load_map(card.name, model, args.dir), existing["seconds"], args.dir)
+            print(f"{card.name}: kept, placement accuracy {entry['placement_accuracy']:.3f}", flush=True)
+            continue
         started = time.perf_counter()
-        latent_map = build_map(card.name, load_model(card.name, args.dir), card.dataset, MapSettings(), args.dir)
+        latent_map = build_map(card.name, model, card.dataset, MapSettings(), args.dir)
         entry = save_map(latent_map, time.perf_counter() - started, args.dir)
         print(f"{card.name}: {entry['n_points']} points in {entry['seconds']} s, "
               f"placement accuracy {entry['placement_accuracy']:.3f}", flush=True)

@@ -83,7 +83,7 @@ def _zoo_recipes(dataset: str, z32_epochs: float, step_epochs: float, augment: b
 # images, so a pass costs 7.5x more and augmentation is not needed.
 RECIPES: dict[str, Recipe] = {
     r.name: r for r in (_zoo_recipes("mnist", z32_epochs=36, step_epochs=12, augment=True)
-                        + _zoo_recipes("fashion", z32_epochs=6, step_epochs=2, augment=False))
+                        + _zoo_recipes("fashion", z32_epochs=5, step_epochs=1.5, augment=False))
 }
 
 

@@ -32,7 +32,8 @@ def main() -> int:
             draw_stroke(page, box, [(0.6, 0.25), (0.6, 0.9)])
             wait_for_change(page, "reconstructions", image_sources(page, "reconstructions"))
         page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
-        page.wait_for_timeout(1500)
+        page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the last section: the page is complete
+        page.wait_for_timeout(1000)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.out))
     print(f"saved {args.out}")

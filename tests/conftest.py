@@ -1,10 +1,14 @@
 """Shared fixtures: tiny generated datasets, so no test reads ../shared or the internet."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from ae_demo.data import OFFICIAL_FILES, TEN_K_FILES, write_idx
+
+os.environ.setdefault("AE_DEMO_WARM_UMAP", "0")  # AppTest runs end mid-import otherwise; browser tests' servers turn it back on
 
 
 def blob_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,8 @@ def streamlit_server(script: str | Path, timeout: float = 120):
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "AE_DEMO_WARM_UMAP": "1"})  # a real server warms UMAP up; AppTest runs do not
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
