@@ -252,3 +252,56 @@ def test_recompute_the_map_with_pca():
     at.button(key="FormSubmitter:map_form-Recompute").click().run()
     assert not at.exception
     assert any("PCA projection" in c.value for c in at.caption)
+
+
+def _odd_but_valid() -> dict[str, bytes]:
+    """Uploads in unusual forms that still hold a digit: each must give a result."""
+    from test_preprocess import draw, encode
+
+    seven = draw()                                            # white "7" on black, 280x280, mode L
+    sixteen = Image.fromarray((np.asarray(seven, np.uint16) * 257)).convert("I;16")
+    alpha_only = Image.new("RGBA", seven.size, (0, 0, 0, 0))
+    alpha_only.putalpha(seven)
+    frames = [draw(), Image.new("L", (280, 280), 0)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    exif = Image.Exif()
+    exif[0x0112] = 6                                          # "rotate 90° clockwise to display"
+    rotated = io.BytesIO()
+    seven.transpose(Image.Transpose.ROTATE_90).convert("RGB").save(rotated, format="JPEG", exif=exif)
+    return {
+        "sixteen-bit.png": encode(sixteen),
+        "cmyk.jpg": encode(seven.convert("CMYK"), "JPEG"),
+        "alpha-only.png": encode(alpha_only),
+        "animated.gif": gif.getvalue(),
+        "exif-rotated.jpg": rotated.getvalue(),
+        "photo.webp": encode(Image.open(io.BytesIO(digit_one())).convert("RGB"), "WEBP"),
+        "scan.tiff": encode(Image.open(io.BytesIO(digit_one())), "TIFF"),
+        "paint.bmp": encode(Image.open(io.BytesIO(digit_one())), "BMP"),
+    }
+
+
+ODD_BUT_VALID = _odd_but_valid()
+
+
+@pytest.mark.parametrize("name", sorted(ODD_BUT_VALID))
+def test_unusual_uploads_still_give_a_result(name):
+    at = start()
+    at.file_uploader(key="upload").set_value((name, ODD_BUT_VALID[name], "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    choice = at.selectbox(key="input_choice")
+    assert choice.format_func(choice.value) == name
+    assert images_in(at, "reconstructions") == 14
+
+
+def test_decompression_bomb_and_a_thin_strip_are_refused_politely():
+    from test_preprocess import bomb_png
+
+    at = start()
+    at.file_uploader(key="upload").set_value([("bomb.png", bomb_png(30000, 30000), "image/png"),
+                                              ("strip.png", png_bytes(Image.new("L", (1, 20000), 0)), "image/png")])
+    at.run()
+    assert not at.exception
+    messages = " ".join(e.value for e in at.error)
+    assert "bomb.png" in messages and "strip.png" in messages
+    assert at.selectbox(key="input_choice").value == "sample"

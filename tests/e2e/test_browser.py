@@ -27,7 +27,7 @@ def test_draw_then_upload(app_url, tmp_path):
     with chromium_page() as page:
         page.goto(app_url)
         first = wait_for_images(page, "reconstructions", LADDER_IMAGES)
-        assert page.locator(".st-key-latent_map").count() == 1
+        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
 
         # a "7" drawn on the canvas replaces the sample; the ladder updates
         box = canvas_box(page)
