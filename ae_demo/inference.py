@@ -53,7 +53,7 @@ def run_ladder(models: dict[int, Autoencoder], images: np.ndarray) -> LadderResu
     outputs = []
     for z in dims:
         model = models[z]
-        device = _device_of(model)
+        device = model.device
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(device)
         outputs.append(model.reconstruct(x).clamp(0, 1).squeeze(1).cpu())
     seconds = time.perf_counter() - started
@@ -64,14 +64,10 @@ def run_ladder(models: dict[int, Autoencoder], images: np.ndarray) -> LadderResu
                         psnr(flat_r, flat_t).view(recon.shape[:2]).numpy(), seconds)
 
 
-def _device_of(model: Autoencoder) -> torch.device:
-    return next(iter(model.state_dict().values())).device
-
-
 @torch.inference_mode()
 def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
     """(M, latent_dim) codes -> (M, 28, 28) float32 images clipped to [0, 1]."""
-    z = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32)).to(_device_of(model))
+    z = torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32)).to(model.device)
     return model.decode(z).clamp(0, 1).squeeze(1).cpu().numpy()
 
 
@@ -91,6 +87,6 @@ def decode_grid(model: Autoencoder, lo: tuple[float, float], hi: tuple[float, fl
 @torch.inference_mode()
 def interpolate_images(model: Autoencoder, start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
     """(28, 28), (28, 28) in [0, 1] -> (steps, 28, 28): decoded evenly between their codes."""
-    device = _device_of(model)
+    device = model.device
     pair = [torch.from_numpy(np.asarray(a, np.float32))[None, None].to(device) for a in (start, end)]
     return model.interpolate(*pair, steps=steps)[0, :, 0].clamp(0, 1).cpu().numpy()

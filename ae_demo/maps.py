@@ -123,7 +123,7 @@ def latent_distances(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") ->
 @torch.inference_mode()
 def encode_images(model: Autoencoder, images: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
     """(N, 28, 28) uint8 -> (N, latent_dim) float32 codes, batched on the model's device."""
-    device = next(iter(model.state_dict().values())).device
+    device = model.device
     x = to_unit(images)
     return torch.cat([model.encode(x[i:i + batch_size].to(device)).cpu()
                       for i in range(0, len(x), batch_size)]).numpy().astype(np.float32)

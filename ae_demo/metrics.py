@@ -24,7 +24,7 @@ def psnr(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 @torch.inference_mode()
 def sse_per_image(model: Autoencoder, images: torch.Tensor, batch_size: int = 1000) -> float:
     """Mean SSE of ``model`` over (N, 1, 28, 28) images in [0, 1], batched, on the model's device."""
-    device = next(iter(model.state_dict().values())).device
+    device = model.device
     total = 0.0
     for start in range(0, len(images), batch_size):
         batch = images[start:start + batch_size].to(device)

@@ -14,6 +14,7 @@ weights (safetensors metadata and ``pretrained/manifest.json``), as nanoGPT's
 """
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -50,6 +51,11 @@ class Autoencoder(nn.Module):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights live (PCA has buffers only, so both are looked at)."""
+        return next(itertools.chain(self.parameters(), self.buffers())).device
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, 28, 28) in [0, 1] -> (B, latent_dim) codes."""

@@ -40,7 +40,7 @@ def main() -> int:
             if not family_latent_dims(dataset, family):
                 continue
             on_cpu, on_gpu = load_family(dataset, family, torch.device("cpu")), load_family(dataset, family, gpu)
-            assert all(next(iter(m.state_dict().values())).device.type == "cuda" for m in on_gpu.values())
+            assert all(m.device.type == "cuda" for m in on_gpu.values())
             diff = float(np.abs(run_ladder(on_cpu, images).reconstructions
                                 - run_ladder(on_gpu, images).reconstructions).max())
             worst = max(worst, diff)

@@ -305,3 +305,18 @@ def test_decompression_bomb_and_a_thin_strip_are_refused_politely():
     messages = " ".join(e.value for e in at.error)
     assert "bomb.png" in messages and "strip.png" in messages
     assert at.selectbox(key="input_choice").value == "sample"
+
+
+def test_the_first_page_never_imports_umap():
+    """`import umap` costs seconds (numba): the page must be out before anything needs it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, os; os.environ['AE_DEMO_WARM_UMAP'] = '0'\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(APP)!r}, default_timeout=120).run()\n"
+            "assert not at.exception, at.exception\n"
+            "print('umap' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
