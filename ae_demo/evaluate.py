@@ -17,7 +17,7 @@ import torch
 
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
 from .maps import load_map, placement_accuracy
-from .metrics import psnr, sse_per_image
+from .metrics import heldout_errors, sse_per_image
 from .zoo import ZooError, cards, load_model, load_verified_reference, model_name, read_manifest
 
 
@@ -55,9 +55,7 @@ def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DI
         if pca not in pca_cache:
             pca_cache[pca] = sse_per_image(load_model(pca, directory), x)
         model = load_model(card.name, directory)
-        sse = sse_per_image(model, x)
-        mean_psnr = float(torch.cat([psnr(model.reconstruct(x[i:i + 1000]), x[i:i + 1000])
-                                     for i in range(0, len(x), 1000)]).mean())
+        sse, mean_psnr = heldout_errors(model, x)
         rows.append({"model": card.name, "family": card.family, "dataset": dataset, "latent_dim": card.latent_dim,
                      "n_images": len(x), "sse_per_image": round(sse, 4), "psnr_db": round(mean_psnr, 2),
                      "pca_sse_per_image": round(pca_cache[pca], 4), "ratio_to_pca": round(sse / pca_cache[pca], 4),
