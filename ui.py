@@ -24,7 +24,7 @@ from PIL import Image
 
 from ae_demo.data import DATASETS, to_unit
 from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_call
-from ae_demo.display import enlarge, error_heatmap, image_strip
+from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip
 from ae_demo.inference import (LadderResult, decode_codes, decode_grid, family_latent_dims, interpolate_images,
                                load_family, run_ladder)
 from ae_demo.maps import METRICS, LatentMap, MapSettings, build_map, encode_images, load_map
@@ -596,21 +596,29 @@ def neighbours_panel(dataset: str, lm: LatentMap, code: np.ndarray) -> None:
 def bottleneck_maps_section(dataset: str, items: list[InputItem], current: InputItem) -> None:
     """Small maps of the convolutional ladder at 2, 8 and 32, the current input placed on each."""
     st.subheader("How the map changes with the bottleneck")
-    st.caption("The same held-out images in the latent space of the convolutional autoencoder at three sizes. "
-               "With 2 numbers the classes overlap; with more they pull apart. The 2-D one is drawn as it is.")
+    st.caption("The same held-out images in the latent space of the convolutional autoencoder at three sizes, "
+               "coloured by class as on the map above; the yellow star is your input. With 2 numbers the "
+               "classes overlap; with more they pull apart. The 2-D one is drawn as it is.")
     dims = [z for z in SMALL_MAP_SIZES if z in family_latent_dims(dataset, "conv")]
     batch = current.prepared.image[None].astype(np.float32)
     cells = st.columns(len(dims) + 1)
     for cell, z in zip(cells[1:], dims):
         lm = default_map_for(dataset, "conv", z)
         placed = lm.place(codes_cached(dataset, "conv", z, batch))
-        with cell:
+        with cell, st.container(key=f"small_map_{z}"):
             st.markdown(f"**z = {z}**" + (" (raw 2-D code)" if z == 2 else " (UMAP)"))
-            st.plotly_chart(map_figure(lm, dataset, placed, [current.name], 300, legend=False),
-                            key=f"small_map_{z}", config={"displayModeBar": False})
+            st.image(small_map_picture(dataset, z).with_stars(placed), width="stretch",
+                     caption=f"{len(lm.labels):,} held-out images")
     with cells[0]:
         st.markdown("**z = 2, decoded**")
         manifold_panel(dataset, "conv", default_map_for(dataset, "conv", 2))
+
+
+@st.cache_resource(show_spinner=False)
+def small_map_picture(dataset: str, latent_dim: int) -> MapPicture:
+    """The conv model's default map at ``latent_dim`` drawn once per server; stars go on copies."""
+    lm = default_map_for(dataset, "conv", latent_dim)
+    return MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS)
 
 
 # --- playing with codes ---------------------------------------------------------------------

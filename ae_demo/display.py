@@ -1,7 +1,10 @@
 """Turning 28x28 arrays into pictures people can see from the back of a room."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from PIL import Image, ImageDraw
 
 # Per-pixel error colours: black (0) -> red -> yellow -> white (1), like matplotlib's "hot".
 _HOT = np.array([[0, 0, 0], [230, 30, 20], [255, 210, 40], [255, 255, 255]], dtype=np.float32)
@@ -32,3 +35,65 @@ def image_strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
     for i, image in enumerate(images):
         strip[:, i * (w + gap): i * (w + gap) + w] = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
     return strip
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """'#1f77b4' -> (31, 119, 180)."""
+    return tuple(int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def _star(x: float, y: float, radius: float) -> list[tuple[float, float]]:
+    """The ten corners of a five-pointed star centred on (x, y), point up, in pixels."""
+    angles = np.pi / 2 + np.arange(10) * np.pi / 5
+    radii = np.where(np.arange(10) % 2 == 0, radius, radius * 0.45)
+    return list(zip(x + radii * np.cos(angles), y - radii * np.sin(angles)))
+
+
+@dataclass(frozen=True)
+class MapPicture:
+    """A map drawn once as a picture; ``with_stars`` puts inputs on a copy.
+
+    A picture costs the browser one image where a chart of thousands of points costs it a
+    redraw on every update, so the small maps beside the main one are pictures.
+    """
+
+    pixels: np.ndarray    # (size, size, 3) uint8
+    centre: np.ndarray    # (2,) map units at the picture's centre
+    scale: float          # pixels per map unit
+
+    @classmethod
+    def draw(cls, coords: np.ndarray, labels: np.ndarray, class_colours: tuple[str, ...], size: int = 360,
+             point_radius: float = 1.8, background: str = "#0e1117") -> "MapPicture":
+        """(N, 2) positions in map units, coloured by their (N,) class; one scale for both axes
+        (the larger span fits, with a 4 % margin), y pointing up as on the interactive map."""
+        coords = np.asarray(coords, np.float64)
+        low, high = coords.min(0), coords.max(0)
+        picture = cls(np.zeros((size, size, 3), np.uint8), (low + high) / 2,
+                      (1 - 2 * 0.04) * size / max(float((high - low).max()), 1e-9))
+        image = Image.new("RGB", (size, size), _rgb(background))
+        draw = ImageDraw.Draw(image)
+        palette = [_rgb(c) for c in class_colours]
+        r = point_radius
+        for (x, y), label in zip(picture.to_pixels(coords), labels):
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=palette[int(label) % len(palette)])
+        picture.pixels[:] = np.asarray(image)
+        return picture
+
+    def to_pixels(self, points: np.ndarray) -> np.ndarray:
+        """(M, 2) map units -> (M, 2) pixel x, y (y down, as images count)."""
+        size = self.pixels.shape[0]
+        xy = (np.asarray(points, np.float64).reshape(-1, 2) - self.centre) * self.scale
+        return np.stack([size / 2 + xy[:, 0], size / 2 - xy[:, 1]], 1)
+
+    def with_stars(self, stars: np.ndarray) -> np.ndarray:
+        """(M, 2) map positions -> a copy with a star on each (kept inside the picture); the last
+        (the current input) yellow and larger, the others white."""
+        size = self.pixels.shape[0]
+        image = Image.fromarray(self.pixels)
+        draw = ImageDraw.Draw(image)
+        spots = np.clip(self.to_pixels(stars), 0.03 * size, 0.97 * size)
+        for i, (x, y) in enumerate(spots):
+            current = i == len(spots) - 1
+            draw.polygon(_star(x, y, size * (0.045 if current else 0.03)),
+                         fill=(255, 210, 31) if current else (255, 255, 255), outline=(0, 0, 0), width=2)
+        return np.asarray(image)

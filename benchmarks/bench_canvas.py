@@ -23,7 +23,7 @@ STROKES = [[(0.2 + 0.05 * (i % 5), 0.2), (0.5, 0.3 + 0.04 * (i % 7)), (0.35 + 0.
 
 def measure(script: Path, n_images: int, strokes: int) -> tuple[float, list[float]]:
     """Seconds from navigation to the first images, and per stroke until every image changed."""
-    with streamlit_server(script) as url, chromium_page() as page:
+    with streamlit_server(script, warm_umap=False) as url, chromium_page() as page:
         page.goto(url)  # warm the server's caches the way a first visitor would, then measure a fresh page
         wait_for_images(page, "reconstructions", n_images)
         started = time.perf_counter()

@@ -32,8 +32,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path, timeout: float = 120):
-    """Run ``streamlit run script`` headless on a free port; yield its URL."""
+def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool = True):
+    """Run ``streamlit run script`` headless on a free port; yield its URL.
+
+    ``warm_umap``: let the app import UMAP in the background, as a real server does (its
+    first ~35 s of CPU on a fresh machine); benchmarks of steady-state interaction turn it off.
+    """
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
         if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
@@ -41,7 +45,7 @@ def streamlit_server(script: str | Path, timeout: float = 120):
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "AE_DEMO_WARM_UMAP": "1"})  # a real server warms UMAP up; AppTest runs do not
+        env={**os.environ, "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0"})  # AppTest runs never warm it
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -1,0 +1,57 @@
+"""Pictures for people: enlarged digits, error heatmaps, strips, and maps drawn as pictures."""
+from __future__ import annotations
+
+import numpy as np
+
+from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip
+
+COLOURS = ("#ff0000", "#0000ff")
+YELLOW = np.array([255, 210, 31])
+
+
+def test_enlarge_repeats_pixels():
+    image = np.array([[0.0, 1.0]], np.float32)
+    big = enlarge(image, 3)
+    assert big.shape == (3, 6) and big.dtype == np.uint8
+    assert (big[:, :3] == 0).all() and (big[:, 3:] == 255).all()
+
+
+def test_error_heatmap_is_black_where_exact_and_white_where_fully_wrong():
+    target = np.zeros((28, 28), np.float32)
+    recon = target.copy()
+    recon[0, 0] = 1.0
+    heat = error_heatmap(recon, target)
+    assert heat.shape == (28, 28, 3) and (heat[0, 0] == 255).all() and (heat[1:, 1:] == 0).all()
+
+
+def test_image_strip_puts_images_side_by_side():
+    strip = image_strip(np.ones((3, 28, 28), np.float32), gap=2)
+    assert strip.shape == (28, 3 * 28 + 2 * 2) and (strip[:, 28:30] == 40).all()
+
+
+def _colour_share(pixels: np.ndarray, colour) -> float:
+    return float((np.abs(pixels.astype(int) - np.asarray(colour)).sum(-1) < 30).mean())
+
+
+def test_map_picture_colours_points_by_class_with_y_up():
+    coords = np.array([[0.0, 0.0], [0.0, 10.0]])          # class 0 at the bottom, class 1 at the top
+    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, size=100, point_radius=3)
+    pixels = picture.pixels
+    assert pixels.shape == (100, 100, 3)
+    assert _colour_share(pixels[:50], (0, 0, 255)) > 0 and _colour_share(pixels[:50], (255, 0, 0)) == 0
+    assert _colour_share(pixels[50:], (255, 0, 0)) > 0 and _colour_share(pixels[50:], (0, 0, 255)) == 0
+
+
+def test_stars_land_where_they_are_placed_and_leave_the_map_untouched():
+    coords = np.array([[0.0, 0.0], [10.0, 10.0]])
+    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, size=300)
+    before = picture.pixels.copy()
+    starred = picture.with_stars(np.array([[10.0, 0.0]]))   # bottom right
+    assert (picture.pixels == before).all()
+    assert _colour_share(starred[200:, 200:], YELLOW) > 0.005
+    assert _colour_share(starred[:150], YELLOW) == 0 and _colour_share(starred[:, :150], YELLOW) == 0
+
+
+def test_a_star_far_off_the_map_stays_inside_the_picture():
+    picture = MapPicture.draw(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 0]), COLOURS, size=300)
+    assert _colour_share(picture.with_stars(np.array([[50.0, 50.0]])), YELLOW) > 0
