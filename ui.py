@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_
 from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip
 from ae_demo.inference import (LadderResult, decode_codes, decode_grid, family_latent_dims, interpolate_images,
                                load_family, run_ladder)
-from ae_demo.maps import METRICS, LatentMap, MapSettings, build_map, encode_images, load_map
+from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, build_map, encode_images, load_map
 from ae_demo.preprocess import InputError, Prepared, prepare_upload
 from ae_demo.zoo import FAMILIES, cards, load_verified_reference, model_name
 
@@ -429,7 +428,7 @@ def default_map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
 def custom_map_for(dataset: str, family: str, latent_dim: int, settings: MapSettings) -> LatentMap:
     """A map recomputed with other settings; cached for every session that asks for the same."""
     name = model_name(family, latent_dim, dataset)
-    return build_map(name, models_for(dataset, family)[latent_dim], dataset, settings)
+    return build_map(name, models_for(dataset, family)[latent_dim], dataset, settings, fit=map_fitter().fit)
 
 
 def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
@@ -725,7 +724,8 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
             settings = MapSettings(method=method, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric)
             with st.status(f"Recomputing the z = {z} map…", expanded=True) as status:
                 st.write(f"Encoding {len(default_map_for(dataset, family, z).labels):,} held-out images and fitting "
-                         f"{method.upper()} (UMAP's first run in a server compiles for ~30 s; later ones take seconds).")
+                         f"{method.upper()} in a background process (seconds; in the first minute after the "
+                         "server starts, UMAP is still compiling there and the first fit waits for it).")
                 started = time.perf_counter()
                 custom_map_for(dataset, family, z, settings)
                 status.update(label=f"Map recomputed in {time.perf_counter() - started:.1f} s", state="complete",
@@ -737,18 +737,15 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
             st.rerun()
 
 
-@st.cache_resource
-def warm_up_umap() -> threading.Thread | None:
-    """Import (and so compile) UMAP in the background once per server, after the first page is out.
+@st.cache_resource(show_spinner=False)
+def map_fitter() -> MapFitter:
+    """One process per server that fits recomputed UMAP maps, warmed up when the server starts.
 
-    AE_DEMO_WARM_UMAP=0 turns it off (the tests do: a process that exits mid-import complains).
+    AE_DEMO_WARM_UMAP=0 skips the warm-up (the tests do: each AppTest would compile for a minute).
     """
-    if os.environ.get("AE_DEMO_WARM_UMAP", "1") == "0":
-        return None
+    return MapFitter(warm_up=os.environ.get("AE_DEMO_WARM_UMAP", "1") != "0")
 
-    def work() -> None:
-        import umap  # noqa: F401
 
-    thread = threading.Thread(target=work, name="umap-warm-up", daemon=True)
-    thread.start()
-    return thread
+def warm_up_umap() -> None:
+    """Start the map fitter (and so its warm-up) once the first page is out."""
+    map_fitter()

@@ -23,10 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -146,20 +151,69 @@ def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
     return reducer.fit_transform(codes).astype(np.float32)
 
 
+def _worker_start() -> None:
+    """In the fitting process: lower priority, and exit when the server that started it is gone."""
+    if hasattr(os, "nice"):
+        os.nice(10)  # the server and the browser come first; a recompute still gets an idle core
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
+
+def _warm_up() -> None:
+    """A tiny fit, so numba compiles every kernel a real fit needs (~60 s the first time)."""
+    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    fit_coords(codes, MapSettings(n_neighbors=5))
+
+
+class MapFitter:
+    """Fits UMAP maps in one child process that stays warm; PCA and 2-D maps are fitted in place.
+
+    ``import umap`` and numba's compiling take about a minute of mostly-Python work on the
+    first fit. In the server's own process that holds the GIL and stalls every page it
+    serves; in a child it holds only the child's, and once warm a 5,000-point fit takes
+    seconds. One worker: fits queue rather than share two cores.
+    """
+
+    def __init__(self, warm_up: bool = True):
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_worker_start)
+        if warm_up:
+            self._pool.submit(_warm_up)
+
+    def fit(self, codes: np.ndarray, settings: MapSettings) -> np.ndarray:
+        """(N, latent_dim) -> (N, 2) float32, as ``fit_coords``; blocks until done."""
+        if settings.method != "umap" or codes.shape[1] == 2:
+            return fit_coords(codes, settings)
+        return self._pool.submit(fit_coords, codes, settings).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def reference_rows(dataset: str, n_reference: int) -> np.ndarray:
     """Which rows of the bundled sample a map shows: the first ``MAP_POINTS`` (all, for digits)."""
     return np.arange(min(MAP_POINTS[dataset], n_reference))
 
 
 def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSettings,
-              directory: Path = PRETRAINED_DIR) -> LatentMap:
-    """Encode the reference sample with ``model`` and fit the 2-D map (no files touched)."""
+              directory: Path = PRETRAINED_DIR,
+              fit: Callable[[np.ndarray, MapSettings], np.ndarray] = fit_coords) -> LatentMap:
+    """Encode the reference sample with ``model`` and fit the 2-D map (no files touched).
+
+    ``fit``: ``fit_coords`` here, or a ``MapFitter``'s ``fit`` to do it in its warm child process.
+    """
     reference = load_verified_reference(dataset, directory)
     rows = reference_rows(dataset, len(reference.labels))
     codes = encode_images(model, reference.images[rows])
     if model.latent_dim == 2 and settings.method == "umap":
         settings = MapSettings(method="identity", metric=settings.metric)
-    coords = fit_coords(codes, settings)
+    coords = fit(codes, settings)
     return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, coords)
 
 

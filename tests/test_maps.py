@@ -1,8 +1,10 @@
 """Latent maps: placement without refitting, faithfulness, the precomputed files."""
+import sys
+
 import numpy as np
 import pytest
 
-from ae_demo.maps import (LatentMap, MapSettings, build_map, fit_coords, latent_distances, load_map,
+from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, fit_coords, latent_distances, load_map,
                           placement_accuracy)
 from ae_demo.zoo import load_model, read_manifest
 from ae_demo.data import PRETRAINED_DIR, sha256_of
@@ -91,3 +93,18 @@ def test_held_out_digits_land_among_their_own_class_at_latent_32():
 def test_recomputing_with_pca_gives_a_full_map():
     m = build_map("conv_z8_mnist", load_model("conv_z8_mnist"), "mnist", MapSettings(method="pca"))
     assert m.coords.shape == (2000, 2) and placement_accuracy(m) > 0.5
+
+
+@pytest.mark.slow
+def test_the_map_fitter_fits_umap_in_a_child_process_and_pca_in_place():
+    """Recomputed maps: UMAP in the fitter's child process (compiles there, not under the server's GIL)."""
+    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    fitter = MapFitter(warm_up=False)
+    try:
+        pca = fitter.fit(codes, MapSettings(method="pca"))
+        assert np.allclose(pca, fit_coords(codes, MapSettings(method="pca")))
+        coords = fitter.fit(codes, MapSettings(n_neighbors=5))
+        assert coords.shape == (300, 2) and coords.dtype == np.float32 and np.isfinite(coords).all()
+        assert "umap" not in sys.modules  # the fitting happened elsewhere
+    finally:
+        fitter.close()
