@@ -459,7 +459,7 @@ def _thumbnail_uri(image: np.ndarray) -> str:
 
 
 def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str], height: int,
-               legend: bool = True, thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
+               thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
     """Reference points one trace per class, each input a star trace named "your input …".
 
     placed (M, 2) and names (M,): the inputs, the current one last (drawn larger, in yellow).
@@ -480,7 +480,7 @@ def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str]
     for i, ((x, y), name) in enumerate(zip(placed, names)):
         is_current = i == len(names) - 1  # the current input comes last, drawn on top and larger
         fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers", name=f"your input · {name}",
-                                   marker=dict(symbol="star", size=(24 if legend else 18) if is_current else 14,
+                                   marker=dict(symbol="star", size=24 if is_current else 14,
                                                color="#ffd21f" if is_current else "#ffffff",
                                                line=dict(color="#000000", width=1.5)),
                                    hovertemplate=f"your input · {name}<extra></extra>"))
@@ -492,7 +492,7 @@ def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str]
             fig.add_layout_image(source=_thumbnail_uri(image), x=float(lm.coords[row, 0]), y=float(lm.coords[row, 1]),
                                  xref="x", yref="y", sizex=span / 30, sizey=span / 30,
                                  xanchor="center", yanchor="middle", layer="above")
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=legend,
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=True,
                       legend=dict(itemsizing="constant"), dragmode="pan" if grid is None else "select",
                       xaxis=dict(showticklabels=grid is not None, zeroline=False),
                       yaxis=dict(showticklabels=grid is not None, zeroline=False, scaleanchor="x" if grid is not None else None))
