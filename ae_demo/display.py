@@ -49,6 +49,12 @@ def _star(x: float, y: float, radius: float) -> list[tuple[float, float]]:
     return list(zip(x + radii * np.cos(angles), y - radii * np.sin(angles)))
 
 
+def _to_pixels(points: np.ndarray, centre: np.ndarray, scale: float, size: int) -> np.ndarray:
+    """(M, 2) map units -> (M, 2) pixel x, y of a size x size picture centred on ``centre``; y flips."""
+    xy = (np.asarray(points, np.float64).reshape(-1, 2) - centre) * scale
+    return np.stack([size / 2 + xy[:, 0], size / 2 - xy[:, 1]], 1)
+
+
 @dataclass(frozen=True)
 class MapPicture:
     """A map drawn once as a picture; ``with_stars`` puts inputs on a copy.
@@ -68,22 +74,18 @@ class MapPicture:
         (the larger span fits, with a 4 % margin), y pointing up as on the interactive map."""
         coords = np.asarray(coords, np.float64)
         low, high = coords.min(0), coords.max(0)
-        picture = cls(np.zeros((size, size, 3), np.uint8), (low + high) / 2,
-                      (1 - 2 * 0.04) * size / max(float((high - low).max()), 1e-9))
+        centre, scale = (low + high) / 2, (1 - 2 * 0.04) * size / max(float((high - low).max()), 1e-9)
         image = Image.new("RGB", (size, size), _rgb(background))
         draw = ImageDraw.Draw(image)
         palette = [_rgb(c) for c in class_colours]
         r = point_radius
-        for (x, y), label in zip(picture.to_pixels(coords), labels):
+        for (x, y), label in zip(_to_pixels(coords, centre, scale, size), labels):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=palette[int(label) % len(palette)])
-        picture.pixels[:] = np.asarray(image)
-        return picture
+        return cls(np.asarray(image), centre, scale)
 
     def to_pixels(self, points: np.ndarray) -> np.ndarray:
         """(M, 2) map units -> (M, 2) pixel x, y (y down, as images count)."""
-        size = self.pixels.shape[0]
-        xy = (np.asarray(points, np.float64).reshape(-1, 2) - self.centre) * self.scale
-        return np.stack([size / 2 + xy[:, 0], size / 2 - xy[:, 1]], 1)
+        return _to_pixels(points, self.centre, self.scale, self.pixels.shape[0])
 
     def with_stars(self, stars: np.ndarray) -> np.ndarray:
         """(M, 2) map positions -> a copy with a star on each (kept inside the picture); the last

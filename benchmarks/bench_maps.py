@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ae_demo.maps import MapFitter, MapSettings, build_map, load_map  # noqa: E402

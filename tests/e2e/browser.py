@@ -35,8 +35,8 @@ def _free_port() -> int:
 def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool = True):
     """Run ``streamlit run script`` headless on a free port; yield its URL.
 
-    ``warm_umap``: let the app import UMAP in the background, as a real server does (its
-    first ~35 s of CPU on a fresh machine); benchmarks of steady-state interaction turn it off.
+    ``warm_umap``: let the app warm up its map fitter, as a real server does (a child process
+    compiling UMAP, about a minute of one core); benchmarks of steady-state interaction turn it off.
     """
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
