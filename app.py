@@ -21,6 +21,8 @@ st.caption("An autoencoder squeezes a 28×28 image (784 numbers) through a bottl
 
 items, current = ui.workbench(dataset, family)
 ui.device_sidebar()
+if ui.first_paint():  # the ladder first; the charts and maps follow in the next run
+    st.stop()
 ui.error_chart_section(dataset, family, items, current)
 
 st.divider()

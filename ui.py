@@ -7,8 +7,8 @@ belongs to one visitor (their drawings, uploads, current input) lives in
 """
 from __future__ import annotations
 
-import base64
 import hashlib
+import html
 import io
 import os
 import random
@@ -23,7 +23,7 @@ from PIL import Image
 
 from ae_demo.data import DATASETS, to_unit
 from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_call
-from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip
+from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
 from ae_demo.inference import (LadderResult, decode_codes, decode_grid, family_latent_dims, interpolate_images,
                                load_family, run_ladder)
 from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, build_map, encode_images, load_map
@@ -35,6 +35,7 @@ use_one_cpu_thread_per_call()
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "svg", "heic", "heif", "avif"]
 CANVAS_PX = 280          # 10 canvas pixels per model pixel: a finger or a mouse draws comfortably
+PAGE_FOLLOWS_DRAWING_MS = 1000  # the whole page catches up with a drawing this long after its last stroke
 # One colour per family, the same in every chart of the app.
 FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
 
@@ -111,9 +112,41 @@ def forget(key: str) -> None:
 
 def page_style() -> None:
     """28x28 images are sent as they are and scaled up by the browser with hard pixel edges:
-    sharper than a blurred stretch, and 16x less to encode and send than pre-enlarged PNGs."""
-    st.html("<style>.stImage img, [data-testid='stImage'] img { image-rendering: pixelated; }"
-            ".st-key-raw_input img { image-rendering: auto; }</style>")
+    sharper than a blurred stretch, and 16x less to encode and send than pre-enlarged PNGs.
+    The ladder is a grid of figures (see ``_ladder_row``); the rerun timers take no room."""
+    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img { image-rendering: pixelated; }"
+            ".st-key-raw_input img { image-rendering: auto; }"
+            ".ae-ladder { display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }"
+            ".ae-ladder figure { margin: 0; } .ae-ladder img { width: 100%; display: block; }"
+            ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
+            ".ae-ladder .ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
+            ".st-key-page_follows, .st-key-first_paint { display: none; }</style>")
+
+
+# A timer in the browser that asks for a rerun once the page has shown a token for a while.
+# Restarted by every new token, so a burst of strokes costs one rerun of the whole page, after it.
+_RERUN_TIMER = st.components.v2.component("ae_demo.rerun_timer", js="""
+export default function ({ data, setTriggerValue, parentElement }) {
+  clearTimeout(parentElement.aeTimer);
+  const token = data && data.token;
+  if (token && token !== parentElement.aeFired) {
+    parentElement.aeTimer = setTimeout(() => requestAnimationFrame(() => {
+      parentElement.aeFired = token;
+      setTriggerValue("fired", token);
+    }), data.delay_ms);
+  }
+  return () => clearTimeout(parentElement.aeTimer);
+}""")
+
+
+def rerun_timer(token: str | None, delay_ms: int, key: str) -> bool:
+    """Mount the timer for ``token`` (None: no timer); True in the run its firing caused.
+
+    Inside a fragment its firing reruns the fragment; outside one, the whole script.
+    """
+    result = _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=lambda: None)
+    # getattr: outside `streamlit run` (a bare `python app.py`) the result carries no trigger values
+    return token is not None and getattr(result, "fired", None) == token
 
 
 # --- sidebar ---------------------------------------------------------------------------
@@ -283,11 +316,13 @@ def current_input_panel() -> InputItem:
 # --- the workbench: input and reconstructions, rerun alone on every stroke ------------------------
 
 def workbench(dataset: str, family: str) -> tuple[list[InputItem], InputItem]:
-    """Inputs, the bottleneck ladder and the error chart; returns this session's inputs and the current one.
+    """Inputs and the bottleneck ladder; returns this session's inputs and the current one.
 
     A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
-    reconstructions arrive at the cost of Streamlit's round trip; when the current input
-    changed, the rest of the page (maps, morph, sliders) follows in a full rerun.
+    reconstructions arrive at the cost of Streamlit's round trip. When the current input
+    changed, the rest of the page (chart, maps, morph, sliders) follows in a full rerun: at
+    once for a pick or an upload, and a second after the last stroke for a drawing, so that
+    a digit drawn in several strokes costs the browser one redraw of the charts, not one a stroke.
     """
     st.session_state["_page_run"] = True
     _workbench_fragment(dataset, family)
@@ -310,34 +345,49 @@ def _workbench_fragment(dataset: str, family: str) -> None:
     net, pca, column = reconstructions_section(dataset, family, items, current)
     st.session_state["last_inference_s"] = net.seconds + pca.seconds
     uploads_section(items, net)
-    signature = _input_signature(items, current)
+    signature = hashlib.sha1(repr(_input_signature(items, current)).encode()).hexdigest()[:16]
     if st.session_state.get("_page_run"):
         st.session_state["page_input"] = signature
-    elif signature != st.session_state.get("page_input"):
-        # Give the server's loop a moment to send this fragment's output before the full rerun
-        # starts: messages still queued when a rerun begins are dropped, and the new
-        # reconstructions would then wait for the whole page.
-        time.sleep(0.05)
+    stale = signature != st.session_state.get("page_input")
+    delay = PAGE_FOLLOWS_DRAWING_MS if current.key == "drawing" else 0
+    if rerun_timer(signature if stale else None, delay, key="page_follows"):
         st.rerun(scope="app")
+
+
+def first_paint() -> bool:
+    """True in a visit's first run, which shows the inputs and the ladder and stops there.
+
+    The charts and maps cost the browser seconds to load and draw (Plotly's bundle, WebGL),
+    and the ladder came out only with them; so the first run leaves them out, and a timer
+    asks for the whole page as soon as this part is on the screen.
+    """
+    if st.session_state.get("page_drawn"):
+        return False
+    st.session_state["page_drawn"] = True
+    st.caption("Drawing the error chart and the maps…")
+    rerun_timer("whole page", 0, key="first_paint")
+    return True
 
 
 # --- results -------------------------------------------------------------------------------
 
-def _image_cell(image: np.ndarray, title: str, detail: str) -> None:
-    st.markdown(f"**{title}**")
-    st.image(image, width="stretch", clamp=True)
-    st.caption(detail)
+def _ladder_row(images: np.ndarray, target: np.ndarray, result: LadderResult, column: int, heatmaps: bool,
+                label: str) -> None:
+    """The input and its reconstruction at every size, each an <img> of its own, in one HTML block.
 
-
-def _ladder_row(images: np.ndarray, target: np.ndarray, result: LadderResult, column: int, heatmaps: bool) -> None:
-    cells = st.columns(len(result.latent_dims) + 1)
-    with cells[0]:
-        _image_cell(target, "Input", "28×28, 784 numbers")
+    Inline PNGs in one element: a stroke costs the browser one update and no image requests,
+    where fourteen st.image elements cost fourteen updates and fourteen fetches.
+    """
+    cells = [("Input", "28×28, 784 numbers", target, "the input, 28×28")]
     for i, z in enumerate(result.latent_dims):
-        with cells[i + 1]:
-            recon = images[i, column]
-            picture = error_heatmap(recon, target) if heatmaps else recon
-            _image_cell(picture, f"z = {z}", f"SSE {result.sse[i, column]:.1f} · {result.psnr[i, column]:.1f} dB")
+        recon = images[i, column]
+        cells.append((f"z = {z}", f"SSE {result.sse[i, column]:.1f} · {result.psnr[i, column]:.1f} dB",
+                      error_heatmap(recon, target) if heatmaps else recon, f"{label} at z = {z}"))
+    figures = "".join(f'<figure><div class="ae-title">{html.escape(title)}</div>'
+                      f'<img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
+                      f'<figcaption class="ae-detail">{html.escape(detail)}</figcaption></figure>'
+                      for title, detail, picture, alt in cells)
+    st.html(f'<div class="ae-ladder" style="--cells: {len(cells)}">{figures}</div>')
 
 
 def reconstructions_section(dataset: str, family: str, items: list[InputItem], current: InputItem):
@@ -354,9 +404,9 @@ def reconstructions_section(dataset: str, family: str, items: list[InputItem], c
                    "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
                    "PSNR in dB (higher is better).")
         heatmaps = st.toggle("Show per-pixel error instead (black = exact, yellow/white = wrong)", key="error_heatmaps")
-        _ladder_row(net.reconstructions, target, net, column, heatmaps)
+        _ladder_row(net.reconstructions, target, net, column, heatmaps, FAMILIES[family])
         st.markdown("**PCA at the same sizes** — the best any *linear* autoencoder can do")
-        _ladder_row(pca.reconstructions, target, pca, column, heatmaps)
+        _ladder_row(pca.reconstructions, target, pca, column, heatmaps, "PCA")
     return net, pca, column
 
 
@@ -452,12 +502,6 @@ def manifold_image(dataset: str, family: str, lo: tuple, hi: tuple) -> np.ndarra
     return decode_grid(model, lo, hi, MANIFOLD_STEPS)
 
 
-def _thumbnail_uri(image: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str], height: int,
                thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
     """Reference points one trace per class, each input a star trace named "your input …".
@@ -489,7 +533,7 @@ def map_figure(lm: LatentMap, dataset: str, placed: np.ndarray, names: list[str]
         span = np.ptp(lm.coords, axis=0).max()
         for row in np.linspace(0, len(lm.indices) - 1, thumbnails).astype(int):
             image = reference.images[int(lm.indices[row])].numpy() / 255.0
-            fig.add_layout_image(source=_thumbnail_uri(image), x=float(lm.coords[row, 0]), y=float(lm.coords[row, 1]),
+            fig.add_layout_image(source=png_data_uri(image), x=float(lm.coords[row, 0]), y=float(lm.coords[row, 1]),
                                  xref="x", yref="y", sizex=span / 30, sizey=span / 30,
                                  xanchor="center", yanchor="middle", layer="above")
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=True,
@@ -658,7 +702,9 @@ def interpolation_section(dataset: str, family: str, z: int, current: InputItem)
     # by default: from the current input to another of the visitor's, else to a held-out image of class 5
     default_end = others[-1] if others else names[len(inputs()) + 5]
     cols = st.columns([2, 2, 1])
-    start = cols[0].selectbox("From", names, index=names.index(current.name), key=f"morph_start_{dataset}")
+    # keyed by the current input, so that "From" moves to a new current input instead of keeping the old one
+    start = cols[0].selectbox("From", names, index=names.index(current.name),
+                              key=f"morph_start_{dataset}_{current.key}")
     end = cols[1].selectbox("To", names, index=names.index(default_end), key=f"morph_end_{dataset}")
     steps = cols[2].slider("Steps", 8, 10, 10, key="morph_steps")
     frames = interpolate_images(models_for(dataset, family)[z], options[start], options[end], steps)

@@ -1,9 +1,13 @@
 """Pictures for people: enlarged digits, error heatmaps, strips, and maps drawn as pictures."""
 from __future__ import annotations
 
-import numpy as np
+import base64
+import io
 
-from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip
+import numpy as np
+from PIL import Image
+
+from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
 
 COLOURS = ("#ff0000", "#0000ff")
 YELLOW = np.array([255, 210, 31])
@@ -55,3 +59,15 @@ def test_stars_land_where_they_are_placed_and_leave_the_map_untouched():
 def test_a_star_far_off_the_map_stays_inside_the_picture():
     picture = MapPicture.draw(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 0]), COLOURS, size=300)
     assert _colour_share(picture.with_stars(np.array([[50.0, 50.0]])), YELLOW) > 0
+
+
+def test_png_data_uri_carries_the_pixels():
+    image = np.zeros((28, 28), np.float32)
+    image[5, 7] = 1.0
+    image[20, 3] = 0.5
+    uri = png_data_uri(image)
+    assert uri.startswith("data:image/png;base64,")
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+    assert decoded.shape == (28, 28) and decoded[5, 7] == 255 and decoded[20, 3] == 128 and decoded.sum() == 255 + 128
+    colour = png_data_uri(np.full((4, 4, 3), (10, 20, 30), np.uint8))
+    assert np.asarray(Image.open(io.BytesIO(base64.b64decode(colour.split(",", 1)[1]))))[0, 0].tolist() == [10, 20, 30]

@@ -105,6 +105,24 @@ def wait_for_change(page, container_key: str, before: list[str], timeout: float 
     return image_sources(page, container_key)
 
 
+_STARS = """key => { const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+                       if (!plot || !plot.data) return null;
+                       return JSON.stringify(plot.data.filter(t => String(t.name).startsWith('your input'))
+                                                      .map(t => [t.name, t.x, t.y])); }"""
+
+
+def chart_stars(page, container_key: str) -> str | None:
+    """The "your input" traces (name, x, y) of the Plotly chart inside the container, as JSON; None before it is drawn."""
+    return page.evaluate(_STARS, container_key)
+
+
+def wait_for_stars_to_move(page, container_key: str, before: str | None, timeout: float = 60) -> str:
+    """Wait until the chart in the container draws its "your input" stars elsewhere than ``before``."""
+    page.wait_for_function(f"([key, old]) => {{ const now = ({_STARS})(key); return now !== null && now !== old; }}",
+                           arg=[container_key, before], timeout=timeout * 1000)
+    return chart_stars(page, container_key)
+
+
 def canvas_box(page, container_key: str = "draw_canvas") -> dict:
     """Page coordinates of the drawing surface (the canvas component renders in the page, in a shadow root)."""
     surface = page.locator(f".st-key-{container_key} canvas").last  # fabric.js's top canvas takes the mouse

@@ -35,6 +35,10 @@ def test_draw_then_upload(app_url, tmp_path):
         drawn = wait_for_change(page, "reconstructions", first)
         assert len(drawn) == LADDER_IMAGES
         page.wait_for_function("() => document.body.innerText.includes('Drawing')", timeout=30_000)
+        # the rest of the page follows the drawing once the strokes pause: its star on the main map
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
+            ".some(t => t.textContent.includes('your input · Drawing'))", timeout=60_000)
 
         # an upload becomes the current input, named by its file
         picture = Image.new("L", (200, 260), 240)
