@@ -120,7 +120,8 @@ def page_style() -> None:
             ".ae-ladder figure { margin: 0; } .ae-ladder img { width: 100%; display: block; }"
             ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
             ".ae-ladder .ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
-            ".st-key-page_follows, .st-key-first_paint { display: none; }</style>")
+            ".st-key-page_follows, .st-key-first_paint { display: none; }"
+            ".st-key-below_the_ladder > div { content-visibility: auto; contain-intrinsic-size: auto 400px; }</style>")
 
 
 # A timer in the browser that asks for a rerun once the page has shown a token for a while.

@@ -32,6 +32,9 @@ def main() -> int:
             draw_stroke(page, box, [(0.6, 0.25), (0.6, 0.9)])
             wait_for_change(page, "reconstructions", image_sources(page, "reconstructions"))
         page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
+        if not args.no_draw:  # the rest of the page follows the drawing a second after the last stroke
+            page.wait_for_function("() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
+                                   ".some(t => t.textContent.includes('your input · Drawing'))", timeout=60_000)
         page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the last section: the page is complete
         page.wait_for_timeout(1000)
         args.out.parent.mkdir(parents=True, exist_ok=True)
