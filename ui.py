@@ -331,8 +331,12 @@ def workbench(dataset: str, family: str) -> tuple[list[InputItem], InputItem]:
     return list(inputs().values()), current_item()
 
 
-def _input_signature(items: list[InputItem], current: InputItem) -> tuple:
-    return current.key, tuple((item.key, hashlib.sha1(item.prepared.image.tobytes()).hexdigest()) for item in items)
+def _input_signature(items: list[InputItem], current: InputItem) -> str:
+    """A short token for what the page shows: the inputs' images and which one is current."""
+    digest = hashlib.sha1(current.key.encode())
+    for item in items:
+        digest.update(item.key.encode() + b"\0" + item.prepared.image.tobytes())
+    return digest.hexdigest()[:16]
 
 
 @st.fragment
@@ -346,7 +350,7 @@ def _workbench_fragment(dataset: str, family: str) -> None:
     net, pca, column = reconstructions_section(dataset, family, items, current)
     st.session_state["last_inference_s"] = net.seconds + pca.seconds
     uploads_section(items, net)
-    signature = hashlib.sha1(repr(_input_signature(items, current)).encode()).hexdigest()[:16]
+    signature = _input_signature(items, current)
     if st.session_state.get("_page_run"):
         st.session_state["page_input"] = signature
     stale = signature != st.session_state.get("page_input")

@@ -12,14 +12,17 @@ from PIL import Image, ImageDraw
 _HOT = np.array([[0, 0, 0], [230, 30, 20], [255, 210, 40], [255, 255, 255]], dtype=np.float32)
 
 
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    """float in [0, 1] -> uint8 0..255, rounded; uint8 as it is."""
+    return image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
 def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     """(28, 28) float in [0, 1] (or (28, 28, 3) uint8) -> uint8 scaled up by ``scale`` with hard pixel edges.
 
     Browsers blur a small image they stretch; repeating pixels here keeps the digits crisp.
     """
-    if image.dtype != np.uint8:
-        image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
-    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+    return _to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def png_data_uri(image: np.ndarray) -> str:
@@ -28,10 +31,8 @@ def png_data_uri(image: np.ndarray) -> str:
     An image inline in the page costs the browser no request of its own: the ladder's
     fourteen pictures arrive with the page update that names them.
     """
-    if image.dtype != np.uint8:
-        image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
+    Image.fromarray(_to_uint8(image)).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -48,7 +49,7 @@ def image_strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
     n, h, w = images.shape
     strip = np.full((h, n * w + (n - 1) * gap), 40, np.uint8)
     for i, image in enumerate(images):
-        strip[:, i * (w + gap): i * (w + gap) + w] = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        strip[:, i * (w + gap): i * (w + gap) + w] = _to_uint8(image)
     return strip
 
 

@@ -55,7 +55,8 @@ def recompute(name: str, dataset: str) -> None:
 
 
 def map_after_reconstructions() -> None:
-    from e2e.browser import REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images
+    from e2e.browser import (REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images,
+                             wait_for_map_star)
 
     if not chromium_available():
         print("browser figure skipped: sudo apt-get install chromium")
@@ -70,9 +71,7 @@ def map_after_reconstructions() -> None:
             started = time.perf_counter()
             wait_for_images(page, "reconstructions", 14)
             first = time.perf_counter() - started
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
-                ".some(t => t.textContent.includes('your input'))", timeout=120_000)
+            wait_for_map_star(page, timeout=120)
             shown = time.perf_counter() - started
             print(f"{label}: first reconstructions {first * 1000:.0f} ms after navigation, map "
                   f"{(shown - first) * 1000:.0f} ms after them (target <= 1000 ms)")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from e2e.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
-                         streamlit_server, wait_for_change, wait_for_images)
+                         streamlit_server, wait_for_change, wait_for_images, wait_for_map_star)
 
 
 def main() -> int:
@@ -33,8 +33,7 @@ def main() -> int:
             wait_for_change(page, "reconstructions", image_sources(page, "reconstructions"))
         page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
         if not args.no_draw:  # the rest of the page follows the drawing a second after the last stroke
-            page.wait_for_function("() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
-                                   ".some(t => t.textContent.includes('your input · Drawing'))", timeout=60_000)
+            wait_for_map_star(page, "Drawing")
         page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the last section: the page is complete
         page.wait_for_timeout(1000)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -123,6 +123,13 @@ def wait_for_stars_to_move(page, container_key: str, before: str | None, timeout
     return chart_stars(page, container_key)
 
 
+def wait_for_map_star(page, name: str = "", timeout: float = 60) -> None:
+    """Wait until the main map's legend lists the star "your input · <name>…" (any input when name is "")."""
+    page.wait_for_function("text => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
+                           ".some(t => t.textContent.includes(text))",
+                           arg=f"your input · {name}" if name else "your input", timeout=timeout * 1000)
+
+
 def canvas_box(page, container_key: str = "draw_canvas") -> dict:
     """Page coordinates of the drawing surface (the canvas component renders in the page, in a shadow root)."""
     surface = page.locator(f".st-key-{container_key} canvas").last  # fabric.js's top canvas takes the mouse

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from e2e.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
-                         draw_stroke, image_sources, streamlit_server, wait_for_change, wait_for_images)
+                         draw_stroke, image_sources, streamlit_server, wait_for_change, wait_for_images,
+                         wait_for_map_star)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -36,9 +37,7 @@ def test_draw_then_upload(app_url, tmp_path):
         assert len(drawn) == LADDER_IMAGES
         page.wait_for_function("() => document.body.innerText.includes('Drawing')", timeout=30_000)
         # the rest of the page follows the drawing once the strokes pause: its star on the main map
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
-            ".some(t => t.textContent.includes('your input · Drawing'))", timeout=60_000)
+        wait_for_map_star(page, "Drawing")
 
         # an upload becomes the current input, named by its file
         picture = Image.new("L", (200, 260), 240)
@@ -52,9 +51,6 @@ def test_draw_then_upload(app_url, tmp_path):
         page.wait_for_function("() => document.body.innerText.includes('zero-on-paper.png')", timeout=30_000)
 
         # the star for the upload is on the main map
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
-            ".some(t => t.textContent.includes('your input') && t.textContent.includes('zero-on-paper.png'))",
-            timeout=60_000)
+        wait_for_map_star(page, "zero-on-paper.png")
         assert "Traceback" not in page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "e2e-screenshot.png"), full_page=True)
