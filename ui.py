@@ -24,8 +24,8 @@ from PIL import Image
 from ae_demo.data import DATASETS, to_unit
 from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_call
 from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
-from ae_demo.inference import (LadderResult, decode_codes, decode_grid, family_latent_dims, interpolate_images,
-                               load_family, run_ladder)
+from ae_demo.inference import (LadderCache, LadderResult, decode_codes, decode_grid, family_latent_dims,
+                               interpolate_images, load_family, run_ladder)
 from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, build_map, encode_images, load_map
 from ae_demo.preprocess import InputError, Prepared, prepare_upload
 from ae_demo.zoo import FAMILIES, cards, load_verified_reference, model_name
@@ -59,10 +59,14 @@ def prepare_cached(data: bytes, name: str) -> Prepared:
     return prepare_upload(data, name)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def ladder_cached(dataset: str, family: str, images: np.ndarray) -> LadderResult:
-    """Every ``family`` model and every PCA size on (B, 28, 28) images; cached on their content."""
-    return run_ladder(models_for(dataset, family), images)
+@st.cache_resource(show_spinner=False)
+def _ladder_cache(dataset: str, family: str) -> LadderCache:
+    return LadderCache(models_for(dataset, family))
+
+
+def ladder_for(dataset: str, family: str, images: np.ndarray) -> LadderResult:
+    """Every ``family`` model (or every PCA size) on (B, 28, 28) images; each image computed once per server."""
+    return _ladder_cache(dataset, family).run(images)
 
 
 # --- one visitor's inputs ------------------------------------------------------------------
@@ -398,8 +402,8 @@ def _ladder_row(images: np.ndarray, target: np.ndarray, result: LadderResult, co
 def reconstructions_section(dataset: str, family: str, items: list[InputItem], current: InputItem):
     """The bottleneck ladder for the current input, then PCA at the same sizes. Returns both results."""
     batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
-    net = ladder_cached(dataset, family, batch)
-    pca = ladder_cached(dataset, "pca", batch)
+    net = ladder_for(dataset, family, batch)
+    pca = ladder_for(dataset, "pca", batch)
     pca = _only_sizes(pca, net.latent_dims)
     column = [item.key for item in items].index(current.key)
     target = current.prepared.image
@@ -424,8 +428,8 @@ def _only_sizes(result: LadderResult, dims: tuple[int, ...]) -> LadderResult:
 def error_chart_section(dataset: str, family: str, items: list[InputItem], current: InputItem) -> None:
     """Held-out error against latent size for every family and PCA, with this input's errors on top."""
     batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
-    net = ladder_cached(dataset, family, batch)
-    pca = _only_sizes(ladder_cached(dataset, "pca", batch), net.latent_dims)
+    net = ladder_for(dataset, family, batch)
+    pca = _only_sizes(ladder_for(dataset, "pca", batch), net.latent_dims)
     column = [item.key for item in items].index(current.key)
     st.subheader("Error against bottleneck size")
     st.caption("Lines: mean error on the held-out images (from the model card). Stars: your current input.")

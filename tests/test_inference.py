@@ -1,0 +1,73 @@
+"""The ladder: every model of a family on a batch, and the per-image cache the app serves it from."""
+import numpy as np
+import pytest
+import torch
+
+from ae_demo import inference
+from ae_demo.inference import LadderCache, load_family, run_ladder
+from ae_demo.zoo import load_verified_reference
+
+
+@pytest.fixture(scope="module")
+def pca_models():
+    return load_family("mnist", "pca", torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_verified_reference("mnist").images[:6].numpy().astype(np.float32) / 255.0
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """The batch size of every pass the cache makes."""
+    sizes = []
+
+    def counting(models, images):
+        sizes.append(len(images))
+        return run_ladder(models, images)
+
+    monkeypatch.setattr(inference, "run_ladder", counting)
+    return sizes
+
+
+def test_the_ladder_reconstructs_every_input_at_every_size(pca_models, digits):
+    result = run_ladder(pca_models, digits[:3])
+    assert result.latent_dims == (2, 4, 8, 16, 32, 64)
+    assert result.reconstructions.shape == (6, 3, 28, 28) and result.sse.shape == result.psnr.shape == (6, 3)
+    assert (np.diff(result.sse, axis=0) < 0).all()  # PCA: every added component lowers the error
+    expected = ((result.reconstructions - digits[None, :3]) ** 2).sum(axis=(2, 3))
+    assert np.allclose(result.sse, expected, rtol=1e-5)
+
+
+def test_cached_results_equal_a_fresh_pass_in_the_callers_order(pca_models, digits, batch_sizes):
+    cache = LadderCache(pca_models)
+    cache.run(digits[:2])
+    mixed = digits[[3, 0, 3, 1]]  # one new image, twice, between two known ones
+    result = cache.run(mixed)
+    fresh = run_ladder(pca_models, mixed)
+    assert np.allclose(result.reconstructions, fresh.reconstructions, atol=1e-6)
+    assert np.allclose(result.sse, fresh.sse, rtol=1e-5) and np.allclose(result.psnr, fresh.psnr, rtol=1e-5)
+    assert batch_sizes == [2, 1]  # the known images are looked up; the new one goes through once
+
+
+def test_only_new_images_are_computed_and_they_share_one_pass(pca_models, digits, batch_sizes):
+    cache = LadderCache(pca_models)
+    cache.run(digits[:1])
+    cache.run(digits[:4])        # three uploads at once: one batch of three
+    cache.run(digits[:4])        # nothing new: no pass at all
+    assert batch_sizes == [1, 3]
+    assert len(cache) == 4
+
+
+def test_the_least_recently_used_images_are_dropped(pca_models, digits, batch_sizes):
+    cache = LadderCache(pca_models, max_images=3)
+    cache.run(digits[:3])
+    cache.run(digits[:1])        # image 0 used again: image 1 is now the oldest
+    cache.run(digits[3:4])
+    assert len(cache) == 3
+    batch_sizes.clear()
+    cache.run(digits[[0, 2, 3]])
+    assert batch_sizes == []     # kept
+    cache.run(digits[1:2])
+    assert batch_sizes == [1]    # dropped, computed again
