@@ -14,7 +14,9 @@ Placement never moves the reference points, costs well under a millisecond per i
 and needs no UMAP import at run time.
 
 Default maps are precomputed (``python -m ae_demo.maps``) into ``pretrained/maps`` with
-their checksums in the card, so opening a map fits nothing.
+their checksums in the card: the map positions and the reference codes themselves, made with
+the weights whose checksum the card entry names. Opening a map fits and encodes nothing (it
+was ~3 s of encoding per map on one CPU thread, four maps to a page).
 
     python -m ae_demo.maps                      # every default map
     python -m ae_demo.maps --dataset mnist conv_z32_mnist
@@ -46,6 +48,7 @@ LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the 
 VOTE_K = 10       # map neighbours that vote on the class in the faithfulness figure
 MAP_POINTS = {"mnist": 2000, "fashion": 5000}  # reference points per map: all held-out digits, half of Fashion's test set
 METRICS = ("euclidean", "cosine", "manhattan", "correlation")
+CODES_DTYPE = np.float16  # stored reference codes: the weights' storage precision (zoo.STORAGE_DTYPE)
 
 
 @dataclass(frozen=True)
@@ -218,22 +221,34 @@ def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSe
 
 
 def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:
-    """The precomputed default map of ``model_name`` (checksum checked); a 2-D latent needs no file."""
-    card = read_manifest(directory)["models"][model_name]
-    dataset = card["dataset"]
-    if card["latent_dim"] == 2:
-        return build_map(model_name, model, dataset, MapSettings(method="identity"), directory)
-    entry = read_manifest(directory).get("maps", {}).get(model_name)
+    """The precomputed default map of ``model_name``, as stored (checksum checked); no file: a 2-D latent as it is.
+
+    ``model`` encodes the reference sample only for a file that holds no codes (written before
+    they were stored). A map made with other weights than the card's raises ZooError.
+    """
+    manifest = read_manifest(directory)
+    card = manifest["models"][model_name]
+    entry = manifest.get("maps", {}).get(model_name)
     if entry is None:
+        if card["latent_dim"] == 2:
+            return build_map(model_name, model, card["dataset"], MapSettings(method="identity"), directory)
         raise ZooError(f"{Path(directory) / 'manifest.json'}: no map for {model_name}; run python -m ae_demo.maps")
+    if entry.get("model_sha256", card["sha256"]) != card["sha256"]:
+        raise ZooError(f"the map of {model_name} was made with other weights than the card's; "
+                       f"refit it: python -m ae_demo.maps --refit {model_name}")
     path = Path(directory) / "maps" / entry["file"]
     verify_file(path, entry["sha256"])
     stored = load_file(path)
-    reference = load_verified_reference(dataset, directory)
+    reference = load_verified_reference(card["dataset"], directory)
     rows = stored["indices"]
-    codes = encode_images(model, reference.images[torch.from_numpy(rows)])
-    return LatentMap(model_name, MapSettings(**entry["settings"]), rows, reference.labels[rows].numpy(),
-                     codes, stored["coords"])
+    settings = MapSettings(**entry["settings"])
+    if settings.method == "identity":
+        codes = stored["coords"]  # a 2-D latent's positions are its codes, kept there at full precision
+    elif "codes" in stored:
+        codes = stored["codes"].astype(np.float32)
+    else:
+        codes = encode_images(model, reference.images[torch.from_numpy(rows)])
+    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, stored["coords"])
 
 
 def placement_accuracy(latent_map: LatentMap, chunk: int = 1000) -> float:
@@ -257,16 +272,24 @@ def placement_accuracy(latent_map: LatentMap, chunk: int = 1000) -> float:
 
 
 def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED_DIR) -> dict:
-    """Write the map's positions to ``<directory>/maps`` and its card entry (with its faithfulness)."""
+    """Write the map (positions, reference rows, codes) to ``<directory>/maps`` and its card entry.
+
+    The codes are stored at the weights' storage precision (float16: ~1e-3 relative, far below
+    the distances placement compares); the entry names the weights that made them and the
+    map's faithfulness figure.
+    """
     maps_dir = Path(directory) / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
+    model_sha256 = read_manifest(directory)["models"][latent_map.model]["sha256"]
     tmp = maps_dir / f"{latent_map.model}.tmp"
-    save_file({"coords": latent_map.coords.astype(np.float32), "indices": latent_map.indices.astype(np.int64)},
-              tmp, metadata={"settings": json.dumps(asdict(latent_map.settings))})
+    save_file({"coords": latent_map.coords.astype(np.float32), "indices": latent_map.indices.astype(np.int64),
+               "codes": latent_map.codes.astype(CODES_DTYPE)},
+              tmp, metadata={"settings": json.dumps(asdict(latent_map.settings)), "model_sha256": model_sha256})
     sha = sha256_of(tmp)
     file = f"{latent_map.model}-{latent_map.settings.method}-{sha[:8]}.safetensors"
     tmp.replace(maps_dir / file)
-    entry = {"file": file, "sha256": sha, "settings": asdict(latent_map.settings), "n_points": len(latent_map.labels),
+    entry = {"file": file, "sha256": sha, "model_sha256": model_sha256, "settings": asdict(latent_map.settings),
+             "n_points": len(latent_map.labels),
              "seconds": round(seconds, 1), "placement_accuracy": round(placement_accuracy(latent_map), 4)}
     with editing_manifest(directory) as manifest:
         old = manifest["maps"].get(latent_map.model)
@@ -278,17 +301,19 @@ def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.maps", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="models to map (default: every network with latent size > 2)")
+    parser.add_argument("names", nargs="*", help="models to map (default: every network)")
     parser.add_argument("--dataset", choices=sorted(MAP_POINTS))
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)
-    chosen = [c for c in cards(args.dataset, args.dir)
-              if c.family != "pca" and c.latent_dim > 2 and (not args.names or c.name in args.names)]
+    chosen = [c for c in cards(args.dataset, args.dir) if c.family != "pca" and (not args.names or c.name in args.names)]
     for card in chosen:
         model = load_model(card.name, args.dir)
         existing = read_manifest(args.dir).get("maps", {}).get(card.name)
-        if existing and not args.refit:  # keep the positions; recompute the figure with today's placement
+        if existing and existing.get("model_sha256", card.sha256) != card.sha256:
+            print(f"{card.name}: the weights changed since its map was made; refitting", flush=True)
+            existing = None
+        if existing and not args.refit:  # keep the positions; store the codes and recompute the figure
             entry = save_map(load_map(card.name, model, args.dir), existing["seconds"], args.dir)
             print(f"{card.name}: kept, placement accuracy {entry['placement_accuracy']:.3f}", flush=True)
             continue

@@ -1,12 +1,14 @@
 """Latent maps: placement without refitting, faithfulness, the precomputed files."""
+import json
+import shutil
 import sys
 
 import numpy as np
 import pytest
 
-from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, fit_coords, latent_distances, load_map,
-                          placement_accuracy)
-from ae_demo.zoo import load_model, read_manifest
+from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, encode_images, fit_coords, latent_distances,
+                          load_map, placement_accuracy)
+from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
 
@@ -78,6 +80,31 @@ def test_precomputed_map_files_match_the_card(name):
     assert sha256_of(PRETRAINED_DIR / "maps" / entry["file"]) == entry["sha256"]
     m = load_map(name, load_model(name))
     assert m.coords.shape == (entry["n_points"], 2) and np.isfinite(m.coords).all()
+
+
+@pytest.mark.parametrize("name", ["conv_z32_mnist", "vae_z2_fashion"])
+def test_stored_codes_are_what_the_weights_encode(name):
+    """The reference codes come from the file, not the encoder: they must be the card's weights' codes."""
+    card = read_manifest()["models"][name]
+    model = load_model(name)
+    m = load_map(name, model)
+    assert read_manifest()["maps"][name]["model_sha256"] == card["sha256"]
+    encoded = encode_images(model, load_verified_reference(card["dataset"]).images[m.indices])
+    assert m.codes.dtype == np.float32 and m.codes.shape == encoded.shape == (len(m.labels), card["latent_dim"])
+    assert np.abs(m.codes - encoded).max() <= 2e-3 * np.abs(encoded).max()  # float16 storage
+
+
+def test_a_map_made_with_other_weights_says_to_refit(tmp_path):
+    manifest = read_manifest()
+    name = "conv_z8_mnist"
+    entry = dict(manifest["maps"][name], model_sha256="0" * 64)
+    (tmp_path / "maps").mkdir()
+    shutil.copy(PRETRAINED_DIR / "maps" / entry["file"], tmp_path / "maps" / entry["file"])
+    shutil.copytree(PRETRAINED_DIR / "samples", tmp_path / "samples")
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": {name: manifest["models"][name]},
+                                                        "samples": manifest["samples"], "maps": {name: entry}}))
+    with pytest.raises(ZooError, match=f"refit it: python -m ae_demo.maps --refit {name}"):
+        load_map(name, load_model(name), tmp_path)
 
 
 @pytest.mark.slow
