@@ -31,6 +31,5 @@ with st.container(key="below_the_ladder"):  # drawn by the browser only when scr
     ui.recompute_map_section(dataset, family, map_latent)
     ui.bottleneck_maps_section(dataset, items, current)
     st.divider()
-    ui.interpolation_section(dataset, family, map_latent, current)
-    ui.latent_sliders_section(dataset, family, current)
+    ui.playground_section(dataset, family, map_latent, current)
 ui.warm_up_umap()

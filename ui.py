@@ -699,10 +699,29 @@ def _endpoint_options(dataset: str) -> dict[str, np.ndarray]:
     return options
 
 
+PLAYGROUND_TABS = ("Morph between two inputs", "Nudge the code")
+
+
+@st.fragment
+def playground_section(dataset: str, family: str, z: int, current: InputItem) -> None:
+    """The morph and the code sliders, one tab each; the tab is kept in the URL (``?playground=``).
+
+    Only the open tab runs and is on the page. Every element on the page costs the browser a
+    re-render on each stroke, and the sixteen sliders alone were about 60 ms of it.
+    """
+    st.subheader("Play with the codes")
+    morph, nudge = st.tabs(PLAYGROUND_TABS, key="playground", bind="query-params")
+    if morph.open:
+        with morph:
+            interpolation_section(dataset, family, z, current)
+    if nudge.open:
+        with nudge:
+            latent_sliders_section(dataset, family, current)
+
+
 @st.fragment
 def interpolation_section(dataset: str, family: str, z: int, current: InputItem) -> None:
     """A decoded morph between two inputs' codes, downloadable as a PNG strip and a GIF."""
-    st.subheader("Morph between two inputs")
     st.caption(f"Both inputs are encoded by the z = {z} model; the codes on the straight line between "
                "them are decoded. A smooth morph means the latent space is well organised between them.")
     options = _endpoint_options(dataset)
@@ -731,8 +750,9 @@ def latent_sliders_section(dataset: str, family: str, current: InputItem) -> Non
     """One slider per latent number (sizes up to 16): nudge the input's code and see the decoded image."""
     dims = [z for z in family_latent_dims(dataset, family) if z <= 16]
     if not dims:
+        st.caption(f"The sliders need a code of 16 numbers or fewer; the {FAMILIES[family].lower()} models here have "
+                   f"{', '.join(map(str, family_latent_dims(dataset, family)))}. Pick another family in the sidebar.")
         return
-    st.subheader("Nudge the code")
     st.caption("Each slider is one number of the input's code; it starts where the encoder put it and spans "
                "the range the held-out images use. Move one and watch what it controls.")
     top = st.columns([1, 3])

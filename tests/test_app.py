@@ -272,12 +272,28 @@ def test_two_dimensional_latent_shows_the_raw_code_and_a_decoded_grid():
     assert sum("Decoded manifold" in c for c in captions) == 2  # beside the main map and in the small maps
 
 
+def test_the_playground_opens_on_the_morph_and_runs_only_the_open_tab(default_page):
+    assert images_in(default_page, "morph") == 1
+    assert not [s for s in default_page.slider if s.key and s.key.startswith("nudge_")]
+
+
 def test_nudging_a_code_changes_the_decoded_image():
-    at = start()
+    at = start(playground="Nudge the code")  # the tab, as a link to it opens it
+    assert _find_block(at._tree, "morph") is None
     sliders = [s for s in at.slider if s.key and s.key.startswith("nudge_mnist_conv_16_")]
     assert len(sliders) == 16
+    before = _decoded_pictures(at)
+    assert len(before) == 2 and before[0] == before[1]  # nothing nudged yet: the same picture twice
     sliders[0].set_value(sliders[0].max).run()
     assert not at.exception
+    after = _decoded_pictures(at)
+    assert after[0] == before[0] and after[1] != before[1]  # the input's decoding stays, the nudged one changes
+
+
+def _decoded_pictures(at: AppTest) -> list[str]:
+    """The nudge tab's two pictures (their media URLs, which follow their content)."""
+    return [n.proto.imgs[0].url for n in _walk(at._tree)
+            if getattr(n, "type", None) == "image" and "decoded from the" in str(n.proto)]
 
 
 def test_morph_offers_png_and_gif():
