@@ -26,7 +26,7 @@ from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_
 from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
 from ae_demo.inference import (LadderCache, LadderResult, decode_codes, decode_grid, family_latent_dims,
                                interpolate_images, load_family, run_ladder)
-from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, build_map, encode_images, load_map
+from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, encode_images, load_map, refit_map
 from ae_demo.preprocess import InputError, Prepared, prepare_upload
 from ae_demo.zoo import FAMILIES, cards, load_verified_reference, model_name
 
@@ -485,9 +485,8 @@ def default_map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def custom_map_for(dataset: str, family: str, latent_dim: int, settings: MapSettings) -> LatentMap:
-    """A map recomputed with other settings; cached for every session that asks for the same."""
-    name = model_name(family, latent_dim, dataset)
-    return build_map(name, models_for(dataset, family)[latent_dim], dataset, settings, fit=map_fitter().fit)
+    """A map recomputed with other settings from the default map's codes; cached for every session that asks."""
+    return refit_map(default_map_for(dataset, family, latent_dim), settings, fit=map_fitter().fit)
 
 
 def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
@@ -798,9 +797,10 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
         if submitted:
             settings = MapSettings(method=method, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric)
             with st.status(f"Recomputing the z = {z} map…", expanded=True) as status:
-                st.write(f"Encoding {len(default_map_for(dataset, family, z).labels):,} held-out images and fitting "
-                         f"{method.upper()} in a background process (seconds; in the first minute after the "
-                         "server starts, UMAP is still compiling there and the first fit waits for it).")
+                where = "in a background process " if method == "umap" else ""
+                st.write(f"Fitting {method.upper()} to the codes of {len(default_map_for(dataset, family, z).labels):,} "
+                         f"held-out images {where}(seconds; in the first minute after the server starts, UMAP is "
+                         "still compiling there and the first fit waits for it).")
                 started = time.perf_counter()
                 custom_map_for(dataset, family, z, settings)
                 status.update(label=f"Map recomputed in {time.perf_counter() - started:.1f} s", state="complete",

@@ -214,10 +214,25 @@ def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSe
     reference = load_verified_reference(dataset, directory)
     rows = reference_rows(dataset, len(reference.labels))
     codes = encode_images(model, reference.images[rows])
-    if model.latent_dim == 2 and settings.method == "umap":
+    return _laid_out(LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes,
+                               np.zeros((len(rows), 2), np.float32)), settings, fit)
+
+
+def refit_map(latent_map: LatentMap, settings: MapSettings,
+              fit: Callable[[np.ndarray, MapSettings], np.ndarray] = fit_coords) -> LatentMap:
+    """The same reference points and codes laid out with other settings: nothing is encoded again.
+
+    How the app recomputes a map: a precomputed map already holds the codes, so what remains
+    is the fit itself (``fit`` as in ``build_map``).
+    """
+    return _laid_out(latent_map, settings, fit)
+
+
+def _laid_out(latent_map: LatentMap, settings: MapSettings, fit) -> LatentMap:
+    if latent_map.codes.shape[1] == 2 and settings.method == "umap":
         settings = MapSettings(method="identity", metric=settings.metric)
-    coords = fit(codes, settings)
-    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, coords)
+    coords = fit(latent_map.codes, settings)
+    return LatentMap(latent_map.model, settings, latent_map.indices, latent_map.labels, latent_map.codes, coords)
 
 
 def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:

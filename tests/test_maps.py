@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, encode_images, fit_coords, latent_distances,
-                          load_map, placement_accuracy)
+                          load_map, placement_accuracy, refit_map)
 from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
@@ -120,6 +120,16 @@ def test_held_out_digits_land_among_their_own_class_at_latent_32():
 def test_recomputing_with_pca_gives_a_full_map():
     m = build_map("conv_z8_mnist", load_model("conv_z8_mnist"), "mnist", MapSettings(method="pca"))
     assert m.coords.shape == (2000, 2) and placement_accuracy(m) > 0.5
+
+
+def test_refitting_a_stored_map_lays_out_its_own_codes_again():
+    """How the app recomputes: the default map's codes, a new layout, the same reference points."""
+    default = load_map("conv_z8_mnist", load_model("conv_z8_mnist"))
+    m = refit_map(default, MapSettings(method="pca"))
+    assert m.settings.method == "pca" and m.codes is default.codes and np.array_equal(m.indices, default.indices)
+    assert np.allclose(m.coords, fit_coords(default.codes, MapSettings(method="pca")))
+    assert not np.allclose(m.coords, default.coords)
+    assert refit_map(load_map("conv_z2_mnist", load_model("conv_z2_mnist")), MapSettings()).settings.method == "identity"
 
 
 @pytest.mark.slow
