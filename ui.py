@@ -797,10 +797,11 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
         if submitted:
             settings = MapSettings(method=method, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric)
             with st.status(f"Recomputing the z = {z} map…", expanded=True) as status:
-                where = "in a background process " if method == "umap" else ""
-                st.write(f"Fitting {method.upper()} to the codes of {len(default_map_for(dataset, family, z).labels):,} "
-                         f"held-out images {where}(seconds; in the first minute after the server starts, UMAP is "
-                         "still compiling there and the first fit waits for it).")
+                n = len(default_map_for(dataset, family, z).labels)
+                st.write(f"Fitting UMAP to the codes of {n:,} held-out images in a background process (seconds; "
+                         "in the first minute after the server starts, UMAP is still compiling there and the "
+                         "first fit waits for it)." if method == "umap" else
+                         f"Fitting PCA to the codes of {n:,} held-out images (a second or two).")
                 started = time.perf_counter()
                 custom_map_for(dataset, family, z, settings)
                 status.update(label=f"Map recomputed in {time.perf_counter() - started:.1f} s", state="complete",
