@@ -54,3 +54,20 @@ def test_draw_then_upload(app_url, tmp_path):
         wait_for_map_star(page, "zero-on-paper.png")
         assert "Traceback" not in page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "e2e-screenshot.png"), full_page=True)
+
+
+def test_the_playground_tabs_run_only_the_open_one_and_live_in_the_url(app_url):
+    with chromium_page() as page:
+        page.goto(app_url)
+        page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the morph is the open tab at first
+        assert page.locator("[class*='st-key-nudge_']").count() == 0
+        tab = page.get_by_role("tab", name="Nudge the code")
+        tab.scroll_into_view_if_needed()
+        tab.click()
+        page.wait_for_selector("[class*='st-key-nudge_mnist_conv_16_0']", timeout=60_000)
+        assert page.locator(".st-key-morph").count() == 0
+        page.wait_for_function("() => location.search.includes('playground=Nudge')", timeout=10_000)
+        link = page.url
+        page.goto(link)  # a link to the tab opens it
+        page.wait_for_selector("[class*='st-key-nudge_mnist_conv_16_0']", timeout=120_000)
+        assert "Traceback" not in page.inner_text("body")
