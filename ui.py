@@ -401,11 +401,7 @@ def _ladder_row(images: np.ndarray, target: np.ndarray, result: LadderResult, co
 
 def reconstructions_section(dataset: str, family: str, items: list[InputItem], current: InputItem):
     """The bottleneck ladder for the current input, then PCA at the same sizes. Returns both results."""
-    batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
-    net = ladder_for(dataset, family, batch)
-    pca = ladder_for(dataset, "pca", batch)
-    pca = _only_sizes(pca, net.latent_dims)
-    column = [item.key for item in items].index(current.key)
+    net, pca, column = _ladders(dataset, family, items, current)
     target = current.prepared.image
     with st.container(key="reconstructions"):
         st.subheader(f"What {', '.join(map(str, net.latent_dims))} numbers keep")
@@ -419,6 +415,15 @@ def reconstructions_section(dataset: str, family: str, items: list[InputItem], c
     return net, pca, column
 
 
+def _ladders(dataset: str, family: str, items: list[InputItem],
+             current: InputItem) -> tuple[LadderResult, LadderResult, int]:
+    """The family's ladder and PCA's at the family's sizes over every input, and the current input's column."""
+    batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
+    net = ladder_for(dataset, family, batch)
+    pca = _only_sizes(ladder_for(dataset, "pca", batch), net.latent_dims)
+    return net, pca, [item.key for item in items].index(current.key)
+
+
 def _only_sizes(result: LadderResult, dims: tuple[int, ...]) -> LadderResult:
     keep = [i for i, z in enumerate(result.latent_dims) if z in dims]
     return LadderResult(tuple(result.latent_dims[i] for i in keep), result.reconstructions[keep],
@@ -427,10 +432,7 @@ def _only_sizes(result: LadderResult, dims: tuple[int, ...]) -> LadderResult:
 
 def error_chart_section(dataset: str, family: str, items: list[InputItem], current: InputItem) -> None:
     """Held-out error against latent size for every family and PCA, with this input's errors on top."""
-    batch = np.stack([item.prepared.image for item in items]).astype(np.float32)
-    net = ladder_for(dataset, family, batch)
-    pca = _only_sizes(ladder_for(dataset, "pca", batch), net.latent_dims)
-    column = [item.key for item in items].index(current.key)
+    net, pca, column = _ladders(dataset, family, items, current)
     st.subheader("Error against bottleneck size")
     st.caption("Lines: mean error on the held-out images (from the model card). Stars: your current input.")
     fig = go.Figure()

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -214,8 +214,8 @@ def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSe
     reference = load_verified_reference(dataset, directory)
     rows = reference_rows(dataset, len(reference.labels))
     codes = encode_images(model, reference.images[rows])
-    return _laid_out(LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes,
-                               np.zeros((len(rows), 2), np.float32)), settings, fit)
+    settings, coords = _lay_out(codes, settings, fit)
+    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, coords)
 
 
 def refit_map(latent_map: LatentMap, settings: MapSettings,
@@ -225,14 +225,15 @@ def refit_map(latent_map: LatentMap, settings: MapSettings,
     How the app recomputes a map: a precomputed map already holds the codes, so what remains
     is the fit itself (``fit`` as in ``build_map``).
     """
-    return _laid_out(latent_map, settings, fit)
+    settings, coords = _lay_out(latent_map.codes, settings, fit)
+    return replace(latent_map, settings=settings, coords=coords)
 
 
-def _laid_out(latent_map: LatentMap, settings: MapSettings, fit) -> LatentMap:
-    if latent_map.codes.shape[1] == 2 and settings.method == "umap":
+def _lay_out(codes: np.ndarray, settings: MapSettings, fit) -> tuple[MapSettings, np.ndarray]:
+    """(N, latent_dim) codes -> the settings used and (N, 2) positions; a 2-D latent is drawn as it is."""
+    if codes.shape[1] == 2 and settings.method == "umap":
         settings = MapSettings(method="identity", metric=settings.metric)
-    coords = fit(latent_map.codes, settings)
-    return LatentMap(latent_map.model, settings, latent_map.indices, latent_map.labels, latent_map.codes, coords)
+    return settings, fit(codes, settings)
 
 
 def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:
