@@ -73,18 +73,28 @@ def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool =
     ``warm_umap``: let the app warm up its map fitter, as a real server does (a child process
     compiling UMAP, about a minute of one core); benchmarks of steady-state interaction turn it off.
     """
+    with streamlit_process(script, timeout, warm_umap) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(script: str | Path, timeout: float = 120, warm_umap: bool = True,
+                      options: dict[str, object] | None = None, env: dict[str, str] | None = None):
+    """As ``streamlit_server``, yielding (URL, the server's Popen); ``options``: more Streamlit config options
+    for the command line, e.g. {"server.disconnectedSessionTTL": 2}; ``env``: more environment variables."""
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
         if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *[arg for name, value in (options or {}).items() for arg in (f"--{name}", str(value))]],
         cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0"})  # AppTest runs never warm it
+        env={**os.environ, "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0", **(env or {})})  # AppTest runs never warm it
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, timeout, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
