@@ -231,7 +231,7 @@ def start_py_spy(pid: int, seconds: float) -> subprocess.Popen | None:
         return None
     out = REPO_ROOT / "artifacts" / "bench_load-py-spy.txt"
     return subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "50",
-                             "--format", "raw", "--threads", "--nonblocking", "--output", str(out)],
+                             "--format", "raw", "--gil", "--nonblocking", "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -188,8 +188,8 @@ class ProtocolSession:
                 self.errors.append(text)
                 if pending is not None:
                     pending.errors.append(text)
-            widget_id = getattr(body, "id", "") if what not in ("html", "markdown", "heading") else ""
-            found = _ID.match(widget_id or "")
+            widget_id = getattr(body, "id", "")  # widgets and components carry one; text elements none
+            found = _ID.match(widget_id) if isinstance(widget_id, str) else None
             if found:
                 self.elements[found.group(1)] = _Element(widget_id, msg.delta.fragment_id, what, body)
         elif kind == "file_urls_response":
