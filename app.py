@@ -8,8 +8,9 @@ preprocessing, maps and metrics live in the ae_demo package.
 import streamlit as st
 
 import ui
+from ae_demo.display import app_icon
 
-st.set_page_config(page_title="Autoencoder Lab", page_icon=":material/compress:", layout="wide")
+st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide")
 
 ui.page_style()
 dataset, family = ui.model_picker_sidebar()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -21,12 +20,14 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from ae_demo.data import DATASETS, to_unit
+from ae_demo.data import DATASETS
 from ae_demo.device import describe_device, pick_device, use_one_cpu_thread_per_call
 from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
 from ae_demo.inference import (LadderCache, LadderResult, decode_codes, decode_grid, family_latent_dims,
                                interpolate_images, load_family, run_ladder)
-from ae_demo.maps import METRICS, LatentMap, MapFitter, MapSettings, encode_images, load_map, refit_map
+from ae_demo.map_fitter import MapFitter
+from ae_demo.maps import LatentMap, encode_images, load_map, refit_map
+from ae_demo.projection import METRICS, MapSettings
 from ae_demo.preprocess import InputError, Prepared, prepare_upload
 from ae_demo.zoo import FAMILIES, cards, load_verified_reference, model_name
 
@@ -163,7 +164,9 @@ def model_picker_sidebar() -> tuple[str, str]:
     datasets = list(DATASETS)
     if "dataset" not in st.session_state:
         st.session_state["dataset"] = params.get("dataset") if params.get("dataset") in datasets else "mnist"
-    dataset = st.sidebar.radio("Dataset", datasets, key="dataset", format_func=lambda d: DATASETS[d].title)
+    # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
+    dataset = st.sidebar.radio("Dataset", datasets, key="dataset", format_func=lambda d: DATASETS[d].title,
+                               on_change=set_current, args=("sample",))
     families = [f for f in FAMILIES if f != "pca" and family_latent_dims(dataset, f)]
     if st.session_state.get("family") not in families:
         wanted = params.get("family")
@@ -188,7 +191,8 @@ def device_sidebar() -> None:
 # --- inputs ------------------------------------------------------------------------------
 
 def draw_tab() -> None:
-    st.caption("Draw white on black, as MNIST digits are. The toolbar under the canvas has undo, redo and clear.")
+    st.caption("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
+               "the canvas's top-right corner; they show while the pointer is over the canvas.")
     width = st.slider("Stroke width", 8, 40, 22, key="stroke_width")
     result = None
     with st.container(key="draw_canvas"):
@@ -449,8 +453,11 @@ def error_chart_section(dataset: str, family: str, items: list[InputItem], curre
                                  name=f"your input · {FAMILIES[fam]}",
                                  marker=dict(symbol="star", size=14, color=FAMILY_COLOURS[fam],
                                              line=dict(color="white", width=1))))
-    fig.update_layout(xaxis=dict(title="latent size z", type="log", tickvals=[2, 4, 8, 16, 32, 64]),
-                      yaxis=dict(title="SSE per image (784 pixels)", type="log"),
+    # whole-number ticks in readable type: Plotly's default log ticks are bare leading digits (5, 2, 10, 5 …)
+    ticks = dict(tickfont=dict(size=15), title_font=dict(size=16), minor=dict(showgrid=False))
+    fig.update_layout(xaxis=dict(title="latent size z", type="log", tickvals=[2, 4, 8, 16, 32, 64], **ticks),
+                      yaxis=dict(title="SSE per image (784 pixels)", type="log", tickformat="d",
+                                 tickvals=[1, 2, 5, 10, 20, 50, 100], **ticks),
                       height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
     st.plotly_chart(fig, key="error_chart")
 
@@ -735,7 +742,7 @@ def interpolation_section(dataset: str, family: str, z: int, current: InputItem)
     start = cols[0].selectbox("From", names, index=names.index(current.name),
                               key=f"morph_start_{dataset}_{current.key}")
     end = cols[1].selectbox("To", names, index=names.index(default_end), key=f"morph_end_{dataset}")
-    steps = cols[2].slider("Steps", 8, 10, 10, key="morph_steps")
+    steps = cols[2].slider("Steps", 3, 20, 10, key="morph_steps")
     frames = interpolate_images(models_for(dataset, family)[z], options[start], options[end], steps)
     strip = image_strip(frames, gap=1)
     with st.container(key="morph"):
@@ -817,11 +824,8 @@ def recompute_map_section(dataset: str, family: str, z: int) -> None:
 
 @st.cache_resource(show_spinner=False)
 def map_fitter() -> MapFitter:
-    """One process per server that fits recomputed UMAP maps, warmed up when the server starts.
-
-    AE_DEMO_WARM_UMAP=0 skips the warm-up (the tests do: each AppTest would compile for a minute).
-    """
-    return MapFitter(warm_up=os.environ.get("AE_DEMO_WARM_UMAP", "1") != "0")
+    """One worker process per server that fits recomputed UMAP maps, warmed up when the server starts."""
+    return MapFitter(warm_up=True)
 
 
 def warm_up_umap() -> None:

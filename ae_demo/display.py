@@ -115,3 +115,15 @@ class MapPicture:
             draw.polygon(_star(x, y, size * (0.045 if current else 0.03)),
                          fill=(255, 210, 31) if current else (255, 255, 255), outline=(0, 0, 0), width=2)
         return np.asarray(image)
+
+
+def app_icon(size: int = 64) -> Image.Image:
+    """The page's icon, drawn here so the page asks no font or icon server for one: an
+    autoencoder's silhouette, wide (input) -> narrow (the code) -> wide (reconstruction)."""
+    picture = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(picture)
+    s, waist = size / 64, size / 2
+    draw.polygon([(4 * s, 6 * s), (28 * s, 26 * s), (28 * s, 38 * s), (4 * s, 58 * s)], fill=_rgb("#4c9be8"))
+    draw.polygon([(60 * s, 6 * s), (36 * s, 26 * s), (36 * s, 38 * s), (60 * s, 58 * s)], fill=_rgb("#2bb673"))
+    draw.rectangle([(28 * s, waist - 6 * s), (36 * s, waist + 6 * s)], fill=_rgb("#ffd21f"))
+    return picture

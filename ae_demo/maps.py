@@ -25,12 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
 import sys
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -41,23 +37,14 @@ from safetensors.numpy import load_file, save_file
 
 from .data import PRETRAINED_DIR, sha256_of, to_unit
 from .models import Autoencoder
+from .projection import METRICS, MapSettings, fit_coords
 from .zoo import ZooError, cards, editing_manifest, load_model, load_verified_reference, read_manifest, verify_file
 
 PLACE_K = 5       # latent neighbours that decide where an input lands
 LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
 VOTE_K = 10       # map neighbours that vote on the class in the faithfulness figure
 MAP_POINTS = {"mnist": 2000, "fashion": 5000}  # reference points per map: all held-out digits, half of Fashion's test set
-METRICS = ("euclidean", "cosine", "manhattan", "correlation")
 CODES_DTYPE = np.float16  # stored reference codes: the weights' storage precision (zoo.STORAGE_DTYPE)
-
-
-@dataclass(frozen=True)
-class MapSettings:
-    method: str = "umap"        # "umap", "pca" or "identity" (a 2-D latent drawn as it is)
-    n_neighbors: int = 15       # UMAP: size of the local neighbourhood (larger: more global structure)
-    min_dist: float = 0.1       # UMAP: how tightly points may pack
-    metric: str = "euclidean"   # distance in latent space, for UMAP and for placement
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,68 +124,6 @@ def encode_images(model: Autoencoder, images: torch.Tensor, batch_size: int = 10
                       for i in range(0, len(x), batch_size)]).numpy().astype(np.float32)
 
 
-def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
-    """(N, latent_dim) -> (N, 2) float32: UMAP, PCA, or the code itself for a 2-D latent."""
-    if settings.method == "identity" or codes.shape[1] == 2 and settings.method != "pca":
-        return codes[:, :2].astype(np.float32)
-    if settings.method == "pca":
-        from sklearn.decomposition import PCA
-
-        return PCA(n_components=2, random_state=settings.seed).fit_transform(codes).astype(np.float32)
-    if settings.method != "umap":
-        raise ValueError(f"unknown map method {settings.method!r}")
-    import umap  # seconds to import (numba): only ever on this path
-
-    reducer = umap.UMAP(n_neighbors=settings.n_neighbors, min_dist=settings.min_dist, metric=settings.metric,
-                        random_state=settings.seed, n_components=2)
-    return reducer.fit_transform(codes).astype(np.float32)
-
-
-def _worker_start() -> None:
-    """In the fitting process: lower priority, and exit when the server that started it is gone."""
-    if hasattr(os, "nice"):
-        os.nice(10)  # the server and the browser come first; a recompute still gets an idle core
-    parent = os.getppid()
-
-    def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
-
-
-def _warm_up() -> None:
-    """A tiny fit, so numba compiles every kernel a real fit needs (~60 s the first time)."""
-    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
-    fit_coords(codes, MapSettings(n_neighbors=5))
-
-
-class MapFitter:
-    """Fits UMAP maps in one child process that stays warm; PCA and 2-D maps are fitted in place.
-
-    ``import umap`` and numba's compiling take about a minute of mostly-Python work on the
-    first fit. In the server's own process that holds the GIL and stalls every page it
-    serves; in a child it holds only the child's, and once warm a 5,000-point fit takes
-    seconds. One worker: fits queue rather than share two cores.
-    """
-
-    def __init__(self, warm_up: bool = True):
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_worker_start)
-        if warm_up:
-            self._pool.submit(_warm_up)
-
-    def fit(self, codes: np.ndarray, settings: MapSettings) -> np.ndarray:
-        """(N, latent_dim) -> (N, 2) float32, as ``fit_coords``; blocks until done."""
-        if settings.method != "umap" or codes.shape[1] == 2:
-            return fit_coords(codes, settings)
-        return self._pool.submit(fit_coords, codes, settings).result()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
 def reference_rows(dataset: str, n_reference: int) -> np.ndarray:
     """Which rows of the bundled sample a map shows: the first ``MAP_POINTS`` (all, for digits)."""
     return np.arange(min(MAP_POINTS[dataset], n_reference))
@@ -209,7 +134,7 @@ def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSe
               fit: Callable[[np.ndarray, MapSettings], np.ndarray] = fit_coords) -> LatentMap:
     """Encode the reference sample with ``model`` and fit the 2-D map (no files touched).
 
-    ``fit``: ``fit_coords`` here, or a ``MapFitter``'s ``fit`` to do it in its warm child process.
+    ``fit``: ``fit_coords`` here, or a ``map_fitter.MapFitter``'s ``fit`` to do it in its warm child process.
     """
     reference = load_verified_reference(dataset, directory)
     rows = reference_rows(dataset, len(reference.labels))

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ae_demo.device import describe_device, pick_device  # noqa: E402
 from ae_demo.inference import family_latent_dims, load_family, run_ladder  # noqa: E402
 from ae_demo.zoo import FAMILIES, load_verified_reference  # noqa: E402

@@ -369,7 +369,7 @@ def test_the_first_page_never_imports_umap():
     import subprocess
     import sys
 
-    code = ("import sys, os; os.environ['AE_DEMO_WARM_UMAP'] = '0'\n"
+    code = ("import sys\n"
             "from streamlit.testing.v1 import AppTest\n"
             f"at = AppTest.from_file({str(APP)!r}, default_timeout=120).run().run()\n"
             "assert not at.exception, at.exception\n"

@@ -1,13 +1,13 @@
 """Latent maps: placement without refitting, faithfulness, the precomputed files."""
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
-from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, encode_images, fit_coords, latent_distances,
+from ae_demo.maps import (LatentMap, build_map, encode_images, latent_distances,
                           load_map, placement_accuracy, refit_map)
+from ae_demo.projection import MapSettings, fit_coords
 from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
@@ -130,18 +130,3 @@ def test_refitting_a_stored_map_lays_out_its_own_codes_again():
     assert np.allclose(m.coords, fit_coords(default.codes, MapSettings(method="pca")))
     assert not np.allclose(m.coords, default.coords)
     assert refit_map(load_map("conv_z2_mnist", load_model("conv_z2_mnist")), MapSettings()).settings.method == "identity"
-
-
-@pytest.mark.slow
-def test_the_map_fitter_fits_umap_in_a_child_process_and_pca_in_place():
-    """Recomputed maps: UMAP in the fitter's child process (compiles there, not under the server's GIL)."""
-    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
-    fitter = MapFitter(warm_up=False)
-    try:
-        pca = fitter.fit(codes, MapSettings(method="pca"))
-        assert np.allclose(pca, fit_coords(codes, MapSettings(method="pca")))
-        coords = fitter.fit(codes, MapSettings(n_neighbors=5))
-        assert coords.shape == (300, 2) and coords.dtype == np.float32 and np.isfinite(coords).all()
-        assert "umap" not in sys.modules  # the fitting happened elsewhere
-    finally:
-        fitter.close()

@@ -1,6 +1,7 @@
 """Start `streamlit run` on a free port and drive Debian's Chromium with Playwright.
 
-Shared by the browser tests and the benchmarks, which measure the app beside a floor page.
+Shared by the browser tests, the benchmarks (which measure the app beside a floor page) and the
+screenshot script; it drives the checkout this package sits in (REPO_ROOT holds app.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout that holds app.py
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
@@ -32,20 +33,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool = True):
-    """Run ``streamlit run script`` headless on a free port; yield its URL.
+def streamlit_server(script: str | Path, timeout: float = 120, env: dict[str, str] | None = None):
+    """Run ``streamlit run script`` on a free port, as a user does (the shipped config, nothing off); yield its URL.
 
-    ``warm_umap``: let the app warm up its map fitter, as a real server does (a child process
-    compiling UMAP, about a minute of one core); benchmarks of steady-state interaction turn it off.
+    The app's own start-up work runs as it does for a user, the map fitter's UMAP warm-up
+    included (a worker process compiling for half a minute to a minute at low priority).
     """
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
         if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0"})  # AppTest runs never warm it
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)],
+                               cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -68,17 +66,31 @@ def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool =
 
 
 @contextlib.contextmanager
-def chromium_page(width: int = 1600, height: int = 1200):
-    """A fresh headless Chromium page."""
+def chromium_browser():
+    """Headless Debian Chromium; each ``new_page`` of it is a fresh profile (nothing cached), as a new visitor's."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1600, height: int = 1200):
+    """A fresh headless Chromium page."""
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport={"width": width, "height": height})
+
+
+def record_requests(page) -> list[str]:
+    """Every URL the page asks for from now on (documents, scripts, fonts, images, websockets)."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("websocket", lambda socket: urls.append(socket.url))
+    return urls
 
 
 def image_sources(page, container_key: str) -> list[str]:
