@@ -18,7 +18,7 @@ import torch
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
 from .maps import load_map, placement_accuracy
 from .metrics import heldout_errors, sse_per_image
-from .zoo import ZooError, cards, load_model, load_verified_reference, model_name, read_manifest
+from .zoo import ZooError, cards, load_model, load_verified_reference, model_name, read_zoo
 
 
 def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = PRETRAINED_DIR) -> Split:
@@ -31,10 +31,10 @@ def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = 
         return load_verified_reference(dataset, directory)
 
 
-def map_placement_accuracy(name: str, model, directory: Path = PRETRAINED_DIR) -> float | None:
-    """Leave-one-out placement accuracy on the model's default map (see maps.placement_accuracy)."""
-    has_map = name in read_manifest(directory).get("maps", {}) or model.latent_dim == 2
-    return round(placement_accuracy(load_map(name, model, directory)), 4) if has_map else None
+def map_placement_accuracy(name: str, directory: Path = PRETRAINED_DIR) -> float | None:
+    """Leave-one-out placement accuracy on the model's default map (see maps.placement_accuracy); None: no map."""
+    has_map = name in read_zoo(directory).maps
+    return round(placement_accuracy(load_map(name, directory)), 4) if has_map else None
 
 
 @torch.inference_mode()
@@ -61,7 +61,7 @@ def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DI
                      "pca_sse_per_image": round(pca_cache[pca], 4), "ratio_to_pca": round(sse / pca_cache[pca], 4),
                      "parameters": card.parameters})
         if with_maps:
-            rows[-1]["placement_accuracy"] = map_placement_accuracy(card.name, model, directory)
+            rows[-1]["placement_accuracy"] = map_placement_accuracy(card.name, directory)
     return rows
 
 

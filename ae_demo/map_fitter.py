@@ -64,7 +64,7 @@ class MapFitter:
 
         A worker that died (killed, out of memory) is started again once for this fit.
         """
-        if settings.method != "umap" or codes.shape[1] == 2:
+        if settings.method != "umap":
             return fit_coords(codes, settings)
         with self._lock:
             for attempt in range(2):

@@ -37,8 +37,8 @@ from safetensors.numpy import load_file, save_file
 
 from .data import PRETRAINED_DIR, sha256_of, to_unit
 from .models import Autoencoder
-from .projection import METRICS, MapSettings, fit_coords
-from .zoo import ZooError, cards, editing_manifest, load_model, load_verified_reference, read_manifest, verify_file
+from .projection import METRICS, MapSettings, fit_coords, settings_for
+from .zoo import LADDER_FAMILIES, ZooError, editing_manifest, load_model, load_verified_reference, read_zoo, verify_file
 
 PLACE_K = 5       # latent neighbours that decide where an input lands
 LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
@@ -90,11 +90,33 @@ class LatentMap:
         """The map's larger side, in map units."""
         return float(np.ptp(self.coords, axis=0).max())
 
-    def neighbours(self, code: np.ndarray, k: int = 8) -> np.ndarray:
-        """(latent_dim,) -> (k,) reference rows (into this map's arrays), nearest first."""
-        dist = self.latent_distances(np.atleast_2d(code))[0]
-        nearest = np.argpartition(dist, min(k, len(dist) - 1))[:k]
-        return nearest[np.argsort(dist[nearest])]
+    def neighbours(self, codes: np.ndarray, k: int = 8) -> np.ndarray:
+        """(M, latent_dim) or (latent_dim,) -> (M, k) or (k,) reference rows (into this map's arrays), nearest first."""
+        single = np.ndim(codes) == 1
+        dist = self.latent_distances(np.atleast_2d(codes))
+        k = min(k, dist.shape[1])
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(dist, nearest, axis=1), axis=1)
+        rows = np.take_along_axis(nearest, order, axis=1)
+        return rows[0] if single else rows
+
+    def bounds(self, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(2,), (2,): the ``percent`` and ``100 - percent`` percentiles of the map positions, per axis."""
+        return percentile_bounds(self.coords, percent)
+
+    def code_bounds(self, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(latent_dim,), (latent_dim,): the range the reference codes use, per code number."""
+        return percentile_bounds(self.codes, percent)
+
+    @property
+    def drawn_as_code(self) -> bool:
+        """True for a 2-D code drawn as it is: a place on the map is a code that can be decoded."""
+        return self.settings.method == "identity"
+
+
+def percentile_bounds(values: np.ndarray, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) -> (D,), (D,): the range the middle ``100 - 2 * percent`` % of values span, per column."""
+    return np.percentile(values, percent, axis=0), np.percentile(values, 100 - percent, axis=0)
 
 
 def latent_distances(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") -> np.ndarray:
@@ -155,41 +177,30 @@ def refit_map(latent_map: LatentMap, settings: MapSettings,
 
 
 def _lay_out(codes: np.ndarray, settings: MapSettings, fit) -> tuple[MapSettings, np.ndarray]:
-    """(N, latent_dim) codes -> the settings used and (N, 2) positions; a 2-D latent is drawn as it is."""
-    if codes.shape[1] == 2 and settings.method == "umap":
-        settings = MapSettings(method="identity", metric=settings.metric)
+    """(N, latent_dim) codes -> the settings used (see projection.settings_for) and (N, 2) positions."""
+    settings = settings_for(codes.shape[1], settings)
     return settings, fit(codes, settings)
 
 
-def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:
-    """The precomputed default map of ``model_name``, as stored (checksum checked); no file: a 2-D latent as it is.
+def load_map(model_name: str, directory: Path = PRETRAINED_DIR) -> LatentMap:
+    """The precomputed default map of ``model_name``: positions and reference codes as stored.
 
-    ``model`` encodes the reference sample only for a file that holds no codes (written before
-    they were stored). A map made with other weights than the card's raises ZooError.
+    Checks the file's checksum; a map made with other weights than the card's raises ZooError
+    saying how to refit it.
     """
-    manifest = read_manifest(directory)
-    card = manifest["models"][model_name]
-    entry = manifest.get("maps", {}).get(model_name)
-    if entry is None:
-        if card["latent_dim"] == 2:
-            return build_map(model_name, model, card["dataset"], MapSettings(method="identity"), directory)
-        raise ZooError(f"{Path(directory) / 'manifest.json'}: no map for {model_name}; run python -m ae_demo.maps")
-    if entry.get("model_sha256", card["sha256"]) != card["sha256"]:
+    zoo = read_zoo(directory)
+    card, entry = zoo.models[model_name], zoo.map_card(model_name)
+    if entry.model_sha256 != card.sha256:
         raise ZooError(f"the map of {model_name} was made with other weights than the card's; "
                        f"refit it: python -m ae_demo.maps --refit {model_name}")
-    path = Path(directory) / "maps" / entry["file"]
-    verify_file(path, entry["sha256"])
+    path = Path(directory) / "maps" / entry.file
+    verify_file(path, entry.sha256)
     stored = load_file(path)
-    reference = load_verified_reference(card["dataset"], directory)
     rows = stored["indices"]
-    settings = MapSettings(**entry["settings"])
-    if settings.method == "identity":
-        codes = stored["coords"]  # a 2-D latent's positions are its codes, kept there at full precision
-    elif "codes" in stored:
-        codes = stored["codes"].astype(np.float32)
-    else:
-        codes = encode_images(model, reference.images[torch.from_numpy(rows)])
-    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, stored["coords"])
+    labels = load_verified_reference(card.dataset, directory).labels[rows].numpy()
+    # a 2-D latent's positions are its codes, kept there at full precision
+    codes = stored["coords"] if entry.projection == "identity" else stored["codes"].astype(np.float32)
+    return LatentMap(model_name, entry.settings, rows, labels, codes, stored["coords"])
 
 
 def placement_accuracy(latent_map: LatentMap, chunk: int = 1000) -> float:
@@ -221,7 +232,7 @@ def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED
     """
     maps_dir = Path(directory) / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    model_sha256 = read_manifest(directory)["models"][latent_map.model]["sha256"]
+    model_sha256 = read_zoo(directory).models[latent_map.model].sha256
     tmp = maps_dir / f"{latent_map.model}.tmp"
     save_file({"coords": latent_map.coords.astype(np.float32), "indices": latent_map.indices.astype(np.int64),
                "codes": latent_map.codes.astype(CODES_DTYPE)},
@@ -247,19 +258,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)
-    chosen = [c for c in cards(args.dataset, args.dir) if c.family != "pca" and (not args.names or c.name in args.names)]
+    zoo = read_zoo(args.dir)
+    chosen = [c for c in zoo.cards(args.dataset) if c.family in LADDER_FAMILIES and (not args.names or c.name in args.names)]
     for card in chosen:
-        model = load_model(card.name, args.dir)
-        existing = read_manifest(args.dir).get("maps", {}).get(card.name)
-        if existing and existing.get("model_sha256", card.sha256) != card.sha256:
+        existing = read_zoo(args.dir).maps.get(card.name)
+        if existing and existing.model_sha256 != card.sha256:
             print(f"{card.name}: the weights changed since its map was made; refitting", flush=True)
             existing = None
-        if existing and not args.refit:  # keep the positions; store the codes and recompute the figure
-            entry = save_map(load_map(card.name, model, args.dir), existing["seconds"], args.dir)
+        if existing and not args.refit:  # keep the positions and codes; recompute the figure
+            entry = save_map(load_map(card.name, args.dir), existing.seconds, args.dir)
             print(f"{card.name}: kept, placement accuracy {entry['placement_accuracy']:.3f}", flush=True)
             continue
         started = time.perf_counter()
-        latent_map = build_map(card.name, model, card.dataset, MapSettings(), args.dir)
+        latent_map = build_map(card.name, load_model(card.name, args.dir), card.dataset, MapSettings(), args.dir)
         entry = save_map(latent_map, time.perf_counter() - started, args.dir)
         print(f"{card.name}: {entry['n_points']} points in {entry['seconds']} s, "
               f"placement accuracy {entry['placement_accuracy']:.3f}", flush=True)

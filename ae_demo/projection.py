@@ -21,9 +21,21 @@ class MapSettings:
     seed: int = 0
 
 
+def settings_for(latent_dim: int, requested: MapSettings = MapSettings()) -> MapSettings:
+    """How a map of a ``latent_dim`` code is drawn: the one place that decides it.
+
+    A 2-D code is drawn as it is ("identity": its map is the code space itself, so a click
+    on it can be decoded); UMAP of two numbers would only bend that picture. PCA, asked
+    for, stays PCA (a rotation of the 2-D code).
+    """
+    if latent_dim == 2 and requested.method == "umap":
+        return MapSettings(method="identity", metric=requested.metric)
+    return requested
+
+
 def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
-    """(N, latent_dim) -> (N, 2) float32: UMAP, PCA, or the code itself for a 2-D latent."""
-    if settings.method == "identity" or codes.shape[1] == 2 and settings.method != "pca":
+    """(N, latent_dim) -> (N, 2) float32 positions for ``settings`` (see ``settings_for``)."""
+    if settings.method == "identity":
         return codes[:, :2].astype(np.float32)
     if settings.method == "pca":
         from sklearn.decomposition import PCA

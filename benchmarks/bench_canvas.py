@@ -35,12 +35,20 @@ FOLLOWS = "latent_map"  # the main map: the costliest part of the page that show
 VIEWPORT = {"width": 1600, "height": 1200}
 
 
-def _stroke(page, box, i: int) -> float:
+STROKES_PER_CANVAS = 8  # then a fresh canvas: on a full one a stroke may leave the 28x28 input as it was
+
+
+def _stroke(page, box, i: int, n_images: int) -> tuple[float, dict]:
+    """Seconds from a stroke to every image changed; the canvas's box (new after a fresh canvas)."""
+    if i and i % STROKES_PER_CANVAS == 0:
+        page.reload()
+        wait_for_images(page, "reconstructions", n_images)
+        box = canvas_box(page)
     before = image_sources(page, "reconstructions")
     started = time.perf_counter()
     draw_stroke(page, box, STROKES[i % len(STROKES)])
     wait_for_change(page, "reconstructions", before)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, box
 
 
 def _open(page, url: str, n_images: int, follows: bool) -> tuple[float, float | None]:
@@ -66,10 +74,12 @@ def measure(script: Path, n_images: int, strokes: int, follows: int = 0) -> dict
         found["early"], found["late"] = [], []
         i = 0
         while time.monotonic() - up < FIRST_MINUTE_S:
-            found["early"].append(_stroke(page, box, i))
+            seconds, box = _stroke(page, box, i, n_images)
+            found["early"].append(seconds)
             i += 1
         for _ in range(strokes):
-            found["late"].append(_stroke(page, box, i))
+            seconds, box = _stroke(page, box, i, n_images)
+            found["late"].append(seconds)
             i += 1
         page.close()
         visits, reloads, whole = [], [], []

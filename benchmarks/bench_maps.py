@@ -16,11 +16,10 @@ import time
 from ae_demo.map_fitter import MapFitter
 from ae_demo.maps import load_map, refit_map
 from ae_demo.projection import MapSettings
-from ae_demo.zoo import load_model
 
 
 def placement(name: str) -> None:
-    latent_map = load_map(name, load_model(name))
+    latent_map = load_map(name)
     code = latent_map.codes[:1] + 0.01
     for _ in range(20):
         latent_map.place(code)
@@ -36,7 +35,7 @@ def placement(name: str) -> None:
 def recompute(name: str) -> None:
     """As the app does it: the default map's codes refitted, UMAP in a MapFitter's worker process
     started (and warming up) with the server."""
-    default = load_map(name, load_model(name))
+    default = load_map(name)
     started = time.perf_counter()
     fitter = MapFitter(warm_up=True)
     try:

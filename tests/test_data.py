@@ -52,3 +52,8 @@ def test_bundled_reference_is_the_whole_heldout_split(dataset, n):
     assert split.images.shape == (n, 28, 28)
     counts = torch.bincount(split.labels, minlength=10)
     assert len(counts) == len(DATASETS[dataset].classes) and counts.min() >= n // 10 * 0.8
+
+
+def test_an_unknown_dataset_says_which_exist():
+    with pytest.raises(ValueError, match="unknown dataset 'kmnist'.*mnist"):
+        load_split("kmnist", "test", download=False)
