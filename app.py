@@ -8,17 +8,23 @@ This file is the page's table of contents: each section is a function in the ``u
 import streamlit as st
 
 from ae_demo.display import app_icon
-from ui import bottleneck_maps, inputs, ladder, latent_map, playground, rerun, resources, sidebar, state, workbench
+from ui import (bottleneck_maps, features, inputs, ladder, latent_map, network, playground, presentation, rerun,
+                resources, sidebar, state, tour, workbench)
 
-st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide")
+st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide",
+                   initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
+tour.follow_the_url()  # a tour step sets the page up before any widget is made
 
 rerun.page_style()
+presentation.style()
 dataset, family = sidebar.model_picker()
+presentation.toggle()
 inputs.remember_sample(dataset)
 
 st.title("Autoencoder Lab")
-st.caption("An autoencoder squeezes a 28×28 image (784 numbers) through a bottleneck of a few numbers and "
-           "rebuilds it. Draw, upload, photograph or pick an image and see what survives at each size.")
+st.caption("An autoencoder is trained to give back its input (y = x) through a bottleneck of a few numbers. "
+           "Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives at each size.")
+tour.tour_panel()
 
 items, current = workbench.workbench(dataset, family)
 sidebar.about_the_server()
@@ -30,9 +36,11 @@ z = latent_map.map_latent(dataset, family)
 view = workbench.view_of(dataset, family, items, on_maps=(z,))
 with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see rerun.page_style)
     ladder.error_chart_section(dataset, family, view, column)
+    features.features_section(dataset, current)
     st.divider()
     latent_map.latent_map_section(dataset, family, view, items, column)
     latent_map.recompute_map_section(dataset, family, z, view.maps[z].latent_map)
+    network.network_section(dataset, family, z, current)
     bottleneck_maps.bottleneck_maps_section(
         dataset, workbench.view_of(dataset, "conv", items, on_maps=bottleneck_maps.sizes(dataset)), column)
     st.divider()

@@ -24,12 +24,17 @@ def page_style() -> None:
     The ladder is a grid of figures (see ``ladder._ladder_row``); the rerun timers take no room;
     what is below the ladder is laid out only when scrolled to."""
     hidden = ", ".join(f".st-key-{key}" for key in _TIMER_KEYS)
-    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img { image-rendering: pixelated; }"
+    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img, .ae-network img { image-rendering: pixelated; }"
             ".st-key-raw_input img { image-rendering: auto; }"
             ".ae-ladder { display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }"
             ".ae-ladder figure { margin: 0; } .ae-ladder img { width: 100%; display: block; }"
             ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
             ".ae-ladder .ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
+            ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
+            ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"
+            ".ae-network .ae-title { font-weight: 600; } .ae-arrow { font-size: 1.5rem; opacity: 0.6; }"
+            # sections a tour scrolls to are not hidden under Streamlit's header
+            "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"
             f"{hidden} {{ display: none; }}"
             ".st-key-below_the_ladder > div { content-visibility: auto; contain-intrinsic-size: auto 400px; }</style>")
 
