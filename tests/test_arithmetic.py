@@ -7,6 +7,8 @@ from ae_demo.arithmetic import DEFAULT_DIRECTIONS, class_means, move_towards_cla
 from ae_demo.maps import load_map
 from ae_demo.zoo import load_model, load_verified_reference
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @pytest.fixture(scope="module", params=["conv_z16_mnist", "vae_z2_mnist", "conv_z8_fashion"])
 def setup(request):

@@ -6,6 +6,8 @@ from ae_demo.corruption import (denoise, denoising_curve, erase_square, gaussian
                                 salt_and_pepper)
 from ae_demo.zoo import load_verified_reference
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @pytest.fixture(scope="module")
 def digits():

@@ -4,6 +4,8 @@ import pytest
 
 from ae_demo.generation import code_maps_2d, generate, load_generators, neighbour_gaps, prior_circles
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 @pytest.fixture(scope="module", params=[2, 16])
 def generators(request):
