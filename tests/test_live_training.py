@@ -1,5 +1,6 @@
 """Watch it learn: the training itself in this process, then the server side with its child process."""
 import os
+import threading
 import time
 
 import numpy as np
@@ -71,6 +72,27 @@ def test_a_second_start_while_one_trains_gets_the_busy_answer_with_a_time():
         assert busy.free_at == run.deadline and 0 < busy.seconds_left <= trainer.max_seconds
         assert time.strftime("%H:%M:%S", time.localtime(run.deadline)) in busy.message()
         assert trainer.stop() and trainer.snapshot().state == "stopped"
+    finally:
+        trainer.close()
+
+
+def test_visitors_pressing_start_at_once_get_one_run_between_them():
+    trainer = LiveTrainer()
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def press(owner: str) -> None:
+        barrier.wait()
+        answers.append(trainer.start(8, owner=owner))
+
+    threads = [threading.Thread(target=press, args=(f"visitor {i}",)) for i in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        runs = [a for a in answers if isinstance(a, LiveRun)]
+        assert len(runs) == 1 and all(isinstance(a, Busy) and a.run == runs[0] for a in answers if a is not runs[0])
     finally:
         trainer.close()
 
