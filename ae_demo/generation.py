@@ -101,8 +101,10 @@ class CodeMaps2D:
 
     vae_codes: np.ndarray      # (N, 2) the VAE's means of the held-out images
     vae_labels: np.ndarray     # (N,)
+    vae_indices: np.ndarray    # (N,) their rows of the bundled held-out sample
     plain_codes: np.ndarray    # (M, 2) the conv z = 2 codes of the held-out images
     plain_labels: np.ndarray   # (M,)
+    plain_indices: np.ndarray  # (M,)
     circles: dict[float, np.ndarray]  # radius (in σ) -> (K, 2) points, for the VAE's map
 
 
@@ -110,4 +112,5 @@ def code_maps_2d(vae_map: LatentMap, plain_map: LatentMap) -> CodeMaps2D:
     """The maps of a 2-D VAE and of conv z = 2 as the data of two scatter plots."""
     if vae_map.codes.shape[1] != 2 or plain_map.codes.shape[1] != 2:
         raise ValueError("code_maps_2d draws 2-D codes; these maps are of larger ones")
-    return CodeMaps2D(vae_map.codes, vae_map.labels, plain_map.codes, plain_map.labels, prior_circles())
+    return CodeMaps2D(vae_map.codes, vae_map.labels, vae_map.indices, plain_map.codes, plain_map.labels,
+                      plain_map.indices, prior_circles())

@@ -51,10 +51,11 @@ def test_the_prior_circles_are_closed_circles_of_one_and_two_sigma():
 
 
 def test_the_two_dimensional_maps_hold_both_models_held_out_codes():
-    vae, vae_map, plain, plain_map = load_generators("mnist", 2)
+    vae, vae_map, _, plain_map = load_generators("mnist", 2)
     maps = code_maps_2d(vae_map, plain_map)
     assert maps.vae_codes.shape == (2000, 2) and maps.plain_codes.shape == (2000, 2)
     assert np.array_equal(maps.vae_labels, vae_map.labels) and np.array_equal(maps.plain_labels, plain_map.labels)
+    assert np.array_equal(maps.vae_indices, np.arange(2000)) and np.array_equal(maps.plain_indices, np.arange(2000))
     assert set(maps.circles) == {1.0, 2.0}
     # the VAE's means of the held-out images are its encoder's output, not something else
     from ae_demo.maps import encode_images
