@@ -107,7 +107,8 @@ def draw_face(rng: np.random.Generator) -> np.ndarray:
     for side in (-1, 1):
         draw.ellipse((cx + side * eye_x - eye_r, cy - eye_y - eye_r, cx + side * eye_x + eye_r, cy - eye_y + eye_r),
                      fill=255)
-    half_width, half_height, mouth_y = r * rng.uniform(0.4, 0.6), r * rng.uniform(0.2, 0.4), cy + r * rng.uniform(0.2, 0.35)
+    half_width, half_height = r * rng.uniform(0.4, 0.6), r * rng.uniform(0.2, 0.4)
+    mouth_y = cy + r * rng.uniform(0.2, 0.35)
     smile = rng.random() < 0.7
     draw.arc((cx - half_width, mouth_y - half_height, cx + half_width, mouth_y + half_height),
              20 if smile else 200, 160 if smile else 340, fill=255, width=pen)

@@ -46,7 +46,8 @@ def map_csv(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray,
     coords = np.asarray(coords, np.float64).reshape(-1, 2)
     labels, indices = np.asarray(labels).ravel(), np.asarray(indices).ravel()
     if not len(coords) == len(labels) == len(indices):
-        raise ValueError(f"{len(coords)} positions, {len(labels)} labels and {len(indices)} indices: one each per point")
+        raise ValueError(f"{len(coords)} positions, {len(labels)} labels and {len(indices)} indices: "
+                         "one each per point")
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["heldout_index", "label", "class", "x", "y"])
