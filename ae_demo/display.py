@@ -25,15 +25,20 @@ def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     return _to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def png_bytes(image: np.ndarray) -> bytes:
+    """(H, W) float in [0, 1] or (H, W) / (H, W, 3) uint8 -> the bytes of a PNG file of it."""
+    buffer = io.BytesIO()
+    Image.fromarray(_to_uint8(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def png_data_uri(image: np.ndarray) -> str:
     """(H, W) float in [0, 1] or (H, W) / (H, W, 3) uint8 -> a ``data:image/png;base64,...`` URI.
 
     An image inline in the page costs the browser no request of its own: the ladder's
     fourteen pictures arrive with the page update that names them.
     """
-    buffer = io.BytesIO()
-    Image.fromarray(_to_uint8(image)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
 def error_heatmap(reconstruction: np.ndarray, target: np.ndarray) -> np.ndarray:

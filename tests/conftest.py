@@ -41,3 +41,15 @@ def ten_k_dir(tmp_path):
     write_idx(tmp_path / TEN_K_FILES[0], images)
     write_idx(tmp_path / TEN_K_FILES[1], labels)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module, as the app serves (device.use_one_cpu_thread_per_call):
+    on a busy machine two threads spin against each other and a one-image pass takes 100x longer."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
