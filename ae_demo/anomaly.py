@@ -38,10 +38,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .data import DATASETS, PRETRAINED_DIR
 from .display import error_heatmap
-from .inference import family_latent_dims, run_ladder
+from .inference import run_ladder
 from .models import Autoencoder
 from .preprocess import InputError, as_plain_image, decode_image, preprocess_to_mnist
-from .zoo import ZooError, load_model, load_verified_reference, model_name, read_manifest
+from .zoo import ZooError, load_model, load_verified_reference, model_name, read_zoo
 
 ANOMALY_FILE = "anomaly.json"
 QUANTILE_LEVELS = np.linspace(0.0, 100.0, 101)   # percent: the stored error quantiles of each model
@@ -253,9 +253,9 @@ def compute_references(dataset: str, directory: Path = PRETRAINED_DIR, progress=
     """Every conv size of ``dataset``: error quantiles, AUC per category, medians -> the JSON entry."""
     reference_images, check_images = heldout_inputs(dataset, directory)
     non_members = non_member_images(dataset, directory=directory)
-    manifest = read_manifest(directory)
+    zoo = read_zoo(directory)
     models = {}
-    for z in family_latent_dims(dataset, "conv", directory):
+    for z in zoo.latent_dims(dataset, "conv"):
         name = model_name("conv", z, dataset)
         model = load_model(name, directory)
         reference_sse = reconstruction_errors(model, reference_images)[1]
@@ -267,7 +267,7 @@ def compute_references(dataset: str, directory: Path = PRETRAINED_DIR, progress=
             category_auc[category] = round(roc_auc(check_sse, sse), 4)
             medians[category] = round(float(np.median(np.interp(sse, quantiles, QUANTILE_LEVELS))), 1)
         models[str(z)] = {
-            "model": name, "model_sha256": manifest["models"][name]["sha256"], "n_images": len(reference_images),
+            "model": name, "model_sha256": zoo.models[name].sha256, "n_images": len(reference_images),
             "quantiles": [round(float(q), 4) for q in quantiles],
             "auc": round(float(np.mean(list(category_auc.values()))), 4), "category_auc": category_auc,
             "check_median_percentile": round(float(np.median(np.interp(check_sse, quantiles, QUANTILE_LEVELS))), 1),
@@ -290,10 +290,10 @@ def load_references(dataset: str, directory: Path = PRETRAINED_DIR) -> AnomalyRe
     entry = json.loads(path.read_text()).get(dataset)
     if entry is None:
         raise ZooError(f"{path}: no references for {dataset!r}; run python -m ae_demo.anomaly --dataset {dataset}")
-    cards = read_manifest(directory)["models"]
+    cards = read_zoo(directory).models
     by_latent_dim = {}
     for z, stored in entry["models"].items():
-        if cards.get(stored["model"], {}).get("sha256") != stored["model_sha256"]:
+        if stored["model"] not in cards or cards[stored["model"]].sha256 != stored["model_sha256"]:
             raise ZooError(f"{path}: the references of {stored['model']} were made with other weights than the "
                            f"card's; recompute them: python -m ae_demo.anomaly --dataset {dataset}")
         by_latent_dim[int(z)] = ErrorReference(stored["model"], int(z), np.asarray(stored["quantiles"], np.float64),

@@ -53,7 +53,7 @@ def load_generators(dataset: str, latent_dim: int, directory: Path = PRETRAINED_
     for family in ("vae", "conv"):
         name = model_name(family, latent_dim, dataset)
         model = load_model(name, directory)
-        out += [model, load_map(name, model, directory)]
+        out += [model, load_map(name, directory)]
     return tuple(out)
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def setup(request):
     name = request.param
     model = load_model(name)
-    latent_map = load_map(name, model)
+    latent_map = load_map(name)
     dataset = name.rsplit("_", 1)[1]
     reference = load_verified_reference(dataset)
     return dataset, model, latent_map, reference
@@ -40,7 +40,7 @@ def test_strength_zero_returns_exactly_the_inputs_own_reconstruction(setup):
 
 def test_a_seven_moved_all_the_way_looks_more_like_the_ones():
     model = load_model("conv_z16_mnist")
-    latent_map = load_map("conv_z16_mnist", model)
+    latent_map = load_map("conv_z16_mnist")
     reference = load_verified_reference("mnist")
     images, labels = reference.images.numpy() / 255.0, reference.labels.numpy()
     mean_one = images[labels == 1].mean(0)

@@ -12,7 +12,7 @@ from ae_demo.data import MNIST_CLASSES
 from ae_demo.display import png_bytes
 from ae_demo.exports import CONTENTS_NAME, SETTINGS_NAME, SLIDE_HEIGHT, map_csv, slide_png, strip_png, view_zip
 from ae_demo.maps import load_map
-from ae_demo.zoo import load_model
+
 
 
 def _open_png(data: bytes) -> np.ndarray:
@@ -38,7 +38,7 @@ def test_a_picture_already_slide_sized_is_kept_as_it_is():
 
 
 def test_the_csv_has_one_row_per_map_point_with_its_label():
-    latent_map = load_map("conv_z2_mnist", load_model("conv_z2_mnist"))
+    latent_map = load_map("conv_z2_mnist")
     rows = list(csv.DictReader(io.StringIO(map_csv(latent_map.coords, latent_map.labels, latent_map.indices,
                                                     MNIST_CLASSES).decode())))
     assert len(rows) == len(latent_map.labels) == 2000

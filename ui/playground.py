@@ -9,6 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from ae_demo.display import enlarge, image_strip
+from ae_demo.exports import strip_png
 from ae_demo.inference import decode_between, decode_codes
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
@@ -24,12 +25,6 @@ def _gif_bytes(frames: np.ndarray, scale: int = 4) -> bytes:
     pictures = [Image.fromarray(enlarge(f, scale)) for f in np.concatenate([frames, frames[-2:0:-1]])]
     buffer = io.BytesIO()
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=120, loop=0)
-    return buffer.getvalue()
-
-
-def _png_bytes(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -84,9 +79,8 @@ def interpolation_section(dataset: str, family: str, z: int, view: InputsView, c
     strip = image_strip(frames, gap=1)
     with st.container(key="morph"):
         st.image(strip, width="stretch")
-    strip = enlarge(strip, 4)  # the download: big enough for a slide
     down = st.columns(2)
-    down[0].download_button("Download PNG strip", _png_bytes(strip), "morph.png", "image/png", key="morph_png")
+    down[0].download_button("Download PNG strip", strip_png(frames), "morph.png", "image/png", key="morph_png")
     down[1].download_button("Download GIF", _gif_bytes(frames), "morph.gif", "image/gif", key="morph_gif")
 
 
