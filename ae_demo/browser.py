@@ -158,3 +158,26 @@ def draw_stroke(page, box: dict, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         page.mouse.move(*to_xy(point), steps=4)
     page.mouse.up()
+
+
+@contextlib.contextmanager
+def phone_page(width: int = 390, height: int = 844):
+    """A fresh page in Playwright's phone emulation: a touch screen, a mobile viewport."""
+    with chromium_browser() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, is_mobile=True,
+                                      device_scale_factor=2)
+        yield context.new_page()
+
+
+def touch_stroke(page, box: dict, points: list[tuple[float, float]]) -> None:
+    """A finger's stroke through ``points`` (fractions of ``box``): touch events, as a phone sends them."""
+    session = page.context.new_cdp_session(page)
+    to_xy = lambda p: {"x": box["x"] + p[0] * box["width"], "y": box["y"] + p[1] * box["height"]}  # noqa: E731
+    path = [points[0]]
+    for a, b in zip(points, points[1:]):
+        path += [(a[0] + (b[0] - a[0]) * t / 6, a[1] + (b[1] - a[1]) * t / 6) for t in range(1, 7)]
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [to_xy(path[0])]})
+    for point in path[1:]:
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [to_xy(point)]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()

@@ -33,6 +33,9 @@ def page_style() -> None:
             ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
             ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"
             ".ae-network .ae-title { font-weight: 600; } .ae-arrow { font-size: 1.5rem; opacity: 0.6; }"
+            # a phone: the ladder's pictures wrap in rows of three or four instead of shrinking to a sliver
+            "@media (max-width: 640px) { .ae-ladder { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }"
+            " .ae-network figure { width: 44vw; } }"
             # sections a tour scrolls to are not hidden under Streamlit's header
             "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"
             f"{hidden} {{ display: none; }}"
