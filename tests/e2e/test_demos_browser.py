@@ -38,6 +38,9 @@ def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is
         try:
             first, start = _open_demo(browser, app_url)
             start.click()
+            chart = first.locator(".st-key-learn_live_chart")
+            chart.wait_for(state="attached", timeout=120_000)
+            chart.scroll_into_view_if_needed()  # Plotly draws a chart once it is on the screen
             # the first points come once the child has imported torch and trained an epoch (50 steps)
             first.wait_for_function(f"() => ({_POINTS})() >= 50", timeout=120_000)
             earlier = first.evaluate(_POINTS)
