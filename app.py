@@ -8,12 +8,14 @@ This file is the page's table of contents: each section is a function in the ``u
 import streamlit as st
 
 from ae_demo.display import app_icon
-from ui import (bottleneck_maps, features, inputs, ladder, latent_map, network, playground, presentation, rerun,
-                resources, sidebar, state, tour, workbench)
+from ui import (bottleneck_maps, demos, exports, features, inputs, ladder, latent_map, network, playground,
+                presentation, rerun, resources, sidebar, state, tour, workbench)
+from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
 st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide",
                    initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
 tour.follow_the_url()  # a tour step sets the page up before any widget is made
+demos.follow_the_url()  # ?demo=<name> opens that demo
 
 rerun.page_style()
 presentation.style()
@@ -34,6 +36,7 @@ if rerun.first_paint():  # the ladder first; the charts and maps follow in the n
 column = state.current_column()
 z = latent_map.map_latent(dataset, family)
 view = workbench.view_of(dataset, family, items, on_maps=(z,))
+exports.view_zip_download(dataset, family, view, current, column)
 with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see rerun.page_style)
     ladder.error_chart_section(dataset, family, view, column)
     features.features_section(dataset, current)
@@ -45,4 +48,11 @@ with st.container(key="below_the_ladder"):  # drawn by the browser only when scr
         dataset, workbench.view_of(dataset, "conv", items, on_maps=bottleneck_maps.sizes(dataset)), column)
     st.divider()
     playground.playground_section(dataset, family, z, view, column)
+    st.divider()
+    st.subheader("Classroom demos")
+    learn_live.learn_live_section(dataset)
+    denoise.denoise_section(dataset)
+    anomaly.anomaly_section(dataset)
+    generate.generate_section(dataset)
+    arithmetic.arithmetic_section(dataset)
 resources.map_fitter()  # its UMAP warm-up starts once the first page is out

@@ -13,7 +13,7 @@ import torch
 from ae_demo.display import bars_picture, tile_grid
 from ae_demo.zoo import FAMILIES
 
-from . import resources, state
+from . import exports, resources, state
 
 HIDDEN = 196            # the tutorial's hidden layer: 14 × 14 units
 OVERCOMPLETE = 1000     # more hidden units than the 784 pixels
@@ -124,6 +124,7 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                     st.caption(f"The overcomplete net has {OVERCOMPLETE} hidden units, more than the 784 pixels, "
                                f"yet sparsity still makes it learn features; your input excites "
                                f"{int((over > 0.5).sum())} of them above 0.5.")
-            st.plotly_chart(_histogram(dataset, rho), key="features_rho_hat")
+            st.plotly_chart(_histogram(dataset, rho), key="features_rho_hat",
+                            config=exports.chart_config("mean-activations"))
             st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images. The sparse "
                        "net's units sit near ρ; without the penalty they spread out.")

@@ -43,7 +43,7 @@ def upload_tab() -> None:
                              accept_multiple_files=True, key="upload",
                              help="A photo of a digit on paper works: the background is removed and the ink centred.")
     files = files or []
-    errors = {}
+    errors, unreadable = {}, {}
     known = {item.key for item in state.items_of(InputKind.UPLOAD)}
     seen = set()
     for file in files:
@@ -57,10 +57,12 @@ def upload_tab() -> None:
                            make_current=True)  # the newest upload becomes the current input
         except InputError as error:
             errors[file.name] = str(error)
+            unreadable[file.name] = file.getvalue()  # still scored by "How unusual is this?" (ui.demos.anomaly)
     for gone in known - seen:
         state.forget(gone)  # removed from the uploader
     names = {f.name for f in files}
     state.set_upload_errors({**{k: v for k, v in state.upload_errors().items() if k in names}, **errors})
+    state.set_unreadable_uploads({**{k: v for k, v in state.unreadable_uploads().items() if k in names}, **unreadable})
     for name, message in state.upload_errors().items():
         st.error(f"**{name}**: {message}")
 

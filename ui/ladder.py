@@ -12,7 +12,7 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import resources, state
+from . import exports, resources, state
 
 # One colour per family, the same in every chart of the app.
 FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
@@ -90,4 +90,4 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
                       yaxis=dict(title="SSE per image (784 pixels)", type="log", tickformat="d",
                                  tickvals=[1, 2, 5, 10, 20, 50, 100], **ticks),
                       height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
-    st.plotly_chart(fig, key="error_chart")
+    st.plotly_chart(fig, key="error_chart", config=exports.chart_config("error-against-size"))

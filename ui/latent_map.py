@@ -13,7 +13,7 @@ from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
 
-from . import resources, state
+from . import exports, resources, state
 from .resources import CLASS_COLOURS, MANIFOLD_STEPS
 
 
@@ -101,9 +101,11 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     fig = map_figure(lm, reference, on_map.placed[order], [items[i].name for i in order], 560,
                      thumbnails=120 if thumbnails else 0, grid=_decodable_grid(lm) if lm.drawn_as_code else None)
     map_column, side = st.columns([3, 2] if lm.drawn_as_code else [5, 2], gap="medium")
-    with map_column, st.container(key="latent_map"):
-        event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
-                                selection_mode=("points", "box"))
+    with map_column:
+        with st.container(key="latent_map"):
+            event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
+                                    selection_mode=("points", "box"), config=exports.chart_config(f"map-{family}-z{z}"))
+        exports.map_csv_download(lm, reference.classes, f"map-{dataset}-{family}-z{z}.csv", key="map_csv")
     with side:
         if lm.drawn_as_code:
             manifold_panel(dataset, family, lm)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from ae_demo import anomaly, corruption, generation
 from ae_demo.data import DATASETS
 from ae_demo.device import pick_device, use_one_cpu_thread_per_call
 from ae_demo.display import MapPicture
 from ae_demo.inference import LadderCache, decode_grid, load_family
+from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
 from ae_demo.maps import LatentMap, load_map, refit_map
 from ae_demo.preprocess import Prepared, prepare_upload
@@ -129,3 +131,47 @@ def map_fitter() -> MapFitter:
 def replica_id() -> str:
     """Which server process serves this page: ``AE_DEMO_REPLICA`` (set by deploy/replicas.sh), else its port."""
     return os.environ.get("AE_DEMO_REPLICA") or str(st.get_option("server.port"))
+
+
+# ----------------------------------------------------------------------------- the classroom demos
+
+@st.cache_resource(show_spinner=False)
+def live_trainer() -> LiveTrainer:
+    """The one live training of the server (ui.demos.learn_live): a second Start gets a Busy answer."""
+    return LiveTrainer(epochs=40, max_seconds=120.0)
+
+
+@st.cache_resource(show_spinner="Loading the convolutional and the denoising autoencoder…")
+def denoising_pair(dataset: str):
+    """(conv_z32_<dataset>, dae_z32_<dataset>) on the CPU."""
+    return corruption.load_denoising_pair(dataset)
+
+
+@st.cache_resource(show_spinner="Measuring both nets on noisy held-out images (once per server)…")
+def denoising_curve(dataset: str) -> corruption.DenoisingCurve:
+    """Held-out error of both nets over σ: about 2,400 passes, once per server."""
+    return corruption.denoising_curve(dataset, pair=denoising_pair(dataset))
+
+
+@st.cache_resource(show_spinner=False)
+def anomaly_references(dataset: str) -> anomaly.AnomalyReferences:
+    """The conv ladder's held-out error quantiles and AUCs (pretrained/anomaly.json)."""
+    return anomaly.load_references(dataset)
+
+
+@st.cache_resource(show_spinner="Loading the VAE and the plain autoencoder…")
+def generators(dataset: str, latent_dim: int):
+    """(VAE, its map, conv model, its map) of ``latent_dim`` (2 or 16)."""
+    return generation.load_generators(dataset, latent_dim)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def generated(dataset: str, latent_dim: int, seed: int) -> generation.Generated:
+    """16 prior samples of the VAE and 16 random codes of the plain model, decoded; cached by seed."""
+    return generation.generate(*generators(dataset, latent_dim), seed=seed)
+
+
+@st.cache_resource(show_spinner=False)
+def code_maps_2d(dataset: str) -> generation.CodeMaps2D:
+    vae, vae_map, conv, conv_map = generators(dataset, 2)
+    return generation.code_maps_2d(vae_map, conv_map)

@@ -30,6 +30,10 @@ _PAGE_DRAWN = "page_drawn"          # the visit's first run (ladder only) is beh
 _PAGE_INPUT = "page_input"          # signature of the inputs the whole page last showed
 _IN_PAGE_RUN = "_page_run"          # True while a whole-page run (not a fragment's) is inside the workbench
 _LAST_INFERENCE_S = "last_inference_s"
+_UNREADABLE_UPLOADS = "unreadable_uploads"  # file name -> bytes of uploads preprocessing refused (still in the uploader)
+_VISITOR = "visitor"                # a random id of this session: who owns the live training it started
+_BUSY = "live_busy"                 # the message of this visitor's last refused Start
+_DEMO_APPLIED = "demo_applied"      # the ?demo= value whose expander has been opened
 
 
 class InputKind(enum.Enum):
@@ -130,6 +134,38 @@ def upload_errors() -> dict[str, str]:
 
 def set_upload_errors(errors: dict[str, str]) -> None:
     st.session_state[_UPLOAD_ERRORS] = errors
+
+
+def unreadable_uploads() -> dict[str, bytes]:
+    """file name -> bytes of the uploads that preprocessing could not read as a drawing, still in the uploader."""
+    return st.session_state.get(_UNREADABLE_UPLOADS, {})
+
+
+def set_unreadable_uploads(uploads: dict[str, bytes]) -> None:
+    st.session_state[_UNREADABLE_UPLOADS] = uploads
+
+
+def visitor_id() -> str:
+    """A random id for this session, made on first use."""
+    import uuid
+
+    return st.session_state.setdefault(_VISITOR, uuid.uuid4().hex[:12])
+
+
+def busy_message() -> str | None:
+    return st.session_state.get(_BUSY)
+
+
+def set_busy_message(message: str | None) -> None:
+    st.session_state[_BUSY] = message
+
+
+def demo_applied() -> str | None:
+    return st.session_state.get(_DEMO_APPLIED)
+
+
+def set_demo_applied(name: str) -> None:
+    st.session_state[_DEMO_APPLIED] = name
 
 
 def map_settings(dataset: str, family: str, latent_dim: int) -> MapSettings | None:

@@ -64,6 +64,30 @@ STEPS: tuple[TourStep, ...] = (
              "A code is a point in a space the decoder can turn into a picture. Moving in a straight line between "
              "two inputs' codes and decoding each step shows what lies between them.",
              "playground"),
+    TourStep("Watch it learn",
+             "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
+             "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
+             "map of the codes sorts itself by class although the network never sees the labels.",
+             "learn_live", opens="demo_learn_live_open"),
+    TourStep("Denoising",
+             "Noise is added to the input. The plain convolutional autoencoder rebuilds some of the noise; the "
+             "denoising one, trained on noisy inputs with clean targets, removes more of it: compare the SSE under "
+             "each picture and the two curves over the noise level.",
+             "denoise", opens="demo_denoise_open"),
+    TourStep("How unusual is this?",
+             "An autoencoder rebuilds what resembles its training data well and the rest badly, so its error scores "
+             "how unusual an input is: here as the share of held-out images with a smaller error. Upload a letter "
+             "or noise and watch the score rise.",
+             "anomaly", opens="demo_anomaly_open"),
+    TourStep("New images from random codes",
+             "A VAE keeps its codes close to N(0, I), so random draws from N(0, I) decode to digit-like images. "
+             "The plain autoencoder's codes crowd into clumps: random codes in the box they span often land in "
+             "the holes between them and decode to blurs.",
+             "generate", opens="demo_generate_open"),
+    TourStep("Latent arithmetic",
+             "A direction in code space can carry meaning: add the difference of two class means to the input's "
+             "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1.",
+             "arithmetic", opens="demo_arithmetic_open"),
 )
 
 
