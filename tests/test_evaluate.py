@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from ae_demo.evaluate import evaluate, format_table
-from ae_demo.zoo import cards, load_verified_reference
+from ae_demo.zoo import LADDER_FAMILIES, LESSON_FAMILIES, cards, load_verified_reference
 
 FIELDS = {"model", "dataset", "latent_dim", "n_images", "sse_per_image", "pca_sse_per_image"}
 
@@ -17,10 +17,21 @@ def test_small_slice_has_one_row_per_network():
     networks = [c for c in cards("mnist") if c.family != "pca"]
     assert [r["model"] for r in rows] == [c.name for c in networks]
     for row in rows:
-        assert FIELDS <= set(row) and row["n_images"] == 40
-        assert 0 < row["sse_per_image"] < 784 and row["ratio_to_pca"] == pytest.approx(
-            row["sse_per_image"] / row["pca_sse_per_image"], rel=1e-3)
+        assert FIELDS <= set(row) and row["n_images"] == 40 and 0 < row["sse_per_image"] < 784
+        if row["family"] in LADDER_FAMILIES:
+            assert row["ratio_to_pca"] == pytest.approx(row["sse_per_image"] / row["pca_sse_per_image"], rel=1e-3)
+        else:  # the lesson's nets: no PCA of their size, their mean activation instead
+            assert row["family"] in LESSON_FAMILIES and row["pca_sse_per_image"] is row["ratio_to_pca"] is None
+            assert 0 < row["mean_activation"] < 1 and row["placement_accuracy"] is None
     assert "conv_z32_mnist" in format_table(rows)
+
+
+def test_a_row_without_pca_prints_dashes():
+    row = {"model": "sparse_z196_mnist", "latent_dim": 196, "n_images": 2000, "sse_per_image": 20.5,
+           "pca_sse_per_image": None, "ratio_to_pca": None, "psnr_db": 17.0, "placement_accuracy": None,
+           "mean_activation": 0.1012}
+    line = format_table([row]).splitlines()[-1]
+    assert line.split() == ["sparse_z196_mnist", "196", "2000", "20.500", "-", "-", "17.00", "-", "0.1012"]
 
 
 def test_json_output_is_one_list(tmp_path):
@@ -40,7 +51,11 @@ def test_figures_match_the_card(dataset):
         card = by_name[row["model"]]
         assert row["n_images"] == card.metrics["n_images"]
         assert row["sse_per_image"] == pytest.approx(card.metrics["sse_per_image"], abs=2e-3)
-        assert row["pca_sse_per_image"] == pytest.approx(card.metrics["pca_sse_per_image"], abs=2e-3)
+        if row["pca_sse_per_image"] is None:
+            assert "pca_sse_per_image" not in card.metrics
+            assert row["mean_activation"] == pytest.approx(card.metrics["mean_activation"], abs=2e-4)
+        else:
+            assert row["pca_sse_per_image"] == pytest.approx(card.metrics["pca_sse_per_image"], abs=2e-3)
 
 
 @pytest.mark.parametrize("dataset, ratio_32, ratio_2", [("mnist", 0.25, 0.85), ("fashion", 0.55, 0.90)])

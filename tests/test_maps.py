@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, encode_images, fit_coords, latent_distances,
-                          load_map, placement_accuracy, refit_map)
-from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
+                          load_map, mapped_cards, placement_accuracy, refit_map)
+from ae_demo.models import ModelConfig, build_model
+from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest, save_model
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
 
@@ -145,3 +146,10 @@ def test_the_map_fitter_fits_umap_in_a_child_process_and_pca_in_place():
         assert "umap" not in sys.modules  # the fitting happened elsewhere
     finally:
         fitter.close()
+
+
+def test_only_the_ladder_families_get_maps(tmp_path):
+    for family, config in (("conv", ModelConfig("conv", 3, width=4)), ("pca", ModelConfig("pca", 3)),
+                           ("sparse", ModelConfig("sparse", 5)), ("nosparse", ModelConfig("sparse", 5))):
+        save_model(build_model(config), f"{family}_z{config.latent_dim}_mnist", "mnist", family, {}, {}, {}, tmp_path)
+    assert [c.name for c in mapped_cards(directory=tmp_path)] == ["conv_z3_mnist"]

@@ -10,7 +10,8 @@ from safetensors.torch import load_file
 from ae_demo.data import PRETRAINED_DIR, reference_paths, sha256_of
 from ae_demo.models import build_model, count_parameters
 from ae_demo.train import LADDER
-from ae_demo.zoo import ZooError, cards, load_model, load_verified_reference, read_manifest
+from ae_demo.zoo import (FAMILIES, LADDER_FAMILIES, LESSON_FAMILIES, ZooError, cards, load_model,
+                         load_verified_reference, read_manifest)
 
 ALL_CARDS = cards()
 
@@ -39,6 +40,11 @@ def test_the_zoo_holds_what_the_app_needs():
         expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
         expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
         assert expected <= names
+
+
+def test_every_family_is_a_baseline_a_ladder_or_the_lesson():
+    assert sorted(("pca", *LADDER_FAMILIES, *LESSON_FAMILIES)) == sorted(FAMILIES)
+    assert LESSON_FAMILIES == ("sparse", "nosparse") and "conv" in LADDER_FAMILIES
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
