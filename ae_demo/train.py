@@ -92,10 +92,12 @@ def _zoo_recipes(dataset: str, z32_epochs: float, step_epochs: float, augment: b
 def _lesson_recipes(dataset: str, epochs_196: float, epochs_1000: float) -> list[Recipe]:
     """UFLDL's sparse autoencoder (ρ = 0.1, β = 3, λ = 3e-3, as the lesson's MNIST exercise),
     an overcomplete one, and the 196-unit net without the sparsity penalty."""
-    # Adam on minibatches of 256 rather than the lesson's full-batch L-BFGS: ρ̂ over 256 images is
-    # within about ±0.02 of the training set's for a unit at 0.1, and one pass costs what one L-BFGS step does.
+    # Adam on minibatches of 256 rather than the lesson's full-batch L-BFGS, which costs a pass over
+    # the data per step (60,000 images for Fashion): ρ̂ of a unit at 0.1 over 256 images is within
+    # ±0.02 (one standard deviation) of its mean over the set. On the digits, 300 passes reach a
+    # held-out SSE of 15.9 against 15.0 after the lesson's 400 L-BFGS iterations.
     sparse = lambda family, h, beta, epochs: Recipe(  # noqa: E731
-        family, dataset, ModelConfig("sparse", h), epochs, batch_size=256, lr=3e-3, weight_decay=3e-3,
+        family, dataset, ModelConfig("sparse", h), epochs, batch_size=256, lr=1e-2, weight_decay=3e-3,
         sparsity_target=0.1, sparsity_weight=beta)
     return [sparse("sparse", 196, 3.0, epochs_196), sparse("sparse", 1000, 3.0, epochs_1000),
             sparse("nosparse", 196, 0.0, epochs_196)]
@@ -103,12 +105,14 @@ def _lesson_recipes(dataset: str, epochs_196: float, epochs_1000: float) -> list
 
 # Budget on 2 CPU cores (≈17 s per pass over 8,000 digits for the conv net): the headline
 # z32 gets the most, every later step a third of it. Fashion-MNIST has 60,000 training
-# images, so a pass costs 7.5x more and augmentation is not needed.
+# images, so a pass costs 7.5x more and augmentation is not needed. The lesson's nets get
+# the same number of steps on both (≈9,500 at 196 units, half that at 1,000: 0.3 s and 2 s
+# per pass over the digits on one thread).
 RECIPES: dict[str, Recipe] = {
     r.name: r for r in (_zoo_recipes("mnist", z32_epochs=36, step_epochs=12, augment=True)
                         + _zoo_recipes("fashion", z32_epochs=5, step_epochs=1.5, augment=False)
-                        + _lesson_recipes("mnist", epochs_196=100, epochs_1000=60)
-                        + _lesson_recipes("fashion", epochs_196=15, epochs_1000=10))
+                        + _lesson_recipes("mnist", epochs_196=300, epochs_1000=150)
+                        + _lesson_recipes("fashion", epochs_196=40, epochs_1000=20))
 }
 
 
