@@ -5,8 +5,10 @@ import sys
 
 import pytest
 
+from ae_demo.data import to_unit
 from ae_demo.evaluate import evaluate, format_table
-from ae_demo.zoo import LADDER_FAMILIES, LESSON_FAMILIES, cards, load_verified_reference
+from ae_demo.metrics import mean_activation
+from ae_demo.zoo import LADDER_FAMILIES, LESSON_FAMILIES, cards, load_model, load_verified_reference
 
 FIELDS = {"model", "dataset", "latent_dim", "n_images", "sse_per_image", "pca_sse_per_image"}
 
@@ -66,3 +68,15 @@ def test_the_shipped_ladder_reaches_its_figures(dataset, ratio_32, ratio_2):
     assert ladder[2]["ratio_to_pca"] <= ratio_2
     errors = [ladder[z]["sse_per_image"] for z in sorted(ladder)]
     assert all(a > b for a, b in zip(errors, errors[1:])), errors
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_the_shipped_sparse_nets_hold_their_target_and_the_contrast_does_not(dataset):
+    """On the bundled held-out images, the mean hidden activation is within 0.02 of ρ only with β > 0."""
+    x = to_unit(load_verified_reference(dataset).images)
+    lesson = [c for c in cards(dataset) if c.family in LESSON_FAMILIES]
+    assert {c.family for c in lesson} == set(LESSON_FAMILIES)
+    for card in lesson:
+        activation = mean_activation(load_model(card.name), x)
+        near_target = abs(activation - card.recipe["sparsity_target"]) <= 0.02
+        assert near_target == (card.family == "sparse"), (card.name, activation)

@@ -4,7 +4,10 @@ import torch
 from sklearn.decomposition import PCA
 
 from ae_demo.models import ConvVAE, ModelConfig, PCAAutoencoder, SparseAutoencoder, build_model, count_parameters
-from ae_demo.zoo import load_model, round_to_storage_precision, save_model
+from safetensors.torch import load_file
+
+from ae_demo.data import PRETRAINED_DIR
+from ae_demo.zoo import load_model, read_manifest, round_to_storage_precision, save_model
 
 TINY = {
     "conv": ModelConfig("conv", 3, width=4),
@@ -108,3 +111,16 @@ def test_pca_equals_scikit_learn():
 def test_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="'gan'"):
         build_model(ModelConfig("gan", 2))
+
+
+def test_features_of_the_shipped_sparse_net_are_its_normalised_weight_rows():
+    net = load_model("sparse_z196_mnist")
+    stored = load_file(PRETRAINED_DIR / read_manifest()["models"]["sparse_z196_mnist"]["file"])
+    w = stored["encoder.weight"].double()                                    # (196, 784), as shipped
+    tiles = net.features()
+    assert tiles.shape == (196, 28, 28) and tiles.dtype == torch.float32
+    np.testing.assert_allclose(tiles.flatten(1).double().numpy(), (w / w.norm(dim=1, keepdim=True)).numpy(), atol=1e-6)
+    np.testing.assert_allclose(tiles.flatten(1).norm(dim=1).numpy(), 1.0, atol=1e-5)
+    # no other input of unit norm excites a unit more than its feature does
+    others = torch.nn.functional.normalize(torch.randn(500, 784), dim=1)
+    assert ((others @ net.encoder.weight.T).max(0).values < (tiles.flatten(1) * net.encoder.weight).sum(1)).all()

@@ -39,6 +39,7 @@ def test_the_zoo_holds_what_the_app_needs():
     for dataset in ("mnist", "fashion"):
         expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
         expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
+        expected |= {f"sparse_z196_{dataset}", f"sparse_z1000_{dataset}", f"nosparse_z196_{dataset}"}
         assert expected <= names
 
 
