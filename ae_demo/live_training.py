@@ -282,12 +282,14 @@ def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: 
     import torch
 
     from .models import DenseAutoencoder, ModelConfig
-    from .train import training_loss
+    from .train import Recipe, training_loss
 
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     train, unseen, unseen_labels, shown = live_data(dataset)
-    model = DenseAutoencoder(ModelConfig("dense", latent_dim, hidden=HIDDEN))
+    config = ModelConfig("dense", latent_dim, hidden=HIDDEN)
+    model = DenseAutoencoder(config)
+    recipe = Recipe("dense", dataset, config, lr=LEARNING_RATE)  # the zoo's loss for a dense net, as it trains them
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     losses: list[tuple[int, float]] = []
     shown_sse, unseen_sse, epoch_times = [], [], []
@@ -317,7 +319,7 @@ def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: 
                 evaluate(epoch - 1, "stopped")
                 return "stopped"
             batch = train[order[start:start + BATCH_SIZE]]
-            loss = training_loss(model, batch, batch, kl_weight=0.0)
+            loss = training_loss(model, batch, batch, recipe)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -38,7 +38,8 @@ from safetensors.numpy import load_file, save_file
 from .data import PRETRAINED_DIR, sha256_of, to_unit
 from .models import Autoencoder
 from .projection import METRICS, MapSettings, fit_coords, settings_for
-from .zoo import LADDER_FAMILIES, ZooError, editing_manifest, load_model, load_verified_reference, read_zoo, verify_file
+from .zoo import (LADDER_FAMILIES, ModelCard, ZooError, editing_manifest, load_model, load_verified_reference,
+                  read_zoo, verify_file)
 
 PLACE_K = 5       # latent neighbours that decide where an input lands
 LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
@@ -251,6 +252,15 @@ def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED
     return entry
 
 
+def mapped_cards(dataset: str | None = None, directory: Path = PRETRAINED_DIR) -> list[ModelCard]:
+    """The models that get a default map: the networks of ``zoo.LADDER_FAMILIES``.
+
+    Not PCA (a baseline) and not the lesson's sparse nets (their 196 or 1,000 hidden
+    activations are features to look at one by one, not a code to lay out).
+    """
+    return [c for c in read_zoo(directory).cards(dataset) if c.family in LADDER_FAMILIES]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.maps", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models to map (default: every network)")
@@ -258,8 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)
-    zoo = read_zoo(args.dir)
-    chosen = [c for c in zoo.cards(args.dataset) if c.family in LADDER_FAMILIES and (not args.names or c.name in args.names)]
+    mappable = mapped_cards(args.dataset, args.dir)
+    unmappable = set(args.names) - {c.name for c in mappable}
+    if unmappable:
+        parser.error(f"{', '.join(sorted(unmappable))}: no such network with a map in {args.dir / 'manifest.json'} "
+                     f"(maps are made for the families {', '.join(LADDER_FAMILIES)})")
+    chosen = [c for c in mappable if not args.names or c.name in args.names]
     for card in chosen:
         existing = read_zoo(args.dir).maps.get(card.name)
         if existing and existing.model_sha256 != card.sha256:

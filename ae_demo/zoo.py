@@ -30,7 +30,14 @@ FAMILIES = {  # family -> what the app calls it; a family is an architecture plu
     "vae": "Variational (VAE)",
     "dae": "Denoising (conv)",
     "pca": "PCA (linear baseline)",
+    "sparse": "Sparse (UFLDL, 1 hidden layer)",
+    "nosparse": "Same net, no sparsity (β = 0)",
 }
+# The UFLDL lesson's one-hidden-layer sigmoid nets (196 or 1,000 hidden units): not a step of
+# the bottleneck ladder, so no PCA twin of their size and no latent map.
+LESSON_FAMILIES = ("sparse", "nosparse")
+# The bottleneck networks: each has a PCA model of its latent size and a default latent map.
+LADDER_FAMILIES = tuple(f for f in FAMILIES if f != "pca" and f not in LESSON_FAMILIES)
 
 
 class ZooError(Exception):
@@ -106,7 +113,6 @@ class SampleCard:
 
 
 DEFAULT_MODEL = ("conv", 32)  # (family, latent_dim) a dataset opens on: the ladder's headline size
-LADDER_FAMILIES = ("conv", "dense", "vae", "dae")  # networks the page's bottleneck ladder and maps are about
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from ae_demo.maps import (LatentMap, build_map, encode_images, latent_distances,
-                          load_map, placement_accuracy, refit_map)
+                          load_map, mapped_cards, placement_accuracy, refit_map)
+from ae_demo.models import ModelConfig, build_model
 from ae_demo.projection import MapSettings, fit_coords, settings_for
-from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
+from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest, save_model
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
 
@@ -138,3 +139,10 @@ def test_refitting_a_stored_map_lays_out_its_own_codes_again():
     assert np.allclose(m.coords, fit_coords(default.codes, MapSettings(method="pca")))
     assert not np.allclose(m.coords, default.coords)
     assert refit_map(load_map("conv_z2_mnist"), MapSettings()).settings.method == "identity"
+
+
+def test_only_the_ladder_families_get_maps(tmp_path):
+    for family, config in (("conv", ModelConfig("conv", 3, width=4)), ("pca", ModelConfig("pca", 3)),
+                           ("sparse", ModelConfig("sparse", 5)), ("nosparse", ModelConfig("sparse", 5))):
+        save_model(build_model(config), f"{family}_z{config.latent_dim}_mnist", "mnist", family, {}, {}, {}, tmp_path)
+    assert [c.name for c in mapped_cards(directory=tmp_path)] == ["conv_z3_mnist"]

@@ -10,14 +10,15 @@ from safetensors.torch import load_file
 from ae_demo.data import PRETRAINED_DIR, reference_paths, sha256_of
 from ae_demo.models import build_model, count_parameters
 from ae_demo.train import LADDER
-from ae_demo.zoo import ZooError, cards, load_model, load_verified_reference, read_manifest, read_zoo, write_manifest
+from ae_demo.zoo import (FAMILIES, LADDER_FAMILIES, LESSON_FAMILIES, ZooError, cards, load_model,
+                         load_verified_reference, read_manifest, read_zoo, write_manifest)
 
 ALL_CARDS = cards()
 
 
 def test_pretrained_folder_stays_small():
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
-    assert total < 40 * 1024 * 1024
+    assert total < 50 * 1024 * 1024  # the issue of the lesson nets: under 50 MB with them
 
 
 @pytest.mark.parametrize("card", ALL_CARDS, ids=lambda c: c.name)
@@ -38,7 +39,13 @@ def test_the_zoo_holds_what_the_app_needs():
     for dataset in ("mnist", "fashion"):
         expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
         expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
+        expected |= {f"sparse_z196_{dataset}", f"sparse_z1000_{dataset}", f"nosparse_z196_{dataset}"}
         assert expected <= names
+
+
+def test_every_family_is_a_baseline_a_ladder_or_the_lesson():
+    assert sorted(("pca", *LADDER_FAMILIES, *LESSON_FAMILIES)) == sorted(FAMILIES)
+    assert LESSON_FAMILIES == ("sparse", "nosparse") and "conv" in LADDER_FAMILIES
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
