@@ -91,8 +91,8 @@ def features_section(dataset: str, current: state.InputItem) -> None:
             n = zoo.samples[dataset].n_images
             st.markdown(
                 f"One hidden layer of {HIDDEN} sigmoid units, 784 → {HIDDEN} → 784, trained with its targets set to "
-                "its inputs (y = x). With more hidden units than a narrow bottleneck, nothing forces it to learn "
-                "anything but a copy, so the tutorial adds a **sparsity** constraint: each unit's average "
+                "its inputs (y = x). That is many more numbers than the bottlenecks above, so the tutorial adds "
+                "another constraint to make the units learn structure, **sparsity**: each unit's average "
                 f"activation ρ̂_j is pushed towards a small target ρ = {rho} by a penalty "
                 f"β·Σ_j KL(ρ ‖ ρ̂_j) with β = {beta}, beside a weight decay λ/2·‖W‖² with λ = {lam}. "
                 "Left: that net. Right: the same net trained with β = 0.")
@@ -126,5 +126,6 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                                f"{int((over > 0.5).sum())} of them above 0.5.")
             st.plotly_chart(_histogram(dataset, rho), key="features_rho_hat",
                             config=exports.chart_config("mean-activations"))
-            st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images. The sparse "
-                       "net's units sit near ρ; without the penalty they spread out.")
+            st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images; the legend gives "
+                       "each net's mean over its units. The penalty holds the sparse net's units near ρ; without it "
+                       "they are on about half the time.")
