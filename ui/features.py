@@ -128,4 +128,4 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                             config=exports.chart_config("mean-activations"))
             st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images; the legend gives "
                        "each net's mean over its units. The penalty holds the sparse net's units near ρ; without it "
-                       "they are on about half the time.")
+                       "their mean activation is about 0.5.")
