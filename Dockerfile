@@ -15,14 +15,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY requirements.txt .
 # torch and torchvision first, from PyTorch's index for the variant, within requirements.txt's ranges;
-# then the rest from PyPI (torch is already satisfied, so no CUDA wheels come in for the CPU image).
+# then the rest from PyPI (torch is already satisfied, so no CUDA wheels come in for the CPU image);
+# the package itself (requirements.txt's `-e .`) once its source is in.
 RUN grep -E '^(torch|torchvision)[<>=!~ ]' requirements.txt > /tmp/torch.txt \
+    && grep -v '^-e ' requirements.txt > /tmp/runtime.txt \
     && pip install --no-cache-dir --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" -r /tmp/torch.txt \
-    && pip install --no-cache-dir -r requirements.txt \
-    && rm /tmp/torch.txt
+    && pip install --no-cache-dir -r /tmp/runtime.txt \
+    && rm /tmp/torch.txt /tmp/runtime.txt
 
 RUN useradd --create-home --uid 10001 app
 COPY --chown=10001:10001 . .
+RUN pip install --no-cache-dir --no-deps -e .
 USER 10001
 
 EXPOSE 8501

@@ -2,34 +2,57 @@
 
     streamlit run app.py
 
-This file lays out the page; each section is a function in ui.py, and the models,
-preprocessing, maps and metrics live in the ae_demo package.
+This file is the page's table of contents: each section is a function in the ``ui`` package
+(one module per section), and the models, preprocessing, maps and metrics live in ``ae_demo``.
 """
 import streamlit as st
 
-import ui
+from ae_demo.display import app_icon
+from ui import (bottleneck_maps, demos, exports, features, inputs, ladder, latent_map, network, playground,
+                presentation, rerun, resources, sidebar, state, tour, workbench)
+from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
-st.set_page_config(page_title="Autoencoder Lab", page_icon=":material/compress:", layout="wide")
+st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide",
+                   initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
+tour.follow_the_url()  # a tour step sets the page up before any widget is made
+demos.follow_the_url()  # ?demo=<name> opens that demo
 
-ui.page_style()
-dataset, family = ui.model_picker_sidebar()
-ui.remember_sample(dataset)
+rerun.page_style()
+presentation.style()
+dataset, family = sidebar.model_picker()
+presentation.toggle()
+inputs.remember_sample(dataset)
 
 st.title("Autoencoder Lab")
-st.caption("An autoencoder squeezes a 28×28 image (784 numbers) through a bottleneck of a few numbers and "
-           "rebuilds it. Draw, upload, photograph or pick an image and see what survives at each size.")
+st.caption("An autoencoder is trained to give back its input (y = x) through a bottleneck of a few numbers. "
+           "Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives at each size.")
+tour.tour_panel()
 
-items, current = ui.workbench(dataset, family)
-ui.device_sidebar()
-if ui.first_paint():  # the ladder first; the charts and maps follow in the next run
+items, current = workbench.workbench(dataset, family)
+sidebar.about_the_server()
+if rerun.first_paint():  # the ladder first; the charts and maps follow in the next run
     st.stop()
-with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see ui.page_style)
-    ui.error_chart_section(dataset, family, items, current)
 
+column = state.current_column()
+z = latent_map.map_latent(dataset, family)
+view = workbench.view_of(dataset, family, items, on_maps=(z,))
+exports.view_zip_download(dataset, family, view, current, column)
+with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see rerun.page_style)
+    ladder.error_chart_section(dataset, family, view, column)
+    features.features_section(dataset, current)
     st.divider()
-    map_latent, _ = ui.latent_map_section(dataset, family, items, current)
-    ui.recompute_map_section(dataset, family, map_latent)
-    ui.bottleneck_maps_section(dataset, items, current)
+    latent_map.latent_map_section(dataset, family, view, items, column)
+    latent_map.recompute_map_section(dataset, family, z, view.maps[z].latent_map)
+    network.network_section(dataset, family, z, current)
+    bottleneck_maps.bottleneck_maps_section(
+        dataset, workbench.view_of(dataset, "conv", items, on_maps=bottleneck_maps.sizes(dataset)), column)
     st.divider()
-    ui.playground_section(dataset, family, map_latent, current)
-ui.warm_up_umap()
+    playground.playground_section(dataset, family, z, view, column)
+    st.divider()
+    st.subheader("Classroom demos")
+    learn_live.learn_live_section(dataset)
+    denoise.denoise_section(dataset)
+    anomaly.anomaly_section(dataset)
+    generate.generate_section(dataset)
+    arithmetic.arithmetic_section(dataset)
+resources.map_fitter()  # its UMAP warm-up starts once the first page is out

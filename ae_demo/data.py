@@ -135,6 +135,8 @@ def load_split(dataset: str, split: str, data_dir: Path | str | None = None, dow
     Raises FileNotFoundError with what to do when ``data_dir`` holds no IDX files, or when
     nothing is found offline and ``download`` is off or fails.
     """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
     info = DATASETS[dataset]
     if split not in OFFICIAL_FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -153,9 +155,10 @@ def load_split(dataset: str, split: str, data_dir: Path | str | None = None, dow
     import torchvision.datasets  # only the online path needs it
 
     root = Path.home() / ".cache" / "ae_demo"
+    dataset_class = getattr(torchvision.datasets, info.torchvision_class)  # outside the try: a wrong name is a bug
     try:
-        ds = getattr(torchvision.datasets, info.torchvision_class)(root=root, train=split == "train", download=True)
-    except Exception as error:  # network errors come in many types; all mean the same here
+        ds = dataset_class(root=root, train=split == "train", download=True)
+    except (OSError, RuntimeError) as error:  # no network (URLError is an OSError), or torchvision's "Error downloading"
         raise FileNotFoundError(
             f"{dataset}: no offline copy found and the download failed ({error}); pass --data-dir") from error
     return Split(ds.data.to(torch.uint8), ds.targets.to(torch.int64), f"torchvision.datasets.{info.torchvision_class}")

@@ -25,15 +25,20 @@ def enlarge(image: np.ndarray, scale: int = 4) -> np.ndarray:
     return _to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
+def png_bytes(image: np.ndarray) -> bytes:
+    """(H, W) float in [0, 1] or (H, W) / (H, W, 3) uint8 -> the bytes of a PNG file of it."""
+    buffer = io.BytesIO()
+    Image.fromarray(_to_uint8(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def png_data_uri(image: np.ndarray) -> str:
     """(H, W) float in [0, 1] or (H, W) / (H, W, 3) uint8 -> a ``data:image/png;base64,...`` URI.
 
     An image inline in the page costs the browser no request of its own: the ladder's
     fourteen pictures arrive with the page update that names them.
     """
-    buffer = io.BytesIO()
-    Image.fromarray(_to_uint8(image)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
 def error_heatmap(reconstruction: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -115,3 +120,70 @@ class MapPicture:
             draw.polygon(_star(x, y, size * (0.045 if current else 0.03)),
                          fill=(255, 210, 31) if current else (255, 255, 255), outline=(0, 0, 0), width=2)
         return np.asarray(image)
+
+
+def app_icon(size: int = 64) -> Image.Image:
+    """The page's icon, drawn here so the page asks no font or icon server for one: an
+    autoencoder's silhouette, wide (input) -> narrow (the code) -> wide (reconstruction)."""
+    picture = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(picture)
+    s, waist = size / 64, size / 2
+    draw.polygon([(4 * s, 6 * s), (28 * s, 26 * s), (28 * s, 38 * s), (4 * s, 58 * s)], fill=_rgb("#4c9be8"))
+    draw.polygon([(60 * s, 6 * s), (36 * s, 26 * s), (36 * s, 38 * s), (60 * s, 58 * s)], fill=_rgb("#2bb673"))
+    draw.rectangle([(28 * s, waist - 6 * s), (36 * s, waist + 6 * s)], fill=_rgb("#ffd21f"))
+    return picture
+
+
+def feature_mosaic(maps: np.ndarray, channels: int = 8, columns: int = 4, gap: int = 1) -> np.ndarray:
+    """(C, H, W) feature maps -> (rows*H + gaps, columns*W + gaps) uint8: the first ``channels``,
+    each stretched to its own min..max (black = its lowest value, white = its highest)."""
+    maps = np.asarray(maps, np.float32)[:channels]
+    n, h, w = maps.shape
+    rows = -(-n // columns)
+    low = maps.reshape(n, -1).min(1)[:, None, None]
+    high = maps.reshape(n, -1).max(1)[:, None, None]
+    scaled = (maps - low) / np.maximum(high - low, 1e-8)
+    mosaic = np.full((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap), 60, np.uint8)
+    for i, tile in enumerate(scaled):
+        r, c = divmod(i, columns)
+        mosaic[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = _to_uint8(tile)
+    return mosaic
+
+
+def bars_picture(values: np.ndarray, width: int = 224, height: int = 112, colour: str = "#ffd21f",
+                 background: str = "#0e1117") -> np.ndarray:
+    """(N,) numbers -> (height, width, 3) uint8 bar chart around a zero line (up: positive); for
+    N beyond the picture's width, the bars are a column of pixels each."""
+    values = np.asarray(values, np.float32)
+    image = Image.new("RGB", (width, height), _rgb(background))
+    draw = ImageDraw.Draw(image)
+    top = max(float(np.abs(values).max()), 1e-8)
+    zero = height / 2 if (values < 0).any() else height - 2
+    span = zero - 2
+    step = width / len(values)
+    for i, v in enumerate(values):
+        x0, x1 = i * step, max(i * step + 0.5, (i + 1) * step - (1 if step > 3 else 0))
+        y = zero - span * float(v) / top
+        draw.rectangle((x0, min(y, zero), x1, max(y, zero)), fill=_rgb(colour))
+    draw.line((0, zero, width, zero), fill=(120, 120, 120))
+    return np.asarray(image)
+
+
+def tile_grid(tiles: np.ndarray, columns: int, highlight: dict[int, str] | None = None, gap: int = 2,
+              scale: int = 1) -> np.ndarray:
+    """(N, H, W) tiles -> (rows*(H+gap)+gap, columns*(W+gap)+gap, 3) uint8, each tile stretched to its
+    own min..max (black lowest, white highest); ``highlight``: tile index -> colour of a frame around it."""
+    tiles = np.asarray(tiles, np.float32)
+    n, h, w = tiles.shape
+    rows = -(-n // columns)
+    low = tiles.reshape(n, -1).min(1)[:, None, None]
+    high = tiles.reshape(n, -1).max(1)[:, None, None]
+    grey = _to_uint8((tiles - low) / np.maximum(high - low, 1e-8))
+    grid = np.full((rows * (h + gap) + gap, columns * (w + gap) + gap, 3), 40, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        y, x = gap + r * (h + gap), gap + c * (w + gap)
+        if highlight and i in highlight:
+            grid[y - gap:y + h + gap, x - gap:x + w + gap] = _rgb(highlight[i])
+        grid[y:y + h, x:x + w] = grey[i][..., None]
+    return grid.repeat(scale, 0).repeat(scale, 1) if scale > 1 else grid

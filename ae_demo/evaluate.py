@@ -2,6 +2,9 @@
 
     python -m ae_demo.evaluate --dataset mnist [--data-dir DIR] [--json]
 
+The lesson's sparse nets (``zoo.LESSON_FAMILIES``) have no PCA of their size (196, 1,000):
+their rows give their error beside the ladder's, no ratio, and their mean hidden activation.
+
 The held-out images are the 2,000 digits of mnist-10k's fixed split (i % 5 == 0) or the
 10,000 Fashion-MNIST test images: from ``--data-dir`` when given, else from the known offline
 folders, else from the identical copies bundled in ``pretrained/samples``.
@@ -17,8 +20,9 @@ import torch
 
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
 from .maps import load_map, placement_accuracy
-from .metrics import heldout_errors, sse_per_image
-from .zoo import ZooError, cards, load_model, load_verified_reference, model_name, read_manifest
+from .metrics import heldout_errors, mean_activation, sse_per_image
+from .models import SparseAutoencoder
+from .zoo import LADDER_FAMILIES, ZooError, cards, load_model, load_verified_reference, model_name, read_zoo
 
 
 def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = PRETRAINED_DIR) -> Split:
@@ -31,10 +35,10 @@ def heldout_split(dataset: str, data_dir: Path | None = None, directory: Path = 
         return load_verified_reference(dataset, directory)
 
 
-def map_placement_accuracy(name: str, model, directory: Path = PRETRAINED_DIR) -> float | None:
-    """Leave-one-out placement accuracy on the model's default map (see maps.placement_accuracy)."""
-    has_map = name in read_manifest(directory).get("maps", {}) or model.latent_dim == 2
-    return round(placement_accuracy(load_map(name, model, directory)), 4) if has_map else None
+def map_placement_accuracy(name: str, directory: Path = PRETRAINED_DIR) -> float | None:
+    """Leave-one-out placement accuracy on the model's default map (see maps.placement_accuracy); None: no map."""
+    has_map = name in read_zoo(directory).maps
+    return round(placement_accuracy(load_map(name, directory)), 4) if has_map else None
 
 
 @torch.inference_mode()
@@ -44,36 +48,48 @@ def evaluate(dataset: str, images: torch.Tensor, directory: Path = PRETRAINED_DI
 
     images: (N, 28, 28) uint8; ``limit`` keeps the first N (quick checks). With ``with_maps``,
     also the share of the map's reference images that land among their own class
-    (``placement_accuracy``, on the bundled reference sample).
+    (``placement_accuracy``, on the bundled reference sample). Rows of the lesson's sparse
+    nets hold None for PCA's figures and the map's, and their ``mean_activation``.
     """
     x = to_unit(images[:limit])
     rows, pca_cache = [], {}
     for card in cards(dataset, directory):
         if card.family == "pca":
             continue
-        pca = model_name("pca", card.latent_dim, dataset)
-        if pca not in pca_cache:
-            pca_cache[pca] = sse_per_image(load_model(pca, directory), x)
         model = load_model(card.name, directory)
         sse, mean_psnr = heldout_errors(model, x)
-        rows.append({"model": card.name, "family": card.family, "dataset": dataset, "latent_dim": card.latent_dim,
-                     "n_images": len(x), "sse_per_image": round(sse, 4), "psnr_db": round(mean_psnr, 2),
-                     "pca_sse_per_image": round(pca_cache[pca], 4), "ratio_to_pca": round(sse / pca_cache[pca], 4),
-                     "parameters": card.parameters})
+        row = {"model": card.name, "family": card.family, "dataset": dataset, "latent_dim": card.latent_dim,
+               "n_images": len(x), "sse_per_image": round(sse, 4), "psnr_db": round(mean_psnr, 2),
+               "pca_sse_per_image": None, "ratio_to_pca": None, "parameters": card.parameters}
+        ladder = card.family in LADDER_FAMILIES
+        if ladder:
+            pca = model_name("pca", card.latent_dim, dataset)
+            if pca not in pca_cache:
+                pca_cache[pca] = sse_per_image(load_model(pca, directory), x)
+            row.update(pca_sse_per_image=round(pca_cache[pca], 4), ratio_to_pca=round(sse / pca_cache[pca], 4))
+        if isinstance(model, SparseAutoencoder):
+            row["mean_activation"] = round(mean_activation(model, x), 4)
         if with_maps:
-            rows[-1]["placement_accuracy"] = map_placement_accuracy(card.name, model, directory)
+            row["placement_accuracy"] = map_placement_accuracy(card.name, directory) if ladder else None
+        rows.append(row)
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
-    header = (f"{'model':18s} {'latent':>6s} {'images':>7s} {'SSE/image':>10s} {'PCA SSE':>9s} {'ratio':>6s} "
-              f"{'PSNR dB':>8s} {'map kNN':>8s}")
+    """The rows as a text table; a figure a row does not have (PCA's for the sparse nets) is "-"."""
+    header = (f"{'model':21s} {'latent':>6s} {'images':>7s} {'SSE/image':>10s} {'PCA SSE':>9s} {'ratio':>6s} "
+              f"{'PSNR dB':>8s} {'map kNN':>8s} {'mean act':>8s}")
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r['model']:18s} {r['latent_dim']:6d} {r['n_images']:7d} {r['sse_per_image']:10.3f} "
-                     f"{r['pca_sse_per_image']:9.3f} {r['ratio_to_pca']:6.3f} {r['psnr_db']:8.2f} "
-                     f"{_percent(r.get('placement_accuracy')):>8s}")
+        lines.append(f"{r['model']:21s} {r['latent_dim']:6d} {r['n_images']:7d} {r['sse_per_image']:10.3f} "
+                     f"{_number(r['pca_sse_per_image'], '9.3f')} {_number(r['ratio_to_pca'], '6.3f')} "
+                     f"{r['psnr_db']:8.2f} {_percent(r.get('placement_accuracy')):>8s} "
+                     f"{_number(r.get('mean_activation'), '8.4f')}")
     return "\n".join(lines)
+
+
+def _number(value: float | None, spec: str) -> str:
+    return f"{'-':>{spec.split('.')[0]}s}" if value is None else format(value, spec)
 
 
 def _percent(value: float | None) -> str:

@@ -18,7 +18,7 @@ from .data import PRETRAINED_DIR
 from .device import pick_device
 from .metrics import psnr, sse
 from .models import Autoencoder
-from .zoo import cards, load_model, model_name
+from .zoo import load_model, read_zoo
 
 
 @dataclass(frozen=True)
@@ -26,23 +26,27 @@ class LadderResult:
     """What one family (and PCA) makes of B inputs at each of its L latent sizes."""
 
     latent_dims: tuple[int, ...]   # (L,) ascending
-    reconstructions: np.ndarray    # (L, B, 28, 28) float32, clipped to [0, 1]
+    codes: tuple[np.ndarray, ...]  # (L,) of (B, latent_dims[l]) float32: what each encoder made of each input
+    reconstructions: np.ndarray    # (L, B, 28, 28) float32, clipped to [0, 1]: decoded from those codes
     sse: np.ndarray                # (L, B) sum of squared error over the 784 pixels
     psnr: np.ndarray               # (L, B) dB
     seconds: float                 # wall time of the forward passes, transfers included
 
+    def code(self, latent_dim: int, column: int) -> np.ndarray:
+        """(latent_dim,) the code of input ``column`` at ``latent_dim``."""
+        return self.codes[self.latent_dims.index(latent_dim)][column]
 
-def family_latent_dims(dataset: str, family: str, directory: Path = PRETRAINED_DIR) -> tuple[int, ...]:
-    """The latent sizes the zoo has for ``family`` on ``dataset``, ascending."""
-    return tuple(c.latent_dim for c in cards(dataset, directory) if c.family == family)
+    def columns(self, columns: list[int]) -> "LadderResult":
+        """The same result over some inputs only, in the order given."""
+        return LadderResult(self.latent_dims, tuple(c[columns] for c in self.codes), self.reconstructions[:, columns],
+                            self.sse[:, columns], self.psnr[:, columns], self.seconds)
 
 
 def load_family(dataset: str, family: str, device: torch.device | None = None,
                 directory: Path = PRETRAINED_DIR) -> dict[int, Autoencoder]:
     """latent_dim -> model, every pretrained ``family`` model of ``dataset``, on ``device`` (default: the best)."""
     device = device or pick_device()
-    return {z: load_model(model_name(family, z, dataset), directory, device)
-            for z in family_latent_dims(dataset, family, directory)}
+    return {card.latent_dim: load_model(card.name, directory, device) for card in read_zoo(directory).cards(dataset, family)}
 
 
 @torch.inference_mode()
@@ -53,23 +57,25 @@ def run_ladder(models: dict[int, Autoencoder], images: np.ndarray) -> LadderResu
     """
     dims = tuple(sorted(models))
     started = time.perf_counter()
-    outputs = []
+    codes, outputs = [], []
     for z in dims:
         model = models[z]
-        device = model.device
-        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(device)
-        outputs.append(model.reconstruct(x).clamp(0, 1).squeeze(1).cpu())
+        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(model.device)
+        code = model.encode(x)  # once: the page shows this code, places it and decodes it
+        codes.append(code.cpu().numpy().astype(np.float32))
+        outputs.append(model.decode(code).clamp(0, 1).squeeze(1).cpu())
     seconds = time.perf_counter() - started
     recon = torch.stack(outputs) if outputs else torch.zeros((0, *images.shape))  # (L, B, 28, 28)
     target = torch.from_numpy(np.asarray(images, dtype=np.float32)).unsqueeze(0).expand_as(recon)
     flat_r, flat_t = recon.reshape(-1, 1, 28, 28), target.reshape(-1, 1, 28, 28)
-    return LadderResult(dims, recon.numpy(), sse(flat_r, flat_t).view(recon.shape[:2]).numpy(),
+    return LadderResult(dims, tuple(codes), recon.numpy(), sse(flat_r, flat_t).view(recon.shape[:2]).numpy(),
                         psnr(flat_r, flat_t).view(recon.shape[:2]).numpy(), seconds)
 
 
 def _join(parts: list[LadderResult], seconds: float) -> LadderResult:
     """Results of single images, in order -> one result over all of them (B = len(parts))."""
-    return LadderResult(parts[0].latent_dims, np.concatenate([p.reconstructions for p in parts], axis=1),
+    codes = tuple(np.concatenate([p.codes[i] for p in parts]) for i in range(len(parts[0].latent_dims)))
+    return LadderResult(parts[0].latent_dims, codes, np.concatenate([p.reconstructions for p in parts], axis=1),
                         np.concatenate([p.sse for p in parts], axis=1), np.concatenate([p.psnr for p in parts], axis=1),
                         seconds)
 
@@ -111,8 +117,8 @@ class LadderCache:
             fresh = run_ladder(self.models, images[rows])
             seconds = fresh.seconds
             for j, key in enumerate(missing):
-                known[key] = LadderResult(fresh.latent_dims, fresh.reconstructions[:, j:j + 1].copy(),
-                                          fresh.sse[:, j:j + 1].copy(), fresh.psnr[:, j:j + 1].copy(), fresh.seconds)
+                one = fresh.columns([j])  # fancy indexing copies: no view keeps the whole batch alive
+                known[key] = one
             with self._lock:
                 self._results.update((key, known[key]) for key in missing)
                 while len(self._results) > self.max_images:
@@ -140,9 +146,8 @@ def decode_grid(model: Autoencoder, lo: tuple[float, float], hi: tuple[float, fl
     return images.transpose(0, 2, 1, 3).reshape(steps * 28, steps * 28)
 
 
-@torch.inference_mode()
-def interpolate_images(model: Autoencoder, start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
-    """(28, 28), (28, 28) in [0, 1] -> (steps, 28, 28): decoded evenly between their codes."""
-    device = model.device
-    pair = [torch.from_numpy(np.asarray(a, np.float32))[None, None].to(device) for a in (start, end)]
-    return model.interpolate(*pair, steps=steps)[0, :, 0].clamp(0, 1).cpu().numpy()
+def decode_between(model: Autoencoder, start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """(latent_dim,), (latent_dim,) codes -> (steps, 28, 28) in [0, 1]: decoded at evenly spaced points
+    of the straight line between them, both ends included."""
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return decode_codes(model, (1 - t) * np.asarray(start, np.float32) + t * np.asarray(end, np.float32))

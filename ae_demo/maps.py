@@ -25,12 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
 import sys
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -41,23 +37,15 @@ from safetensors.numpy import load_file, save_file
 
 from .data import PRETRAINED_DIR, sha256_of, to_unit
 from .models import Autoencoder
-from .zoo import ZooError, cards, editing_manifest, load_model, load_verified_reference, read_manifest, verify_file
+from .projection import METRICS, MapSettings, fit_coords, settings_for
+from .zoo import (LADDER_FAMILIES, ModelCard, ZooError, editing_manifest, load_model, load_verified_reference,
+                  read_zoo, verify_file)
 
 PLACE_K = 5       # latent neighbours that decide where an input lands
 LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
 VOTE_K = 10       # map neighbours that vote on the class in the faithfulness figure
 MAP_POINTS = {"mnist": 2000, "fashion": 5000}  # reference points per map: all held-out digits, half of Fashion's test set
-METRICS = ("euclidean", "cosine", "manhattan", "correlation")
 CODES_DTYPE = np.float16  # stored reference codes: the weights' storage precision (zoo.STORAGE_DTYPE)
-
-
-@dataclass(frozen=True)
-class MapSettings:
-    method: str = "umap"        # "umap", "pca" or "identity" (a 2-D latent drawn as it is)
-    n_neighbors: int = 15       # UMAP: size of the local neighbourhood (larger: more global structure)
-    min_dist: float = 0.1       # UMAP: how tightly points may pack
-    metric: str = "euclidean"   # distance in latent space, for UMAP and for placement
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -103,11 +91,33 @@ class LatentMap:
         """The map's larger side, in map units."""
         return float(np.ptp(self.coords, axis=0).max())
 
-    def neighbours(self, code: np.ndarray, k: int = 8) -> np.ndarray:
-        """(latent_dim,) -> (k,) reference rows (into this map's arrays), nearest first."""
-        dist = self.latent_distances(np.atleast_2d(code))[0]
-        nearest = np.argpartition(dist, min(k, len(dist) - 1))[:k]
-        return nearest[np.argsort(dist[nearest])]
+    def neighbours(self, codes: np.ndarray, k: int = 8) -> np.ndarray:
+        """(M, latent_dim) or (latent_dim,) -> (M, k) or (k,) reference rows (into this map's arrays), nearest first."""
+        single = np.ndim(codes) == 1
+        dist = self.latent_distances(np.atleast_2d(codes))
+        k = min(k, dist.shape[1])
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(dist, nearest, axis=1), axis=1)
+        rows = np.take_along_axis(nearest, order, axis=1)
+        return rows[0] if single else rows
+
+    def bounds(self, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(2,), (2,): the ``percent`` and ``100 - percent`` percentiles of the map positions, per axis."""
+        return percentile_bounds(self.coords, percent)
+
+    def code_bounds(self, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """(latent_dim,), (latent_dim,): the range the reference codes use, per code number."""
+        return percentile_bounds(self.codes, percent)
+
+    @property
+    def drawn_as_code(self) -> bool:
+        """True for a 2-D code drawn as it is: a place on the map is a code that can be decoded."""
+        return self.settings.method == "identity"
+
+
+def percentile_bounds(values: np.ndarray, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) -> (D,), (D,): the range the middle ``100 - 2 * percent`` % of values span, per column."""
+    return np.percentile(values, percent, axis=0), np.percentile(values, 100 - percent, axis=0)
 
 
 def latent_distances(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") -> np.ndarray:
@@ -137,68 +147,6 @@ def encode_images(model: Autoencoder, images: torch.Tensor, batch_size: int = 10
                       for i in range(0, len(x), batch_size)]).numpy().astype(np.float32)
 
 
-def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
-    """(N, latent_dim) -> (N, 2) float32: UMAP, PCA, or the code itself for a 2-D latent."""
-    if settings.method == "identity" or codes.shape[1] == 2 and settings.method != "pca":
-        return codes[:, :2].astype(np.float32)
-    if settings.method == "pca":
-        from sklearn.decomposition import PCA
-
-        return PCA(n_components=2, random_state=settings.seed).fit_transform(codes).astype(np.float32)
-    if settings.method != "umap":
-        raise ValueError(f"unknown map method {settings.method!r}")
-    import umap  # seconds to import (numba): only ever on this path
-
-    reducer = umap.UMAP(n_neighbors=settings.n_neighbors, min_dist=settings.min_dist, metric=settings.metric,
-                        random_state=settings.seed, n_components=2)
-    return reducer.fit_transform(codes).astype(np.float32)
-
-
-def _worker_start() -> None:
-    """In the fitting process: lower priority, and exit when the server that started it is gone."""
-    if hasattr(os, "nice"):
-        os.nice(10)  # the server and the browser come first; a recompute still gets an idle core
-    parent = os.getppid()
-
-    def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
-
-
-def _warm_up() -> None:
-    """A tiny fit, so numba compiles every kernel a real fit needs (~60 s the first time)."""
-    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
-    fit_coords(codes, MapSettings(n_neighbors=5))
-
-
-class MapFitter:
-    """Fits UMAP maps in one child process that stays warm; PCA and 2-D maps are fitted in place.
-
-    ``import umap`` and numba's compiling take about a minute of mostly-Python work on the
-    first fit. In the server's own process that holds the GIL and stalls every page it
-    serves; in a child it holds only the child's, and once warm a 5,000-point fit takes
-    seconds. One worker: fits queue rather than share two cores.
-    """
-
-    def __init__(self, warm_up: bool = True):
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_worker_start)
-        if warm_up:
-            self._pool.submit(_warm_up)
-
-    def fit(self, codes: np.ndarray, settings: MapSettings) -> np.ndarray:
-        """(N, latent_dim) -> (N, 2) float32, as ``fit_coords``; blocks until done."""
-        if settings.method != "umap" or codes.shape[1] == 2:
-            return fit_coords(codes, settings)
-        return self._pool.submit(fit_coords, codes, settings).result()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
 def reference_rows(dataset: str, n_reference: int) -> np.ndarray:
     """Which rows of the bundled sample a map shows: the first ``MAP_POINTS`` (all, for digits)."""
     return np.arange(min(MAP_POINTS[dataset], n_reference))
@@ -209,7 +157,7 @@ def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSe
               fit: Callable[[np.ndarray, MapSettings], np.ndarray] = fit_coords) -> LatentMap:
     """Encode the reference sample with ``model`` and fit the 2-D map (no files touched).
 
-    ``fit``: ``fit_coords`` here, or a ``MapFitter``'s ``fit`` to do it in its warm child process.
+    ``fit``: ``fit_coords`` here, or a ``map_fitter.MapFitter``'s ``fit`` to do it in its warm child process.
     """
     reference = load_verified_reference(dataset, directory)
     rows = reference_rows(dataset, len(reference.labels))
@@ -230,41 +178,30 @@ def refit_map(latent_map: LatentMap, settings: MapSettings,
 
 
 def _lay_out(codes: np.ndarray, settings: MapSettings, fit) -> tuple[MapSettings, np.ndarray]:
-    """(N, latent_dim) codes -> the settings used and (N, 2) positions; a 2-D latent is drawn as it is."""
-    if codes.shape[1] == 2 and settings.method == "umap":
-        settings = MapSettings(method="identity", metric=settings.metric)
+    """(N, latent_dim) codes -> the settings used (see projection.settings_for) and (N, 2) positions."""
+    settings = settings_for(codes.shape[1], settings)
     return settings, fit(codes, settings)
 
 
-def load_map(model_name: str, model: Autoencoder, directory: Path = PRETRAINED_DIR) -> LatentMap:
-    """The precomputed default map of ``model_name``, as stored (checksum checked); no file: a 2-D latent as it is.
+def load_map(model_name: str, directory: Path = PRETRAINED_DIR) -> LatentMap:
+    """The precomputed default map of ``model_name``: positions and reference codes as stored.
 
-    ``model`` encodes the reference sample only for a file that holds no codes (written before
-    they were stored). A map made with other weights than the card's raises ZooError.
+    Checks the file's checksum; a map made with other weights than the card's raises ZooError
+    saying how to refit it.
     """
-    manifest = read_manifest(directory)
-    card = manifest["models"][model_name]
-    entry = manifest.get("maps", {}).get(model_name)
-    if entry is None:
-        if card["latent_dim"] == 2:
-            return build_map(model_name, model, card["dataset"], MapSettings(method="identity"), directory)
-        raise ZooError(f"{Path(directory) / 'manifest.json'}: no map for {model_name}; run python -m ae_demo.maps")
-    if entry.get("model_sha256", card["sha256"]) != card["sha256"]:
+    zoo = read_zoo(directory)
+    card, entry = zoo.models[model_name], zoo.map_card(model_name)
+    if entry.model_sha256 != card.sha256:
         raise ZooError(f"the map of {model_name} was made with other weights than the card's; "
                        f"refit it: python -m ae_demo.maps --refit {model_name}")
-    path = Path(directory) / "maps" / entry["file"]
-    verify_file(path, entry["sha256"])
+    path = Path(directory) / "maps" / entry.file
+    verify_file(path, entry.sha256)
     stored = load_file(path)
-    reference = load_verified_reference(card["dataset"], directory)
     rows = stored["indices"]
-    settings = MapSettings(**entry["settings"])
-    if settings.method == "identity":
-        codes = stored["coords"]  # a 2-D latent's positions are its codes, kept there at full precision
-    elif "codes" in stored:
-        codes = stored["codes"].astype(np.float32)
-    else:
-        codes = encode_images(model, reference.images[torch.from_numpy(rows)])
-    return LatentMap(model_name, settings, rows, reference.labels[rows].numpy(), codes, stored["coords"])
+    labels = load_verified_reference(card.dataset, directory).labels[rows].numpy()
+    # a 2-D latent's positions are its codes, kept there at full precision
+    codes = stored["coords"] if entry.projection == "identity" else stored["codes"].astype(np.float32)
+    return LatentMap(model_name, entry.settings, rows, labels, codes, stored["coords"])
 
 
 def placement_accuracy(latent_map: LatentMap, chunk: int = 1000) -> float:
@@ -296,7 +233,7 @@ def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED
     """
     maps_dir = Path(directory) / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    model_sha256 = read_manifest(directory)["models"][latent_map.model]["sha256"]
+    model_sha256 = read_zoo(directory).models[latent_map.model].sha256
     tmp = maps_dir / f"{latent_map.model}.tmp"
     save_file({"coords": latent_map.coords.astype(np.float32), "indices": latent_map.indices.astype(np.int64),
                "codes": latent_map.codes.astype(CODES_DTYPE)},
@@ -315,6 +252,15 @@ def save_map(latent_map: LatentMap, seconds: float, directory: Path = PRETRAINED
     return entry
 
 
+def mapped_cards(dataset: str | None = None, directory: Path = PRETRAINED_DIR) -> list[ModelCard]:
+    """The models that get a default map: the networks of ``zoo.LADDER_FAMILIES``.
+
+    Not PCA (a baseline) and not the lesson's sparse nets (their 196 or 1,000 hidden
+    activations are features to look at one by one, not a code to lay out).
+    """
+    return [c for c in read_zoo(directory).cards(dataset) if c.family in LADDER_FAMILIES]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.maps", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models to map (default: every network)")
@@ -322,19 +268,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)
-    chosen = [c for c in cards(args.dataset, args.dir) if c.family != "pca" and (not args.names or c.name in args.names)]
+    mappable = mapped_cards(args.dataset, args.dir)
+    unmappable = set(args.names) - {c.name for c in mappable}
+    if unmappable:
+        parser.error(f"{', '.join(sorted(unmappable))}: no such network with a map in {args.dir / 'manifest.json'} "
+                     f"(maps are made for the families {', '.join(LADDER_FAMILIES)})")
+    chosen = [c for c in mappable if not args.names or c.name in args.names]
     for card in chosen:
-        model = load_model(card.name, args.dir)
-        existing = read_manifest(args.dir).get("maps", {}).get(card.name)
-        if existing and existing.get("model_sha256", card.sha256) != card.sha256:
+        existing = read_zoo(args.dir).maps.get(card.name)
+        if existing and existing.model_sha256 != card.sha256:
             print(f"{card.name}: the weights changed since its map was made; refitting", flush=True)
             existing = None
-        if existing and not args.refit:  # keep the positions; store the codes and recompute the figure
-            entry = save_map(load_map(card.name, model, args.dir), existing["seconds"], args.dir)
+        if existing and not args.refit:  # keep the positions and codes; recompute the figure
+            entry = save_map(load_map(card.name, args.dir), existing.seconds, args.dir)
             print(f"{card.name}: kept, placement accuracy {entry['placement_accuracy']:.3f}", flush=True)
             continue
         started = time.perf_counter()
-        latent_map = build_map(card.name, model, card.dataset, MapSettings(), args.dir)
+        latent_map = build_map(card.name, load_model(card.name, args.dir), card.dataset, MapSettings(), args.dir)
         entry = save_map(latent_map, time.perf_counter() - started, args.dir)
         print(f"{card.name}: {entry['n_points']} points in {entry['seconds']} s, "
               f"placement accuracy {entry['placement_accuracy']:.3f}", flush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .models import Autoencoder
+from .models import Autoencoder, SparseAutoencoder
 
 
 def sse(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -41,3 +41,15 @@ def heldout_errors(model: Autoencoder, images: torch.Tensor, batch_size: int = 5
 def sse_per_image(model: Autoencoder, images: torch.Tensor) -> float:
     """Mean SSE of ``model`` over (N, 1, 28, 28) images in [0, 1]."""
     return heldout_errors(model, images)[0]
+
+
+@torch.inference_mode()
+def mean_activation(model: SparseAutoencoder, images: torch.Tensor, batch_size: int = 500) -> float:
+    """Mean hidden activation of a sparse net over (N, 1, 28, 28) images in [0, 1] and all its units.
+
+    The figure its sparsity target ρ is about: ρ̂_j averaged over the units j, in (0, 1).
+    """
+    device = model.device
+    total = sum(float(model.encode(images[start:start + batch_size].to(device)).double().mean(1).sum())
+                for start in range(0, len(images), batch_size))
+    return total / len(images)

@@ -1,4 +1,4 @@
-"""The autoencoders: one base class, three networks and the PCA baseline.
+"""The autoencoders: one base class, four networks and the PCA baseline.
 
 Every model maps images ``(B, 1, 28, 28)`` float32 in [0, 1] to codes ``(B, latent_dim)``
 and back. ``ModelConfig`` is everything needed to rebuild a model; it travels with the
@@ -11,6 +11,9 @@ weights (safetensors metadata and ``pretrained/manifest.json``), as nanoGPT's
 - ``ConvVAE``: the same convolutional body with a Gaussian code (Kingma & Welling, 2014);
   ``encode`` returns the mean, so what the app shows is deterministic.
 - ``PCAAutoencoder``: the linear autoencoder's optimum, fitted in closed form.
+- ``SparseAutoencoder``: the one-hidden-layer sigmoid net of Stanford UFLDL's
+  "Autoencoders" lesson (Ng, CS294A notes), whose hidden units are kept mostly off by a
+  sparsity penalty (``train.sparse_autoencoder_loss``); ``latent_dim`` counts hidden units.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ N_PIXELS = 28 * 28
 
 @dataclass(frozen=True)
 class ModelConfig:
-    architecture: str          # "conv", "dense", "vae" or "pca"
-    latent_dim: int
+    architecture: str          # "conv", "dense", "vae", "pca" or "sparse"
+    latent_dim: int            # code size; sparse: the number of hidden units (may exceed the 784 pixels)
     width: int = 32            # conv/vae: channels of the first stage (then 2x, 2x)
     hidden: tuple[int, ...] = field(default=(512, 256))  # dense: hidden layer sizes, input side first
 
@@ -215,11 +218,61 @@ class PCAAutoencoder(Autoencoder):
         return model
 
 
+class SparseAutoencoder(Autoencoder):
+    """784 -> h -> 784 with sigmoids on both layers, as in UFLDL: x̂ = σ(W2 σ(W1 x + b1) + b2).
+
+    ``encoder`` holds W1 (h, 784) and b1, ``decoder`` W2 (784, h) and b2. The code is the
+    hidden activations a in (0, 1)^h; sparsity means each unit is near 0 for most inputs.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = nn.Linear(N_PIXELS, config.latent_dim)
+        self.decoder = nn.Linear(config.latent_dim, N_PIXELS)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 28, 28) in [0, 1] -> (B, h) hidden activations in (0, 1)."""
+        return torch.sigmoid(self.encoder(x.flatten(1)))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, h) activations -> (B, 1, 28, 28) in (0, 1)."""
+        return torch.sigmoid(self.decoder(z)).view(-1, *IMAGE_SHAPE)
+
+    @torch.no_grad()
+    def features(self) -> torch.Tensor:
+        """(h, 28, 28) float32: tile i is the input of unit L2 norm that excites unit i most.
+
+        Among inputs with ‖x‖ = 1, W_i·x (so the activation) is largest at x = W_i / ‖W_i‖,
+        W_i being row i of the encoder weight. Each tile has unit norm and may be negative;
+        displays rescale it.
+        """
+        weight = self.encoder.weight.float()                                   # (h, 784)
+        return (weight / weight.norm(dim=1, keepdim=True)).view(-1, 28, 28)
+
+    def top_k_activations(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """(B, 1, 28, 28) -> (B, h): each input's k largest hidden activations, the others set to 0."""
+        if not 0 <= k <= self.latent_dim:
+            raise ValueError(f"k must be between 0 and {self.latent_dim}, not {k}")
+        activations = self.encode(x)
+        largest = activations.topk(k, dim=1).indices
+        keep = torch.zeros_like(activations).scatter_(1, largest, 1.0)
+        return activations * keep
+
+    def reconstruct_top_k(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """(B, 1, 28, 28) -> (B, 1, 28, 28): decoded from only the k most active units of each input.
+
+        With k = h this is ``reconstruct``; with k = 0 it is the decoder's bias image σ(b2).
+        """
+        return self.decode(self.top_k_activations(x, k))
+
+
 ARCHITECTURES: dict[str, type[Autoencoder]] = {
     "conv": ConvAutoencoder,
     "dense": DenseAutoencoder,
     "vae": ConvVAE,
     "pca": PCAAutoencoder,
+    "sparse": SparseAutoencoder,
 }
 
 

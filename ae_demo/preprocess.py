@@ -518,3 +518,27 @@ def preprocess_to_mnist(image: Image.Image | np.ndarray) -> Prepared:
 def prepare_upload(data: bytes, name: str) -> Prepared:
     """Bytes of an uploaded file -> Prepared (decode_image + preprocess_to_mnist); raises only InputError."""
     return preprocess_to_mnist(decode_image(data, name))
+
+
+def as_plain_image(source: bytes | np.ndarray | Image.Image, name: str = "upload") -> np.ndarray:
+    """The fallback for an input that is no drawing: grayscale, the whole picture resized to 28x28.
+
+    source: a file's bytes, a PIL image or an array, as :func:`decode_image` and
+    :func:`preprocess_to_mnist` take them. Returns (28, 28) float32 in [0, 1]: no inversion,
+    no background removal, no cropping to the ink and no centring, the aspect ratio not kept.
+    For inputs that :func:`preprocess_to_mnist` refuses (pure noise shows "no digit") but that
+    still need an answer, such as how unusual they are. Raises InputError only for what
+    cannot be read as a picture at all (not an image, too small, empty).
+    """
+    notes: list[str] = []
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = decode_image(bytes(source), name)
+    if isinstance(source, np.ndarray):
+        pil = _array_to_pil(source, notes)
+    elif isinstance(source, Image.Image):
+        _check_size(*source.size)
+        pil = source
+    else:
+        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+    gray = np.asarray(_to_8bit(pil, notes).convert("L"), dtype=np.float32) / 255.0
+    return np.clip(_resize(gray, FIELD, FIELD), 0.0, 1.0).astype(np.float32)

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from .data import DATASETS, PRETRAINED_DIR, Split, load_reference, load_split, reference_paths, sha256_of, write_idx
 from .models import Autoencoder, ModelConfig, build_model, count_parameters
+from .projection import MapSettings
 
 MANIFEST_NAME = "manifest.json"
 FAMILIES = {  # family -> what the app calls it; a family is an architecture plus a training regime
@@ -29,7 +30,14 @@ FAMILIES = {  # family -> what the app calls it; a family is an architecture plu
     "vae": "Variational (VAE)",
     "dae": "Denoising (conv)",
     "pca": "PCA (linear baseline)",
+    "sparse": "Sparse (UFLDL, 1 hidden layer)",
+    "nosparse": "Same net, no sparsity (β = 0)",
 }
+# The UFLDL lesson's one-hidden-layer sigmoid nets (196 or 1,000 hidden units): not a step of
+# the bottleneck ladder, so no PCA twin of their size and no latent map.
+LESSON_FAMILIES = ("sparse", "nosparse")
+# The bottleneck networks: each has a PCA model of its latent size and a default latent map.
+LADDER_FAMILIES = tuple(f for f in FAMILIES if f != "pca" and f not in LESSON_FAMILIES)
 
 
 class ZooError(Exception):
@@ -61,6 +69,112 @@ class ModelCard:
                    config=ModelConfig.from_dict(entry["config"]), file=entry["file"], sha256=entry["sha256"],
                    parameters=entry["parameters"], recipe=entry.get("recipe", {}),
                    training=entry.get("training", {}), metrics=entry.get("metrics", {}))
+
+
+@dataclass(frozen=True)
+class MapCard:
+    """The card entry of one model's precomputed default map (``pretrained/maps``)."""
+
+    model: str
+    file: str
+    sha256: str
+    model_sha256: str        # the weights whose codes the file stores
+    settings: MapSettings
+    n_points: int
+    seconds: float           # how long making it took
+    placement_accuracy: float | None
+
+    @property
+    def projection(self) -> str:
+        """How the map is drawn: "umap", "pca", or "identity" (a 2-D code as it is; see projection.settings_for)."""
+        return self.settings.method
+
+    @classmethod
+    def from_entry(cls, model: str, entry: dict) -> "MapCard":
+        return cls(model=model, file=entry["file"], sha256=entry["sha256"], model_sha256=entry["model_sha256"],
+                   settings=MapSettings(**entry["settings"]), n_points=entry["n_points"],
+                   seconds=entry.get("seconds", 0.0), placement_accuracy=entry.get("placement_accuracy"))
+
+
+@dataclass(frozen=True)
+class SampleCard:
+    """The card entry of a dataset's bundled held-out images (``pretrained/samples``)."""
+
+    dataset: str
+    n_images: int
+    images_sha256: str
+    labels_sha256: str
+    source: str
+
+    @classmethod
+    def from_entry(cls, dataset: str, entry: dict) -> "SampleCard":
+        return cls(dataset=dataset, n_images=entry["n_images"], images_sha256=entry["images_sha256"],
+                   labels_sha256=entry["labels_sha256"], source=entry.get("source", ""))
+
+
+DEFAULT_MODEL = ("conv", 32)  # (family, latent_dim) a dataset opens on: the ladder's headline size
+
+
+@dataclass(frozen=True)
+class Zoo:
+    """The card, read once: every model, map and sample entry as a typed, read-only card."""
+
+    directory: Path
+    models: dict[str, ModelCard]
+    maps: dict[str, MapCard]
+    samples: dict[str, SampleCard]
+
+    def cards(self, dataset: str | None = None, family: str | None = None) -> list[ModelCard]:
+        """Model cards, optionally of one dataset and family, ordered by dataset, family, latent size."""
+        found = [c for c in self.models.values()
+                 if (dataset is None or c.dataset == dataset) and (family is None or c.family == family)]
+        order = list(FAMILIES)
+        return sorted(found, key=lambda c: (c.dataset, order.index(c.family) if c.family in order else len(order),
+                                            c.latent_dim))
+
+    def card(self, dataset: str, family: str, latent_dim: int) -> ModelCard:
+        name = model_name(family, latent_dim, dataset)
+        if name not in self.models:
+            raise ZooError(f"{self.directory / MANIFEST_NAME}: no model {name!r} "
+                           f"({family} has {self.latent_dims(dataset, family) or 'no sizes'} for {dataset})")
+        return self.models[name]
+
+    def latent_dims(self, dataset: str, family: str) -> tuple[int, ...]:
+        """The latent sizes the zoo has for ``family`` on ``dataset``, ascending."""
+        return tuple(c.latent_dim for c in self.cards(dataset, family))
+
+    def ladder_families(self, dataset: str) -> tuple[str, ...]:
+        """The network families of ``dataset`` that the page's picker offers, in FAMILIES order."""
+        return tuple(f for f in LADDER_FAMILIES if self.latent_dims(dataset, f))
+
+    def default_card(self, dataset: str) -> ModelCard:
+        return self.card(dataset, *DEFAULT_MODEL)
+
+    def map_card(self, model: str) -> MapCard:
+        if model not in self.maps:
+            raise ZooError(f"{self.directory / MANIFEST_NAME}: no map for {model}; run python -m ae_demo.maps {model}")
+        return self.maps[model]
+
+
+_ZOO_CACHE: dict[Path, tuple[tuple[int, int], Zoo]] = {}
+
+
+def read_zoo(directory: Path = PRETRAINED_DIR) -> Zoo:
+    """The card of ``directory`` as a ``Zoo``; parsed once, and again only when the file changes
+    (training and map-making write it while a server may be running)."""
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (0, 0)
+    cached = _ZOO_CACHE.get(directory)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    manifest = read_manifest(directory)
+    zoo = Zoo(directory=directory,
+              models={name: ModelCard.from_entry(e) for name, e in manifest.get("models", {}).items()},
+              maps={name: MapCard.from_entry(name, e) for name, e in manifest.get("maps", {}).items()},
+              samples={name: SampleCard.from_entry(name, e) for name, e in manifest.get("samples", {}).items()})
+    _ZOO_CACHE[directory] = (stamp, zoo)
+    return zoo
 
 
 def model_name(family: str, latent_dim: int, dataset: str) -> str:
@@ -107,9 +221,7 @@ def editing_manifest(directory: Path = PRETRAINED_DIR):
 
 def cards(dataset: str | None = None, directory: Path = PRETRAINED_DIR) -> list[ModelCard]:
     """Every model card, optionally of one dataset, ordered by family then latent size."""
-    found = [ModelCard.from_entry(e) for e in read_manifest(directory)["models"].values()]
-    found = [c for c in found if dataset is None or c.dataset == dataset]
-    return sorted(found, key=lambda c: (c.dataset, list(FAMILIES).index(c.family), c.latent_dim))
+    return read_zoo(directory).cards(dataset)
 
 
 def verify_file(path: Path, sha256: str) -> None:
@@ -123,17 +235,15 @@ def verify_file(path: Path, sha256: str) -> None:
 
 def load_model(name: str, directory: Path = PRETRAINED_DIR, device: torch.device | str = "cpu") -> Autoencoder:
     """Rebuild the named pretrained model from its card, check its file, load its weights, eval mode."""
-    entry = read_manifest(directory)["models"].get(name)
-    if entry is None:
+    card = read_zoo(directory).models.get(name)
+    if card is None:
         raise ZooError(f"{Path(directory) / MANIFEST_NAME}: no model named {name!r}")
-    card = ModelCard.from_entry(entry)
     path = Path(directory) / card.file
-    verify_file(path, card.sha256)
+    verify_file(path, card.sha256)  # from here on the file is the one the card names
     model = build_model(card.config)
-    try:
-        model.load_state_dict(load_file(path))
-    except Exception as error:  # safetensors raises several types for a damaged file
-        raise ZooError(f"{path}: cannot load weights ({error})") from error
+    # A mismatch now is this code's bug (the architecture changed under the weights), not a damaged
+    # file, so load_state_dict's own error goes up as it is.
+    model.load_state_dict(load_file(path))
     return model.to(device).eval()
 
 
@@ -175,12 +285,12 @@ def save_model(model: Autoencoder, name: str, dataset: str, family: str, recipe:
 
 def load_verified_reference(dataset: str, directory: Path = PRETRAINED_DIR) -> Split:
     """The bundled held-out sample of ``dataset``, after checking its files against the card."""
-    sample = read_manifest(directory)["samples"].get(dataset)
+    sample = read_zoo(directory).samples.get(dataset)
     if sample is None:
         raise ZooError(f"{Path(directory) / MANIFEST_NAME}: no reference sample for {dataset!r}")
     samples_dir = Path(directory) / "samples"
-    for path, key in zip(reference_paths(dataset, samples_dir), ("images_sha256", "labels_sha256")):
-        verify_file(path, sample[key])
+    for path, sha256 in zip(reference_paths(dataset, samples_dir), (sample.images_sha256, sample.labels_sha256)):
+        verify_file(path, sha256)
     return load_reference(dataset, samples_dir)
 
 
@@ -204,8 +314,7 @@ def check(directory: Path = PRETRAINED_DIR) -> list[str]:
     """Verify every checksum and load every model; return one line per thing checked."""
     directory = Path(directory)
     lines = []
-    manifest = read_manifest(directory)
-    for dataset in sorted(manifest["samples"]):
+    for dataset in sorted(read_zoo(directory).samples):
         split = load_verified_reference(dataset, directory)
         lines.append(f"ok  sample {dataset}: {len(split.labels)} images")
     for card in cards(directory=directory):

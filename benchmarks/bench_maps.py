@@ -12,16 +12,14 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from ae_demo.maps import MapFitter, MapSettings, load_map, refit_map  # noqa: E402
-from ae_demo.zoo import load_model  # noqa: E402
+from ae_demo.map_fitter import MapFitter
+from ae_demo.maps import load_map, refit_map
+from ae_demo.projection import MapSettings
 
 
 def placement(name: str) -> None:
-    latent_map = load_map(name, load_model(name))
+    latent_map = load_map(name)
     code = latent_map.codes[:1] + 0.01
     for _ in range(20):
         latent_map.place(code)
@@ -35,9 +33,9 @@ def placement(name: str) -> None:
 
 
 def recompute(name: str) -> None:
-    """As the app does it: the default map's codes refitted, UMAP in a MapFitter's child process
+    """As the app does it: the default map's codes refitted, UMAP in a MapFitter's worker process
     started (and warming up) with the server."""
-    default = load_map(name, load_model(name))
+    default = load_map(name)
     started = time.perf_counter()
     fitter = MapFitter(warm_up=True)
     try:
@@ -56,8 +54,8 @@ def recompute(name: str) -> None:
 
 
 def map_after_reconstructions() -> None:
-    from e2e.browser import (REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images,
-                             wait_for_map_star)
+    from ae_demo.browser import (REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images,
+                                 wait_for_map_star)
 
     if not chromium_available():
         print("browser figure skipped: sudo apt-get install chromium")

@@ -17,8 +17,8 @@ from pathlib import Path
 from google.protobuf.json_format import MessageToDict
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from e2e.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ae_demo, installed or not
+from ae_demo.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
                          streamlit_server, wait_for_change, wait_for_images)
 
 FIXTURES = REPO_ROOT / "benchmarks" / "fixtures" / "backmsgs.json"
@@ -35,7 +35,7 @@ def main() -> int:
     image = Image.new("L", (200, 260), 235)
     ImageDraw.Draw(image).ellipse((50, 40, 150, 220), outline=20, width=16)
     image.save(picture)
-    with streamlit_server(REPO_ROOT / "app.py", warm_umap=False) as url, chromium_page() as page:
+    with streamlit_server(REPO_ROOT / "app.py") as url, chromium_page() as page:
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
         page.goto(url)
         before = wait_for_images(page, "reconstructions", 14)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ae_demo.device import describe_device, pick_device  # noqa: E402
-from ae_demo.inference import family_latent_dims, load_family, run_ladder  # noqa: E402
-from ae_demo.zoo import FAMILIES, load_verified_reference  # noqa: E402
+from ae_demo.device import describe_device, pick_device
+from ae_demo.inference import load_family, run_ladder
+from ae_demo.zoo import FAMILIES, load_verified_reference, read_zoo
 
 
 def timed(models, images, repeats: int = 20) -> float:
@@ -37,7 +34,7 @@ def main() -> int:
     for dataset in ("mnist", "fashion"):
         images = load_verified_reference(dataset).images[:256].numpy().astype(np.float32) / 255.0
         for family in FAMILIES:
-            if not family_latent_dims(dataset, family):
+            if not read_zoo().latent_dims(dataset, family):
                 continue
             on_cpu, on_gpu = load_family(dataset, family, torch.device("cpu")), load_family(dataset, family, gpu)
             assert all(m.device.type == "cuda" for m in on_gpu.values())

@@ -8,9 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from e2e.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
-                         streamlit_server, wait_for_change, wait_for_images, wait_for_map_star)
+from ae_demo.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
+                             wait_for_change, wait_for_images, wait_for_map_star)
 
 
 def main() -> int:

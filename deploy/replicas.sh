@@ -70,7 +70,7 @@ trap 'stop' EXIT
 for i in $(seq "$n"); do
   p=$((port + i))
   (cd "$repo" && AE_DEMO_REPLICA=$p exec setsid "$python" -m streamlit run app.py --server.address 127.0.0.1 \
-     --server.port "$p" --server.headless true --server.fileWatcherType none) &
+     --server.port "$p") &
   pids+=($!)
 done
 

@@ -1,14 +1,10 @@
 """Shared fixtures: tiny generated datasets, so no test reads ../shared or the internet."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from ae_demo.data import OFFICIAL_FILES, TEN_K_FILES, write_idx
-
-os.environ.setdefault("AE_DEMO_WARM_UMAP", "0")  # AppTest runs end mid-import otherwise; browser tests' servers turn it back on
 
 
 def blob_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -20,6 +16,12 @@ def blob_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         r, c = 4 + 2 * (label // 5) * 4, 4 + 4 * (label % 5)
         images[i, r:r + 8, c:c + 4] = rng.integers(180, 256)
     return images, labels.astype(np.uint8)
+
+
+@pytest.fixture
+def blobs():
+    """``blob_images`` for a test: (n, seed) -> images, labels."""
+    return blob_images
 
 
 @pytest.fixture
@@ -39,3 +41,15 @@ def ten_k_dir(tmp_path):
     write_idx(tmp_path / TEN_K_FILES[0], images)
     write_idx(tmp_path / TEN_K_FILES[1], labels)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module, as the app serves (device.use_one_cpu_thread_per_call):
+    on a busy machine two threads spin against each other and a one-image pass takes 100x longer."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

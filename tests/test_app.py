@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from ae_demo.inference import family_latent_dims
+from ae_demo.zoo import read_zoo
 
 LADDER = (2, 4, 8, 16, 32, 64)
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -45,41 +45,28 @@ def images_in(at: AppTest, key: str) -> int:
 
 def image_alts(at: AppTest, key: str) -> list[str]:
     """The alt text of every image in the container with ``key`` ("" for an st.image)."""
-    block = _find_block(at._tree, key)
-    assert block is not None, f"no container with key {key}"
-    alts = []
-    for node in _walk(block):
-        kind = getattr(node, "type", None)
-        if kind == "image":
-            alts.append("")
-        elif kind == "html":
-            alts += re.findall(r'<img [^>]*alt="([^"]*)"', node.proto.body)
-    return alts
+    block = at.get_by_key(key)
+    alts: list[str] = []
+    for html in block.html:
+        alts += re.findall(r'<img [^>]*alt="([^"]*)"', html.value)
+    return alts + [""] * len(block.image)
 
 
-def _walk(node):
-    yield node
-    for child in getattr(node, "children", {}).values():
-        yield from _walk(child)
-
-
-def _find_block(node, key):
-    """The block whose id ends in ``-<key>``: how Streamlit stores a container's key."""
-    for child in _walk(node):
-        block_id = str(getattr(getattr(child, "proto", None), "id", ""))
-        if block_id.endswith(f"-{key}"):
-            return child
-    return None
+def has_container(at: AppTest, key: str) -> bool:
+    try:
+        at.get_by_key(key)
+    except KeyError:
+        return False
+    return True
 
 
 def timer_data(at: AppTest, key: str) -> dict | None:
     """What the rerun timer with ``key`` was mounted with, or None when it is not on the page."""
     import json
 
-    for node in _walk(at._tree):
-        proto = getattr(node, "proto", None)
-        if getattr(node, "type", None) == "bidi_component" and str(getattr(proto, "id", "")).endswith(f"-{key}"):
-            return json.loads(proto.json)
+    for node in at.get("bidi_component"):
+        if str(node.proto.id).endswith(f"-{key}"):
+            return json.loads(node.proto.json)
     return None
 
 
@@ -119,7 +106,7 @@ def test_url_opens_the_view_it_names():
     assert not at.exception
     assert at.radio(key="dataset").value == "fashion" and at.selectbox(key="family").value == "vae"
     assert "Sample #17" in at.selectbox(key="input_choice").format_func("sample")
-    assert images_in(at, "reconstructions") == 2 * (len(family_latent_dims("fashion", "vae")) + 1)
+    assert images_in(at, "reconstructions") == 2 * (len(read_zoo().latent_dims("fashion", "vae")) + 1)
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
@@ -129,7 +116,7 @@ def test_every_dataset_and_family(dataset, family):
     at.radio(key="dataset").set_value(dataset).run()
     at.selectbox(key="family").set_value(family).run()
     assert not at.exception
-    assert images_in(at, "reconstructions") == 2 * (len(family_latent_dims(dataset, family)) + 1)
+    assert images_in(at, "reconstructions") == 2 * (len(read_zoo().latent_dims(dataset, family)) + 1)
 
 
 def test_upload_becomes_the_current_input():
@@ -216,11 +203,11 @@ def test_the_first_run_shows_the_ladder_and_asks_for_the_rest():
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     assert not at.exception
     assert images_in(at, "reconstructions") == 14
-    assert not at.get("plotly_chart") and _find_block(at._tree, "small_map_32") is None
+    assert not at.get("plotly_chart") and not has_container(at, "small_map_32")
     assert timer_data(at, "first_paint") == {"token": "whole page", "delay_ms": 0}
     assert timer_data(at, "page_follows")["token"] is None  # the page shows the current input: nothing to follow
     at.run()
-    assert not at.exception and at.get("plotly_chart") and _find_block(at._tree, "small_map_32") is not None
+    assert not at.exception and at.get("plotly_chart") and has_container(at, "small_map_32")
     assert timer_data(at, "first_paint") is None
 
 
@@ -230,12 +217,7 @@ def _chart_specs(at: AppTest, key_part: str) -> list[dict]:
     """The plotly figures (as dicts) of charts whose element id contains ``key_part``."""
     import json
 
-    found = []
-    for node in _walk(at._tree):
-        proto = getattr(node, "proto", None)
-        if getattr(node, "type", None) == "plotly_chart" and key_part in str(getattr(proto, "id", "")):
-            found.append(json.loads(proto.spec))
-    return found
+    return [json.loads(node.proto.spec) for node in at.get("plotly_chart") if key_part in str(node.proto.id)]
 
 
 def test_main_map_has_one_trace_per_class_and_the_input_as_a_star(default_page):
@@ -268,7 +250,7 @@ def test_two_dimensional_latent_shows_the_raw_code_and_a_decoded_grid():
     assert not at.exception
     (spec,) = _chart_specs(at, "map_chart_mnist_conv_2")
     assert any(t["name"] == "decode here" for t in spec["data"])
-    captions = [str(n.proto) for n in _walk(at._tree) if getattr(n, "type", None) == "image"]
+    captions = [caption for image in at.get("image") for caption in image.captions]
     assert sum("Decoded manifold" in c for c in captions) == 2  # beside the main map and in the small maps
 
 
@@ -279,7 +261,7 @@ def test_the_playground_opens_on_the_morph_and_runs_only_the_open_tab(default_pa
 
 def test_nudging_a_code_changes_the_decoded_image():
     at = start(playground="Nudge the code")  # the tab, as a link to it opens it
-    assert _find_block(at._tree, "morph") is None
+    assert not has_container(at, "morph")
     sliders = [s for s in at.slider if s.key and s.key.startswith("nudge_mnist_conv_16_")]
     assert len(sliders) == 16
     before = _decoded_pictures(at)
@@ -292,8 +274,7 @@ def test_nudging_a_code_changes_the_decoded_image():
 
 def _decoded_pictures(at: AppTest) -> list[str]:
     """The nudge tab's two pictures (their media URLs, which follow their content)."""
-    return [n.proto.imgs[0].url for n in _walk(at._tree)
-            if getattr(n, "type", None) == "image" and "decoded from the" in str(n.proto)]
+    return [image.value[0] for image in at.get("image") if any("decoded from the" in c for c in image.captions)]
 
 
 def test_morph_offers_png_and_gif():
@@ -369,7 +350,7 @@ def test_the_first_page_never_imports_umap():
     import subprocess
     import sys
 
-    code = ("import sys, os; os.environ['AE_DEMO_WARM_UMAP'] = '0'\n"
+    code = ("import sys\n"
             "from streamlit.testing.v1 import AppTest\n"
             f"at = AppTest.from_file({str(APP)!r}, default_timeout=120).run().run()\n"
             "assert not at.exception, at.exception\n"

@@ -101,7 +101,7 @@ def test_the_haproxy_configs_are_valid_and_agree(config, tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
     text = path.read_text()
     for line in ("cookie AE_DEMO_REPLICA insert indirect nocache httponly", "http-check send meth GET uri /_stcore/health",
-                 "timeout tunnel 2h", "balance leastconn"):
+                 "timeout tunnel 2h", "balance leastconn", "option http-no-delay"):
         assert line in text, f"{path.name} lacks {line!r}"
     assert "balance source" not in text
 

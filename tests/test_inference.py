@@ -71,3 +71,21 @@ def test_the_least_recently_used_images_are_dropped(pca_models, digits, batch_si
     assert batch_sizes == []     # kept
     cache.run(digits[1:2])
     assert batch_sizes == [1]    # dropped, computed again
+
+
+def test_the_ladder_decodes_the_very_code_it_returns(digits):
+    models = load_family("mnist", "conv", torch.device("cpu"))
+    result = run_ladder(models, digits)
+    for i, z in enumerate(result.latent_dims):
+        assert result.codes[i].shape == (len(digits), z) and result.code(z, 2).shape == (z,)
+        decoded = inference.decode_codes(models[z], result.codes[i])
+        assert np.allclose(decoded, result.reconstructions[i], atol=1e-5)
+
+
+def test_decode_between_runs_from_one_code_to_the_other(pca_models):
+    model = pca_models[8]
+    a, b = np.zeros(8, np.float32), np.ones(8, np.float32)
+    frames = inference.decode_between(model, a, b, 5)
+    assert frames.shape == (5, 28, 28)
+    assert np.allclose(frames[0], inference.decode_codes(model, a[None])[0])
+    assert np.allclose(frames[-1], inference.decode_codes(model, b[None])[0])

@@ -1,14 +1,15 @@
 """Latent maps: placement without refitting, faithfulness, the precomputed files."""
 import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
-from ae_demo.maps import (LatentMap, MapFitter, MapSettings, build_map, encode_images, fit_coords, latent_distances,
-                          load_map, placement_accuracy, refit_map)
-from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest
+from ae_demo.maps import (LatentMap, build_map, encode_images, latent_distances,
+                          load_map, mapped_cards, placement_accuracy, refit_map)
+from ae_demo.models import ModelConfig, build_model
+from ae_demo.projection import MapSettings, fit_coords, settings_for
+from ae_demo.zoo import ZooError, load_model, load_verified_reference, read_manifest, save_model
 from ae_demo.data import PRETRAINED_DIR, sha256_of
 
 
@@ -64,21 +65,29 @@ def test_toy_placement_accuracy_is_perfect():
 def test_pca_and_identity_maps():
     codes = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
     assert fit_coords(codes, MapSettings(method="pca")).shape == (50, 2)
-    assert np.array_equal(fit_coords(codes[:, :2], MapSettings()), codes[:, :2])
+    assert np.array_equal(fit_coords(codes[:, :2], settings_for(2)), codes[:, :2])
+
+
+def test_only_a_two_dimensional_code_is_drawn_as_it_is():
+    assert settings_for(2).method == "identity" and settings_for(2, MapSettings(metric="cosine")).metric == "cosine"
+    assert settings_for(2, MapSettings(method="pca")).method == "pca"
+    assert settings_for(8) == MapSettings() and settings_for(32, MapSettings(n_neighbors=5)).n_neighbors == 5
 
 
 def test_two_dimensional_latent_is_drawn_as_it_is():
     model = load_model("conv_z2_mnist")
-    m = load_map("conv_z2_mnist", model)
-    assert m.settings.method == "identity" and np.array_equal(m.coords, m.codes)
+    m = load_map("conv_z2_mnist")
+    assert m.settings.method == "identity" and m.drawn_as_code and np.array_equal(m.coords, m.codes)
     assert np.allclose(m.place(m.codes[:3]), m.codes[:3])
+    reference = load_verified_reference("mnist")
+    assert np.allclose(m.codes[:50], encode_images(model, reference.images[m.indices[:50]]), atol=1e-4)
 
 
 @pytest.mark.parametrize("name", sorted(read_manifest().get("maps", {})))
 def test_precomputed_map_files_match_the_card(name):
     entry = read_manifest()["maps"][name]
     assert sha256_of(PRETRAINED_DIR / "maps" / entry["file"]) == entry["sha256"]
-    m = load_map(name, load_model(name))
+    m = load_map(name)
     assert m.coords.shape == (entry["n_points"], 2) and np.isfinite(m.coords).all()
 
 
@@ -87,7 +96,7 @@ def test_stored_codes_are_what_the_weights_encode(name):
     """The reference codes come from the file, not the encoder: they must be the card's weights' codes."""
     card = read_manifest()["models"][name]
     model = load_model(name)
-    m = load_map(name, model)
+    m = load_map(name)
     assert read_manifest()["maps"][name]["model_sha256"] == card["sha256"]
     encoded = encode_images(model, load_verified_reference(card["dataset"]).images[m.indices])
     assert m.codes.dtype == np.float32 and m.codes.shape == encoded.shape == (len(m.labels), card["latent_dim"])
@@ -104,13 +113,13 @@ def test_a_map_made_with_other_weights_says_to_refit(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"models": {name: manifest["models"][name]},
                                                         "samples": manifest["samples"], "maps": {name: entry}}))
     with pytest.raises(ZooError, match=f"refit it: python -m ae_demo.maps --refit {name}"):
-        load_map(name, load_model(name), tmp_path)
+        load_map(name, tmp_path)
 
 
 @pytest.mark.slow
 def test_held_out_digits_land_among_their_own_class_at_latent_32():
     """Faithful placement: leave-one-out through LatentMap.place, majority of 10 map neighbours."""
-    m = load_map("conv_z32_mnist", load_model("conv_z32_mnist"))
+    m = load_map("conv_z32_mnist")
     accuracy = placement_accuracy(m)
     assert accuracy >= 0.90
     assert accuracy == pytest.approx(read_manifest()["maps"]["conv_z32_mnist"]["placement_accuracy"], abs=1e-4)
@@ -124,24 +133,16 @@ def test_recomputing_with_pca_gives_a_full_map():
 
 def test_refitting_a_stored_map_lays_out_its_own_codes_again():
     """How the app recomputes: the default map's codes, a new layout, the same reference points."""
-    default = load_map("conv_z8_mnist", load_model("conv_z8_mnist"))
+    default = load_map("conv_z8_mnist")
     m = refit_map(default, MapSettings(method="pca"))
     assert m.settings.method == "pca" and m.codes is default.codes and np.array_equal(m.indices, default.indices)
     assert np.allclose(m.coords, fit_coords(default.codes, MapSettings(method="pca")))
     assert not np.allclose(m.coords, default.coords)
-    assert refit_map(load_map("conv_z2_mnist", load_model("conv_z2_mnist")), MapSettings()).settings.method == "identity"
+    assert refit_map(load_map("conv_z2_mnist"), MapSettings()).settings.method == "identity"
 
 
-@pytest.mark.slow
-def test_the_map_fitter_fits_umap_in_a_child_process_and_pca_in_place():
-    """Recomputed maps: UMAP in the fitter's child process (compiles there, not under the server's GIL)."""
-    codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
-    fitter = MapFitter(warm_up=False)
-    try:
-        pca = fitter.fit(codes, MapSettings(method="pca"))
-        assert np.allclose(pca, fit_coords(codes, MapSettings(method="pca")))
-        coords = fitter.fit(codes, MapSettings(n_neighbors=5))
-        assert coords.shape == (300, 2) and coords.dtype == np.float32 and np.isfinite(coords).all()
-        assert "umap" not in sys.modules  # the fitting happened elsewhere
-    finally:
-        fitter.close()
+def test_only_the_ladder_families_get_maps(tmp_path):
+    for family, config in (("conv", ModelConfig("conv", 3, width=4)), ("pca", ModelConfig("pca", 3)),
+                           ("sparse", ModelConfig("sparse", 5)), ("nosparse", ModelConfig("sparse", 5))):
+        save_model(build_model(config), f"{family}_z{config.latent_dim}_mnist", "mnist", family, {}, {}, {}, tmp_path)
+    assert [c.name for c in mapped_cards(directory=tmp_path)] == ["conv_z3_mnist"]

@@ -3,13 +3,17 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from ae_demo.models import ConvVAE, ModelConfig, PCAAutoencoder, build_model, count_parameters
-from ae_demo.zoo import load_model, round_to_storage_precision, save_model
+from ae_demo.models import ConvVAE, ModelConfig, PCAAutoencoder, SparseAutoencoder, build_model, count_parameters
+from safetensors.torch import load_file
+
+from ae_demo.data import PRETRAINED_DIR
+from ae_demo.zoo import load_model, read_manifest, round_to_storage_precision, save_model
 
 TINY = {
     "conv": ModelConfig("conv", 3, width=4),
     "vae": ModelConfig("vae", 2, width=4),
     "dense": ModelConfig("dense", 5, hidden=(16, 8)),
+    "sparse": ModelConfig("sparse", 6),
 }
 
 
@@ -62,6 +66,36 @@ def test_vae_encode_is_the_mean():
     assert isinstance(vae, ConvVAE) and torch.equal(vae.encode(x), mean) and logvar.shape == mean.shape
 
 
+class TestSparseAutoencoder:
+    @pytest.fixture
+    def net(self):
+        torch.manual_seed(0)
+        return build_model(ModelConfig("sparse", 12)).eval()
+
+    def test_code_is_the_sigmoid_hidden_layer(self, net):
+        x = torch.rand(4, 1, 28, 28)
+        a = net.encode(x)
+        assert isinstance(net, SparseAutoencoder) and count_parameters(net) == 784 * 12 * 2 + 12 + 784
+        assert torch.allclose(a, torch.sigmoid(x.flatten(1) @ net.encoder.weight.T + net.encoder.bias))
+        assert a.min() > 0 and a.max() < 1
+
+    def test_top_k_of_every_unit_is_the_reconstruction(self, net):
+        x = torch.rand(5, 1, 28, 28)
+        assert torch.equal(net.reconstruct_top_k(x, net.latent_dim), net.reconstruct(x))
+
+    def test_top_k_keeps_only_the_k_most_active_units(self, net):
+        x = torch.rand(5, 1, 28, 28)
+        kept, a = net.top_k_activations(x, 3), net.encode(x)
+        assert ((kept != 0).sum(1) == 3).all()
+        assert torch.equal(kept.sort(1, descending=True).values[:, :3], a.sort(1, descending=True).values[:, :3])
+        assert torch.equal(net.reconstruct_top_k(x, 3), net.decode(kept))
+        assert torch.allclose(net.reconstruct_top_k(x, 0), torch.sigmoid(net.decoder.bias).view(1, 1, 28, 28).expand(5, -1, -1, -1))
+
+    def test_k_beyond_the_hidden_units_is_named(self, net):
+        with pytest.raises(ValueError, match="between 0 and 12"):
+            net.reconstruct_top_k(torch.rand(1, 1, 28, 28), 13)
+
+
 def test_pca_equals_scikit_learn():
     rng = np.random.default_rng(0)
     images = torch.from_numpy(rng.random((200, 1, 28, 28)).astype(np.float32))
@@ -77,3 +111,16 @@ def test_pca_equals_scikit_learn():
 def test_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="'gan'"):
         build_model(ModelConfig("gan", 2))
+
+
+def test_features_of_the_shipped_sparse_net_are_its_normalised_weight_rows():
+    net = load_model("sparse_z196_mnist")
+    stored = load_file(PRETRAINED_DIR / read_manifest()["models"]["sparse_z196_mnist"]["file"])
+    w = stored["encoder.weight"].double()                                    # (196, 784), as shipped
+    tiles = net.features()
+    assert tiles.shape == (196, 28, 28) and tiles.dtype == torch.float32
+    np.testing.assert_allclose(tiles.flatten(1).double().numpy(), (w / w.norm(dim=1, keepdim=True)).numpy(), atol=1e-6)
+    np.testing.assert_allclose(tiles.flatten(1).norm(dim=1).numpy(), 1.0, atol=1e-5)
+    # no other input of unit norm excites a unit more than its feature does
+    others = torch.nn.functional.normalize(torch.randn(500, 784), dim=1)
+    assert ((others @ net.encoder.weight.T).max(0).values < (tiles.flatten(1) * net.encoder.weight).sum(1)).all()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ae_demo.preprocess import (MAX_PIXELS, MAX_UPLOAD_BYTES, InputError, Prepared, decode_image,
+from ae_demo.preprocess import (MAX_PIXELS, MAX_UPLOAD_BYTES, InputError, Prepared, as_plain_image, decode_image,
                                 prepare_upload, preprocess_to_mnist)
 
 # A "7" with a crossbar, and an "L": asymmetric shapes in unit coordinates (x, y) in [0, 1].
@@ -428,3 +428,24 @@ def test_thin_pen_is_thickened_towards_mnist():
 def test_raw_is_the_upright_rgb_input_shrunk_to_512():
     result = preprocess_to_mnist(draw(size=(1200, 600), box=(500, 100, 800, 500)))
     assert result.raw.mode == "RGB" and result.raw.size == (512, 256)
+
+
+def test_the_plain_fallback_reads_noise_that_preprocessing_refuses():
+    noise = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    with pytest.raises(InputError, match="No digit found"):
+        preprocess_to_mnist(noise)
+    plain = as_plain_image(noise)
+    assert plain.shape == (28, 28) and plain.dtype == np.float32
+    assert np.abs(plain - noise).max() <= 1 / 255 + 1e-6      # only the 8-bit rounding of the input
+
+
+def test_the_plain_fallback_resizes_the_whole_picture_without_cropping_or_inverting():
+    image = Image.new("L", (280, 140), 255)                    # white paper, a black left half
+    ImageDraw.Draw(image).rectangle((0, 0, 139, 139), fill=0)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    plain = as_plain_image(buffer.getvalue(), "half.png")
+    assert plain.shape == (28, 28)
+    assert (plain[:, :14] == 0).all() and (plain[:, 14:] == 1).all()  # squeezed, not cropped, not inverted
+    with pytest.raises(InputError, match="not an image"):
+        as_plain_image(b"%PDF-1.4 ...", "slides.pdf")

@@ -1,8 +1,13 @@
-"""A smoke run of the training command on tiny generated data, and the ladder's warm starts."""
+"""A smoke run of the training command on tiny generated data, the ladder's warm starts, the sparse loss."""
+import math
+
+import pytest
 import torch
 
+from ae_demo.data import load_split, to_unit
 from ae_demo.models import ModelConfig, build_model
-from ae_demo.train import RECIPES, Recipe, random_affine, start_from_parent, train
+from ae_demo.train import (RECIPES, Recipe, make_optimizer, random_affine, sparse_autoencoder_loss, start_from_parent,
+                           train)
 from ae_demo.zoo import cards, load_model
 
 
@@ -58,3 +63,89 @@ def test_every_parent_is_trained_before_its_children():
     for name, recipe in RECIPES.items():
         if recipe.init_from:
             assert order.index(recipe.init_from) < order.index(name)
+
+
+def sigmoid(v: float) -> float:
+    return 1 / (1 + math.exp(-v))
+
+
+def test_sparse_loss_matches_a_hand_computation():
+    """3 hidden units, two images; the weights touch two pixels, so every term can be worked out by hand."""
+    net = build_model(ModelConfig("sparse", 3))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.encoder.weight[:, 0] = torch.tensor([1.0, -1.0, 2.0])  # pixel 0 drives the three units
+        net.decoder.weight[5, :] = 1.0                              # they all drive pixel 5
+    x = torch.zeros(2, 1, 28, 28)
+    x[1, 0, 0, 0], x[1, 0, 0, 5] = 1.0, 0.5
+    rho, beta, lam = 0.1, 3.0, 0.01
+
+    a = [[0.5, 0.5, 0.5], [sigmoid(1), sigmoid(-1), sigmoid(2)]]     # hidden activations of each image
+    # every other pixel is decoded as sigmoid(0) = 0.5
+    first = 0.5 * (783 * 0.25 + sigmoid(sum(a[0])) ** 2)
+    second = 0.5 * ((1 - 0.5) ** 2 + 782 * 0.25 + (sigmoid(sum(a[1])) - 0.5) ** 2)
+    rho_hat = [(a[0][j] + a[1][j]) / 2 for j in range(3)]
+    kl = sum(rho * math.log(rho / r) + (1 - rho) * math.log((1 - rho) / (1 - r)) for r in rho_hat)
+    expected = {"reconstruction": (first + second) / 2, "weight_decay": lam / 2 * (1 + 1 + 4 + 3),
+                "sparsity": beta * kl}
+
+    loss = sparse_autoencoder_loss(net, x, rho, beta, lam)
+    for term, value in expected.items():
+        assert getattr(loss, term).item() == pytest.approx(value, rel=1e-5), term
+    assert loss.total.item() == pytest.approx(sum(expected.values()), rel=1e-5)
+
+
+def test_sparsity_costs_nothing_at_the_target_and_nothing_when_off():
+    net = build_model(ModelConfig("sparse", 4))
+    with torch.no_grad():
+        net.encoder.weight.zero_()
+        net.encoder.bias.fill_(math.log(0.1 / 0.9))  # every unit at exactly 0.1
+    x = torch.rand(8, 1, 28, 28)
+    assert sparse_autoencoder_loss(net, x, 0.1, 3.0, 0.0).sparsity.item() == pytest.approx(0, abs=1e-6)
+    assert sparse_autoencoder_loss(net, x, 0.3, 3.0, 0.0).sparsity.item() > 0.1
+    assert sparse_autoencoder_loss(net, x, 0.3, 0.0, 0.0).sparsity.item() == 0
+
+
+def test_sparse_nets_take_their_weight_decay_in_the_loss_only():
+    sparse = Recipe("sparse", "mnist", ModelConfig("sparse", 4), weight_decay=3e-3, sparsity_target=0.1)
+    dense = Recipe("dense", "mnist", ModelConfig("dense", 4, hidden=(8,)), weight_decay=1e-4)
+    for recipe, decay in ((sparse, 0.0), (dense, 1e-4)):
+        optimizer = make_optimizer(build_model(recipe.config), recipe)
+        assert [g["weight_decay"] for g in optimizer.param_groups] == [decay]
+
+
+def test_a_sparse_recipe_needs_its_target():
+    with pytest.raises(ValueError, match="sparsity_target"):
+        Recipe("sparse", "mnist", ModelConfig("sparse", 4))
+
+
+def test_training_a_sparse_net_lowers_its_loss_and_cards_its_recipe(official_dir, tmp_path):
+    out = tmp_path / "zoo"
+    recipe = Recipe("sparse", "mnist", ModelConfig("sparse", 16), epochs=1, batch_size=32, lr=1e-2,
+                    weight_decay=3e-3, sparsity_target=0.1, sparsity_weight=3.0)
+    test_images = to_unit(load_split("mnist", "test", official_dir).images)
+
+    def heldout_loss() -> float:
+        return sparse_autoencoder_loss(load_model(recipe.name, out), test_images, 0.1, 3.0, 3e-3).total.item()
+
+    train(recipe, official_dir, out, epochs=0.01, progress=False)
+    before = heldout_loss()
+    metrics = train(recipe, official_dir, out, epochs=30, progress=False)
+    assert heldout_loss() < 0.7 * before
+    (card,) = cards(directory=out)
+    assert card.name == "sparse_z16_mnist" and card.family == "sparse"
+    assert card.recipe["sparsity_target"] == 0.1 and card.recipe["sparsity_weight"] == 3.0
+    assert card.recipe["weight_decay"] == 3e-3
+    assert 0 < metrics["mean_activation"] < 1 and "ratio_to_pca" not in metrics
+
+
+def test_the_lesson_recipes_are_the_tutorials():
+    for dataset in ("mnist", "fashion"):
+        tutorial, overcomplete, contrast = (RECIPES[f"{name}_{dataset}"] for name in
+                                            ("sparse_z196", "sparse_z1000", "nosparse_z196"))
+        assert (tutorial.sparsity_target, tutorial.sparsity_weight, tutorial.weight_decay) == (0.1, 3.0, 3e-3)
+        assert overcomplete.config.latent_dim > 784 and overcomplete.sparsity_weight > 0
+        assert contrast.config == tutorial.config and contrast.sparsity_weight == 0
+        assert contrast.weight_decay == tutorial.weight_decay
+        assert min(tutorial.batch_size, overcomplete.batch_size, contrast.batch_size) >= 256

@@ -10,14 +10,15 @@ from safetensors.torch import load_file
 from ae_demo.data import PRETRAINED_DIR, reference_paths, sha256_of
 from ae_demo.models import build_model, count_parameters
 from ae_demo.train import LADDER
-from ae_demo.zoo import ZooError, cards, load_model, load_verified_reference, read_manifest
+from ae_demo.zoo import (FAMILIES, LADDER_FAMILIES, LESSON_FAMILIES, ZooError, cards, load_model,
+                         load_verified_reference, read_manifest, read_zoo, write_manifest)
 
 ALL_CARDS = cards()
 
 
 def test_pretrained_folder_stays_small():
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
-    assert total < 40 * 1024 * 1024
+    assert total < 50 * 1024 * 1024  # the issue of the lesson nets: under 50 MB with them
 
 
 @pytest.mark.parametrize("card", ALL_CARDS, ids=lambda c: c.name)
@@ -38,7 +39,13 @@ def test_the_zoo_holds_what_the_app_needs():
     for dataset in ("mnist", "fashion"):
         expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
         expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
+        expected |= {f"sparse_z196_{dataset}", f"sparse_z1000_{dataset}", f"nosparse_z196_{dataset}"}
         assert expected <= names
+
+
+def test_every_family_is_a_baseline_a_ladder_or_the_lesson():
+    assert sorted(("pca", *LADDER_FAMILIES, *LESSON_FAMILIES)) == sorted(FAMILIES)
+    assert LESSON_FAMILIES == ("sparse", "nosparse") and "conv" in LADDER_FAMILIES
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
@@ -90,3 +97,40 @@ def test_loaded_models_are_ready_for_inference():
     model = load_model("conv_z2_mnist")
     assert not model.training
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_the_registry_reads_the_card_once_into_typed_cards():
+    zoo = read_zoo()
+    assert read_zoo() is zoo  # the same object until the file changes
+    assert zoo.card("mnist", "conv", 32).name == "conv_z32_mnist" and zoo.default_card("fashion").name == "conv_z32_fashion"
+    assert zoo.latent_dims("mnist", "conv") == LADDER and zoo.latent_dims("mnist", "vae") == (2, 16)
+    assert zoo.ladder_families("mnist") == ("conv", "dense", "vae", "dae")
+    assert zoo.samples["mnist"].n_images == 2000 and zoo.samples["fashion"].n_images == 10000
+    with pytest.raises(ZooError, match="conv_z3_mnist"):
+        zoo.card("mnist", "conv", 3)
+
+
+def test_how_a_map_is_drawn_is_a_field_of_its_card():
+    zoo = read_zoo()
+    for name, map_card in zoo.maps.items():
+        expected = "identity" if zoo.models[name].latent_dim == 2 else "umap"
+        assert map_card.projection == expected, name
+        assert map_card.model_sha256 == zoo.models[name].sha256
+
+
+def test_a_registry_reread_follows_a_changed_card(zoo_copy):
+    before = read_zoo(zoo_copy)
+    manifest = read_manifest(zoo_copy)
+    del manifest["models"]["pca_z2_mnist"]
+    write_manifest(manifest, zoo_copy)
+    assert "pca_z2_mnist" in before.models and "pca_z2_mnist" not in read_zoo(zoo_copy).models
+
+
+def test_weights_that_do_not_fit_the_architecture_are_a_bug_not_a_damaged_file(zoo_copy):
+    """After the checksum matched, the file is the card's: a shape mismatch comes from the code."""
+    manifest = read_manifest(zoo_copy)
+    manifest["models"]["conv_z2_mnist"]["config"]["width"] = 16  # the code now builds another network
+    write_manifest(manifest, zoo_copy)
+    with pytest.raises(RuntimeError, match="size mismatch") as raised:
+        load_model("conv_z2_mnist", zoo_copy)
+    assert not isinstance(raised.value, ZooError)

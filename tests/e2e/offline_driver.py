@@ -12,22 +12,21 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from e2e.browser import REPO_ROOT, chromium_browser, streamlit_server, wait_for_images  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's ae_demo, installed or not
+from ae_demo.browser import (REPO_ROOT, chromium_browser, record_requests, streamlit_server,  # noqa: E402
+                             wait_for_images)
 
 LADDER_IMAGES = 14
 
 
 def main() -> int:
-    requests: list[str] = []
     failed: list[str] = []
     found: dict = {}
-    with streamlit_server(REPO_ROOT / "app.py", warm_umap=False) as url, chromium_browser() as browser:
+    with streamlit_server(REPO_ROOT / "app.py") as url, chromium_browser() as browser:
         context = browser.new_context(viewport={"width": 1600, "height": 1200})
-        context.on("request", lambda r: requests.append(r.url))  # the page's, its iframes' and workers'
         context.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
         page = context.new_page()
-        page.on("websocket", lambda ws: requests.append(ws.url))
+        requests = record_requests(page)
         page.goto(url)
         found["ladder"] = len(wait_for_images(page, "reconstructions", LADDER_IMAGES))
         page.wait_for_selector(".st-key-latent_map .main-svg", timeout=120_000)

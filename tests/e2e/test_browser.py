@@ -1,14 +1,14 @@
-"""The real thing: `streamlit run app.py` in headless Chromium, a stroke on the canvas, an upload."""
+"""The real thing: `streamlit run app.py` with the shipped config and nothing switched off, in headless Chromium."""
 from __future__ import annotations
 
-import io
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image, ImageDraw
 
-from e2e.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
-                         draw_stroke, image_sources, streamlit_server, wait_for_change, wait_for_images,
-                         wait_for_map_star)
+from ae_demo.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
+                         draw_stroke, record_requests, streamlit_server, wait_for_change,
+                         wait_for_images, wait_for_map_star)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -71,3 +71,37 @@ def test_the_playground_tabs_run_only_the_open_one_and_live_in_the_url(app_url):
         page.goto(link)  # a link to the tab opens it
         page.wait_for_selector("[class*='st-key-nudge_mnist_conv_16_0']", timeout=120_000)
         assert "Traceback" not in page.inner_text("body")
+
+
+def test_the_page_asks_no_other_host_for_anything(app_url):
+    """Offline it must work, and online no third party learns of a school's visitors: icon, fonts, scripts, all local."""
+    with chromium_page() as page:
+        requests = record_requests(page)
+        page.goto(app_url)
+        page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the last section: the whole page is out
+        page.wait_for_timeout(1000)
+        server = urlsplit(app_url).netloc
+        foreign = [url for url in requests if urlsplit(url).scheme not in ("data", "blob")
+                   and urlsplit(url).netloc != server]
+        assert requests and not foreign, foreign
+
+
+def test_recomputing_a_umap_map_shows_the_new_map(app_url):
+    """Under `streamlit run`, the worker process fits it: no traceback, the map says its new settings."""
+    with chromium_page() as page:
+        page.goto(app_url)
+        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=120_000)
+        page.get_by_text("Recompute the map with other settings").click()
+        slider = page.locator(".st-key-map_n_neighbors input[type=range]")
+        slider.focus()
+        for _ in range(5):
+            slider.press("ArrowRight")  # n_neighbors 15 -> 20
+        page.wait_for_function("() => document.querySelector('.st-key-map_n_neighbors').innerText.includes('20')",
+                               timeout=10_000)
+        page.get_by_role("button", name="Recompute").click()
+        # the first fit after the server starts may wait for the worker's UMAP compile
+        page.wait_for_function("() => document.body.innerText.includes('UMAP · n_neighbors 20')", timeout=240_000)
+        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
+        body = page.inner_text("body")
+        assert "Traceback" not in body and "BrokenProcessPool" not in body
+        assert page.locator("[data-testid=stException]").count() == 0

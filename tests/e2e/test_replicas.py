@@ -1,8 +1,7 @@
 """deploy/replicas.sh: browsers through HAProxy reach both replicas, each stays on its own, and a signal stops all.
 
-Depends on the page's sidebar line `replica <id>` (AE_DEMO_REPLICA, else the server port): until it
-lands, the replica a browser was given is read from HAProxy's affinity cookie, and the sidebar check
-is marked xfail at the very end, after every other check has run (see ``sidebar_replica``).
+Each page names its replica in the sidebar (`Served by replica <id>`: AE_DEMO_REPLICA, which the script
+sets to the replica's port); HAProxy's affinity cookie holds the same port, and both must agree.
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw
 
-from e2e.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set, wait_for_change,
+from ae_demo.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set, wait_for_change,
                          wait_for_images)
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -102,6 +101,7 @@ def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops
             cookie = {c["name"]: c["value"] for c in contexts[i].cookies()}[AFFINITY_COOKIE]
             assert cookie == cookie_replicas[i], "a session moved to another replica"
         shown = [sidebar_replica(page) for page in pages]
+        assert shown == cookie_replicas, "the sidebar names another replica than the one HAProxy chose"
         for context in contexts:
             context.close()
 
@@ -112,9 +112,6 @@ def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops
         assert not left, f"still running after SIGTERM: {[(c.pid, c.cmdline()) for c in left]}"
         assert not [p for p in [*ports, int(url.rsplit(':', 1)[1])] if accepts(p)]
 
-    if all(s is None for s in shown):  # see the module docstring: the page's sidebar line has not landed yet
-        pytest.xfail("the page does not show `replica <id>` in its sidebar yet; replicas were told apart by cookie")
-    assert shown == cookie_replicas, "the sidebar names another replica than the one HAProxy chose"
 
 
 def test_ctrl_c_stops_every_replica_and_haproxy():

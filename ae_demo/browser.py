@@ -1,6 +1,7 @@
 """Start `streamlit run` on a free port and drive Debian's Chromium with Playwright.
 
-Shared by the browser tests and the benchmarks, which measure the app beside a floor page.
+Shared by the browser tests, the benchmarks (which measure the app beside a floor page) and the
+screenshot script; it drives the checkout this package sits in (REPO_ROOT holds app.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout that holds app.py
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
@@ -67,30 +68,27 @@ def wait_healthy(url: str, timeout: float, process: subprocess.Popen | None = No
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path, timeout: float = 120, warm_umap: bool = True):
-    """Run ``streamlit run script`` headless on a free port; yield its URL.
+def streamlit_server(script: str | Path, timeout: float = 120, env: dict[str, str] | None = None):
+    """Run ``streamlit run script`` on a free port, as a user does (the shipped config, nothing off); yield its URL.
 
-    ``warm_umap``: let the app warm up its map fitter, as a real server does (a child process
-    compiling UMAP, about a minute of one core); benchmarks of steady-state interaction turn it off.
+    The app's own start-up work runs as it does for a user, the map fitter's UMAP warm-up
+    included (a worker process compiling for half a minute to a minute at low priority).
     """
-    with streamlit_process(script, timeout, warm_umap) as (url, _):
+    with streamlit_process(script, timeout, env) as (url, _):
         yield url
 
 
 @contextlib.contextmanager
-def streamlit_process(script: str | Path, timeout: float = 120, warm_umap: bool = True,
-                      options: dict[str, object] | None = None, env: dict[str, str] | None = None):
-    """As ``streamlit_server``, yielding (URL, the server's Popen); ``options``: more Streamlit config options
-    for the command line, e.g. {"server.disconnectedSessionTTL": 2}; ``env``: more environment variables."""
+def streamlit_process(script: str | Path, timeout: float = 120, env: dict[str, str] | None = None,
+                      options: dict[str, object] | None = None):
+    """As ``streamlit_server``, yielding (URL, the server's Popen); ``options``: Streamlit config options for the
+    command line beside the shipped config, e.g. {"server.disconnectedSessionTTL": 2}."""
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
         if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         *[arg for name, value in (options or {}).items() for arg in (f"--{name}", str(value))]],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0", **(env or {})})  # AppTest runs never warm it
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                                *[arg for name, value in (options or {}).items() for arg in (f"--{name}", str(value))]],
+                               cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, timeout, process)
@@ -104,7 +102,7 @@ def streamlit_process(script: str | Path, timeout: float = 120, warm_umap: bool 
 
 
 @contextlib.contextmanager
-def replica_set(replicas: int, timeout: float = 180, warm_umap: bool = False):
+def replica_set(replicas: int, timeout: float = 180):
     """Run ``deploy/replicas.sh replicas PORT`` (HAProxy on 127.0.0.1:PORT); yield (its URL, the script's Popen,
     the replicas' ports). The script runs in its own process group and is stopped with SIGTERM, as by a person's
     Ctrl-C; the caller may stop it earlier and check what it left behind."""
@@ -115,8 +113,7 @@ def replica_set(replicas: int, timeout: float = 180, warm_umap: bool = False):
     process = subprocess.Popen(
         ["bash", str(REPO_ROOT / "deploy" / "replicas.sh"), str(replicas), str(port)], cwd=REPO_ROOT,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "AE_DEMO_PYTHON": sys.executable, "AE_DEMO_BIND": "127.0.0.1",
-             "AE_DEMO_WARM_UMAP": "1" if warm_umap else "0"})
+        env={**os.environ, "AE_DEMO_PYTHON": sys.executable, "AE_DEMO_BIND": "127.0.0.1"})
     url = f"http://127.0.0.1:{port}"
     try:
         for replica in ports:
@@ -134,7 +131,7 @@ def replica_set(replicas: int, timeout: float = 180, warm_umap: bool = False):
 
 @contextlib.contextmanager
 def chromium_browser():
-    """A headless Chromium; ``browser.new_context()`` gives a session with its own cookie jar."""
+    """Headless Debian Chromium; each ``new_page`` of it is a fresh profile (nothing cached), as a new visitor's."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -150,6 +147,14 @@ def chromium_page(width: int = 1600, height: int = 1200):
     """A fresh headless Chromium page."""
     with chromium_browser() as browser:
         yield browser.new_page(viewport={"width": width, "height": height})
+
+
+def record_requests(page) -> list[str]:
+    """Every URL the page asks for from now on (documents, scripts, fonts, images, websockets)."""
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("websocket", lambda socket: urls.append(socket.url))
+    return urls
 
 
 def image_sources(page, container_key: str) -> list[str]:
@@ -217,3 +222,26 @@ def draw_stroke(page, box: dict, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         page.mouse.move(*to_xy(point), steps=4)
     page.mouse.up()
+
+
+@contextlib.contextmanager
+def phone_page(width: int = 390, height: int = 844):
+    """A fresh page in Playwright's phone emulation: a touch screen, a mobile viewport."""
+    with chromium_browser() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True, is_mobile=True,
+                                      device_scale_factor=2)
+        yield context.new_page()
+
+
+def touch_stroke(page, box: dict, points: list[tuple[float, float]]) -> None:
+    """A finger's stroke through ``points`` (fractions of ``box``): touch events, as a phone sends them."""
+    session = page.context.new_cdp_session(page)
+    to_xy = lambda p: {"x": box["x"] + p[0] * box["width"], "y": box["y"] + p[1] * box["height"]}  # noqa: E731
+    path = [points[0]]
+    for a, b in zip(points, points[1:]):
+        path += [(a[0] + (b[0] - a[0]) * t / 6, a[1] + (b[1] - a[1]) * t / 6) for t in range(1, 7)]
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [to_xy(path[0])]})
+    for point in path[1:]:
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [to_xy(point)]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()

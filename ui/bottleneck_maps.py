@@ -1,0 +1,40 @@
+"""How the map changes with the bottleneck: the convolutional ladder's maps at three sizes, side by side."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ae_demo.view import InputsView
+
+from . import resources
+from .latent_map import manifold_panel
+
+SMALL_MAP_SIZES = (2, 8, 32)
+FAMILY = "conv"  # the ladder family: the only one with every size
+
+
+def sizes(dataset: str) -> tuple[int, ...]:
+    """The small maps' latent sizes that the zoo has for ``dataset``."""
+    return tuple(z for z in SMALL_MAP_SIZES if z in resources.zoo().latent_dims(dataset, FAMILY))
+
+
+def bottleneck_maps_section(dataset: str, conv_view: InputsView, column: int) -> None:
+    """Small maps of the convolutional ladder, the current input (``column`` of ``conv_view``) placed on each.
+
+    ``conv_view``: the conv family's view of the inputs, placed on the default maps of ``sizes``.
+    """
+    st.subheader("How the map changes with the bottleneck")
+    st.caption("The same held-out images in the latent space of the convolutional autoencoder at three sizes, "
+               "coloured by class as on the map above; the yellow star is your input. With 2 numbers the "
+               "classes overlap; with more they pull apart. The 2-D one is drawn as it is.")
+    dims = sizes(dataset)
+    cells = st.columns(len(dims) + 1)
+    for cell, z in zip(cells[1:], dims):
+        on_map = conv_view.maps[z]
+        with cell, st.container(key=f"small_map_{z}"):
+            how = "raw 2-D code" if on_map.latent_map.drawn_as_code else on_map.latent_map.settings.method.upper()
+            st.markdown(f"**z = {z}** ({how})")
+            st.image(resources.small_map_picture(dataset, z).with_stars(on_map.placed[[column]]), width="stretch",
+                     caption=f"{len(on_map.latent_map.labels):,} held-out images")
+    with cells[0]:
+        st.markdown("**z = 2, decoded**")
+        manifold_panel(dataset, FAMILY, resources.default_map_for(dataset, FAMILY, 2))

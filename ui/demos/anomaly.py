@@ -1,0 +1,101 @@
+"""How unusual is this? The current input's reconstruction error among the held-out images' errors.
+
+Scored by the convolutional autoencoder whose error best separates held-out images from
+generated non-members (``ae_demo.anomaly``: the default of ``pretrained/anomaly.json``).
+Uploads that preprocessing could not read as a drawing (pure noise, say) are kept by
+``ui.inputs`` (``state.unreadable_uploads``) and scored here too, as plain pictures.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ae_demo import anomaly
+from ae_demo.preprocess import InputError
+from ae_demo.zoo import model_name
+
+from .. import exports, resources, state
+from . import opened
+
+CATEGORY_NAMES = {"letters": "letters", "faces": "drawn faces", "noise": "random noise",
+                  "fashion": "Fashion-MNIST pictures", "mnist": "digits"}
+
+
+def scored_image(item: state.InputItem) -> np.ndarray:
+    """(28, 28) float32: what is scored for an input, through the path the held-out reference went
+    (``anomaly.anomaly_input``): a held-out sample as its uint8 pixels; a drawing, an upload or a
+    photo as preprocessing made it (the same ``preprocess_to_mnist``)."""
+    if item.kind is state.InputKind.SAMPLE:
+        return anomaly.anomaly_input(np.round(item.prepared.image * 255).astype(np.uint8), item.name)[0]
+    return item.prepared.image
+
+
+def unusualness(dataset: str, image: np.ndarray) -> anomaly.Unusualness:
+    references = resources.anomaly_references(dataset)
+    model = resources.models_for(dataset, "conv")[references.default_latent_dim]
+    return anomaly.score(model, references.default, image, dataset)
+
+
+def anomaly_section(dataset: str) -> None:
+    with st.container(key="anomaly"):
+        section = opened("anomaly", "How unusual is this? The reconstruction error as an anomaly score")
+        if not section.open:
+            return
+        with section:
+            current = state.current_item()
+            result = unusualness(dataset, scored_image(current))
+            st.markdown(f"**{current.name}** · {result.sentence}")
+            _answer(dataset, result, "anomaly_current")
+            _unreadable_uploads(dataset)
+
+
+def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
+    references = resources.anomaly_references(dataset)
+    reference = references.default
+    left, right = st.columns([2, 3])
+    with left:
+        cells = st.columns(3)
+        cells[0].image(result.image, caption="what is scored", width="stretch")
+        cells[1].image(result.reconstruction, caption=f"reconstruction, z = {result.latent_dim}", width="stretch")
+        cells[2].image(result.heatmap, caption="error per pixel (black = exact)", width="stretch")
+        exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
+        aucs = ", ".join(f"{CATEGORY_NAMES.get(c, c)} {a:.2f}" for c, a in reference.category_auc.items())
+        st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels, from "
+                   f"{model_name('conv', result.latent_dim, dataset)}. This size is the default because its error "
+                   f"separates held-out images from generated non-members best: ROC AUC {reference.auc:.3f}, the mean "
+                   f"over {aucs} (1 = always apart, 0.5 = no better than chance).")
+    with right:
+        st.plotly_chart(_quantile_figure(reference, result), key=f"{key}_chart",
+                        config=exports.chart_config("unusualness"))
+        st.caption(f"The curve: the reconstruction error of {reference.n_images:,} held-out images (never trained on, "
+                   "preprocessed as a drawing is), sorted; read across, the share of them with a smaller error. "
+                   "The star: this input.")
+
+
+def _quantile_figure(reference: anomaly.ErrorReference, result: anomaly.Unusualness) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=anomaly.QUANTILE_LEVELS, y=reference.quantiles, mode="lines", name="held-out images",
+                             line=dict(color="#4c9be8", width=3)))
+    fig.add_trace(go.Scatter(x=[result.percentile], y=[result.sse], mode="markers", name="this input",
+                             marker=dict(symbol="star", size=20, color="#ffd21f", line=dict(color="black", width=1))))
+    fig.add_vline(x=anomaly.UNUSUAL_PERCENTILE, line=dict(color="#e8554e", dash="dash"))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
+                      xaxis=dict(title="share of held-out images with a smaller error (percent)", range=[0, 101]),
+                      yaxis=dict(title="SSE over 784 pixels", type="log"))
+    return fig
+
+
+def _unreadable_uploads(dataset: str) -> None:
+    """Uploads that preprocessing refused: scored as plain pictures (grey levels, the whole frame resized)."""
+    for i, (name, data) in enumerate(state.unreadable_uploads().items()):
+        st.divider()
+        try:
+            image, how = anomaly.anomaly_input(data, name)
+        except InputError as error:
+            st.caption(f"**{name}** could not be scored: {error}")
+            continue
+        result = unusualness(dataset, image)
+        st.markdown(f"**{name}** (not read as a drawing; scored as a {how}, the whole picture resized to 28×28) · "
+                    f"{result.sentence}")
+        _answer(dataset, result, f"anomaly_upload_{i}")

@@ -1,0 +1,55 @@
+"""Latent arithmetic: the current input's code moved along (mean of class B − mean of class A), decoded."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ae_demo.arithmetic import DEFAULT_DIRECTIONS, class_means, move_towards_class
+
+from .. import exports, resources, state
+from . import opened
+
+STEPS = 7   # pictures in the strip: strengths evenly from 0 to the slider's value
+
+
+def reconstruction(model, image: np.ndarray) -> np.ndarray:
+    """(28, 28) -> the model's reconstruction of the image alone (what strength 0 must give)."""
+    with torch.inference_mode():
+        x = torch.from_numpy(np.asarray(image, np.float32))[None, None].to(model.device)
+        return model.reconstruct(x).clamp(0, 1)[0, 0].cpu().numpy()
+
+
+def arithmetic_section(dataset: str) -> None:
+    with st.container(key="arithmetic"):
+        section = opened("arithmetic", "Latent arithmetic: move an input towards another class")
+        if not section.open:
+            return
+        with section:
+            classes = resources.reference_for(dataset).classes
+            source, target = DEFAULT_DIRECTIONS[dataset]
+            dims = resources.zoo().latent_dims(dataset, "conv")
+            cols = st.columns(4)
+            z = cols[0].selectbox("Code size (convolutional)", dims, index=dims.index(16) if 16 in dims else 0,
+                                  key=f"arithmetic_latent_{dataset}")
+            a = cols[1].selectbox("From class A", range(len(classes)), index=source, format_func=classes.__getitem__,
+                                  key=f"arithmetic_from_{dataset}")
+            b = cols[2].selectbox("Towards class B", range(len(classes)), index=target, format_func=classes.__getitem__,
+                                  key=f"arithmetic_to_{dataset}")
+            strength = cols[3].slider("Strength", 0.0, 2.0, 1.5, 0.05, key="arithmetic_strength")
+            current = state.current_item()
+            lm = resources.default_map_for(dataset, "conv", z)
+            model = resources.models_for(dataset, "conv")[z]
+            strengths = np.linspace(0.0, strength, STEPS)
+            moved = move_towards_class(model, current.prepared.image, class_means(lm), a, b, strengths)
+            st.caption(f"The code of your current input, {current.name}, plus s × (mean code of the {classes[b]} "
+                       f"held-out images − mean code of the {classes[a]} ones), {len(lm.labels):,} held-out codes "
+                       f"of the convolutional z = {z} model, decoded for s from 0 to {strength:.2f}. At s = 0 it is "
+                       "the input's own reconstruction.")
+            left, right = st.columns([1, 7])
+            left.image(reconstruction(model, current.prepared.image), caption=f"its reconstruction, z = {z}",
+                       width="stretch")
+            with right, st.container(key="arithmetic_strip"):
+                for cell, s, picture in zip(st.columns(STEPS), moved.strengths, moved.images):
+                    cell.image(picture, caption=f"s = {s:.2f}", width="stretch")
+            exports.strip_download(moved.images, f"arithmetic-class{a}-to-class{b}.png", key="arithmetic_png")

@@ -1,0 +1,70 @@
+"""Denoising: corrupt the current input, and let the plain and the denoising autoencoder clean it.
+
+Both are the same convolutional network with a 32-number code; the denoising one was trained
+on inputs with Gaussian noise of σ = 0.3 and clean targets (Vincent et al., 2008).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ae_demo import corruption
+
+from .. import exports, resources, state
+from . import opened
+
+NOISES = ("Gaussian noise", "Salt and pepper", "Erased square")
+
+
+def denoise_section(dataset: str) -> None:
+    with st.container(key="denoise"):
+        section = opened("denoise", "Denoising: clean up a corrupted input")
+        if not section.open:
+            return
+        with section:
+            current = state.current_item()
+            clean = current.prepared.image[None].astype(np.float32)
+            cols = st.columns([2, 2, 1])
+            kind = cols[0].radio("Corruption", NOISES, horizontal=True, key="denoise_kind")
+            seed = int(cols[2].number_input("Seed", 0, 9999, 0, key="denoise_seed"))
+            if kind == NOISES[0]:
+                sigma = cols[1].slider("σ (standard deviation, 1 = black to white)", 0.0, 1.0, 0.3, 0.05,
+                                       key="denoise_sigma")
+                corrupted, said = corruption.gaussian_noise(clean, sigma, seed), f"Gaussian noise of σ = {sigma:.2f}"
+            elif kind == NOISES[1]:
+                rate = cols[1].slider("Share of pixels flipped to black or white", 0.0, 0.5, 0.1, 0.01,
+                                      key="denoise_rate")
+                corrupted, said = corruption.salt_and_pepper(clean, rate, seed), f"{rate:.0%} of pixels salt-and-pepper"
+            else:
+                size = cols[1].slider("Side of the erased square (pixels)", 2, 20, 10, key="denoise_size")
+                corrupted, said = corruption.erase_square(clean, size, seed=seed), f"a {size}×{size} square erased"
+            plain, denoising = resources.denoising_pair(dataset)
+            result = corruption.denoise(plain, denoising, clean, corrupted)
+            st.caption(f"Your current input, {current.name}, with {said}. SSE: squared error over the 784 pixels "
+                       "against the clean input (lower is better).")
+            pictures = [(clean[0], "clean input"),
+                        (corrupted[0], f"corrupted · SSE {result.corrupted_sse[0]:.1f}"),
+                        (result.plain[0], f"convolutional z = 32 · SSE {result.plain_sse[0]:.1f}"),
+                        (result.denoised[0], f"denoising z = 32 · SSE {result.denoised_sse[0]:.1f}")]
+            with st.container(key="denoise_pictures"):
+                for cell, (picture, caption) in zip(st.columns(4), pictures):
+                    cell.image(picture, caption=caption, width="stretch")
+            exports.strip_download(np.stack([p for p, _ in pictures]), "denoising.png", key="denoise_png")
+            _curve(dataset)
+
+
+def _curve(dataset: str) -> None:
+    curve = resources.denoising_curve(dataset)
+    fig = go.Figure()
+    for y, name, colour, dash in ((curve.corrupted_sse, "the noisy input itself", "#7f7f7f", "dot"),
+                                  (curve.plain_sse, "convolutional z = 32", "#4c9be8", "solid"),
+                                  (curve.denoised_sse, "denoising z = 32 (trained at σ = 0.3)", "#2bb673", "solid")):
+        fig.add_trace(go.Scatter(x=curve.sigmas, y=y, mode="lines+markers", name=name,
+                                 line=dict(color=colour, dash=dash)))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
+                      xaxis=dict(title="σ of the Gaussian noise added"),
+                      yaxis=dict(title="mean SSE against the clean image"))
+    st.plotly_chart(fig, key="denoise_curve", config=exports.chart_config("denoising-curve"))
+    st.caption(f"Mean error on the first {curve.n_images} bundled held-out images, each with Gaussian noise of "
+               "every σ (the same seed), judged against the clean image.")

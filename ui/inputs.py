@@ -1,0 +1,150 @@
+"""The inputs: draw, upload, photograph or pick; every path ends in the same preprocessing."""
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import streamlit as st
+
+from ae_demo.preprocess import InputError, Prepared
+
+from . import resources, state
+from .state import InputItem, InputKind
+
+# The formats we read, plus a few we cannot, so those get our explanation rather than a silent refusal.
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "svg", "heic", "heif", "avif"]
+CANVAS_PX = 280          # 10 canvas pixels per model pixel: a finger or a mouse draws comfortably
+
+
+def draw_tab() -> None:
+    st.caption("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
+               "the canvas's top-right corner; they show while the pointer is over the canvas.")
+    width = st.slider("Stroke width", 8, 40, 22, key="stroke_width")
+    result = None
+    with st.container(key="draw_canvas"):
+        from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
+
+        result = st_canvas(stroke_width=width, stroke_color="#ffffff", background_color="#000000",
+                           height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
+                           return_image_data=True, key="canvas")
+    png = result.image_bytes if result is not None else None
+    if not png or state.seen_canvas(hashlib.sha1(png).hexdigest()):
+        return
+    try:
+        state.remember(InputItem.make(InputKind.DRAWING, "Drawing", resources.prepare_cached(png, "drawing")),
+                       make_current=True)
+    except InputError:  # an empty or cleared canvas: nothing to show, nothing wrong
+        state.forget(InputKind.DRAWING.value)
+
+
+def upload_tab() -> None:
+    files = st.file_uploader("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
+                             accept_multiple_files=True, key="upload",
+                             help="A photo of a digit on paper works: the background is removed and the ink centred.")
+    files = files or []
+    errors, unreadable = {}, {}
+    known = {item.key for item in state.items_of(InputKind.UPLOAD)}
+    seen = set()
+    for file in files:
+        new = f"{InputKind.UPLOAD.value}:{file.file_id}"
+        seen.add(new)
+        if new in known:
+            continue
+        try:
+            prepared = resources.prepare_cached(file.getvalue(), file.name)
+            state.remember(InputItem.make(InputKind.UPLOAD, file.name, prepared, file.file_id),
+                           make_current=True)  # the newest upload becomes the current input
+        except InputError as error:
+            errors[file.name] = str(error)
+            unreadable[file.name] = file.getvalue()  # still scored by "How unusual is this?" (ui.demos.anomaly)
+    for gone in known - seen:
+        state.forget(gone)  # removed from the uploader
+    names = {f.name for f in files}
+    state.set_upload_errors({**{k: v for k, v in state.upload_errors().items() if k in names}, **errors})
+    state.set_unreadable_uploads({**{k: v for k, v in state.unreadable_uploads().items() if k in names}, **unreadable})
+    for name, message in state.upload_errors().items():
+        st.error(f"**{name}**: {message}")
+
+
+def camera_tab() -> None:
+    st.caption("Hold a digit written in thick dark pen on white paper up to the camera, filling most of the frame.")
+    photo = st.camera_input("Take a photo", key="camera")
+    if photo is None:
+        state.forget(InputKind.CAMERA.value)
+        return
+    if state.seen_camera(photo.file_id):
+        return
+    try:
+        prepared = resources.prepare_cached(photo.getvalue(), "webcam photo")
+        state.remember(InputItem.make(InputKind.CAMERA, "Webcam photo", prepared), make_current=True)
+    except InputError as error:
+        st.error(f"Webcam photo: {error}")
+
+
+def sample_tab(dataset: str) -> None:
+    reference = resources.reference_for(dataset)
+    st.caption(f"{len(reference.labels):,} held-out images the models never saw in training.")
+    choice = st.selectbox("Class", ["any class", *reference.classes], key="sample_class")
+    if st.button("Pick a random sample", key="sample_random", icon=":material/casino:"):
+        pool = np.arange(len(reference.labels))
+        if choice != "any class":
+            pool = pool[reference.labels == reference.classes.index(choice)]
+        pick_sample(dataset, int(random.choice(pool)))
+
+
+def pick_sample(dataset: str, index: int) -> None:
+    """Make held-out image ``index`` the sample and the current input; kept in the URL (``?sample=``)."""
+    state.set_sample_index(index)
+    st.query_params["sample"] = str(index)
+    remember_sample(dataset)
+    state.set_current(InputKind.SAMPLE.value)
+
+
+def remember_sample(dataset: str) -> None:
+    """Keep the sample input in step with the dataset and the index (from the URL on first load)."""
+    reference = resources.reference_for(dataset)
+    n = len(reference.labels)
+    index = state.sample_index()
+    if index is None:
+        from_url = st.query_params.get("sample", "")
+        index = int(from_url) if from_url.isdigit() and int(from_url) < n else 0
+    index %= n
+    state.set_sample_index(index)
+    prepared = Prepared(raw=None, image=reference.images[index], notes=("held-out image, used as it is",))
+    state.remember(InputItem.make(InputKind.SAMPLE, f"Sample #{index} ({reference.name(index)})", prepared))
+
+
+def input_sources(dataset: str) -> None:
+    """Draw, upload, photograph or pick: every path ends in the same preprocessing."""
+    draw, upload, camera, sample = st.tabs([":material/draw: Draw", ":material/upload_file: Upload",
+                                            ":material/photo_camera: Webcam", ":material/casino: Samples"])
+    with draw:
+        draw_tab()
+    with upload:
+        upload_tab()
+    with camera:
+        camera_tab()
+    with sample:
+        sample_tab(dataset)
+
+
+def current_input_panel() -> InputItem:
+    """The input being explored: as given, and as the model sees it."""
+    items = {item.key: item for item in state.items()}
+    current = state.current_item()
+    st.session_state[state.INPUT_CHOICE] = current.key
+    st.selectbox("Current input", list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
+                 on_change=lambda: state.set_current(st.session_state[state.INPUT_CHOICE]))
+    given, seen = st.columns(2)
+    with given:
+        if current.prepared.raw is not None:
+            with st.container(key="raw_input"):  # a photo: smooth scaling (see rerun.page_style)
+                st.image(current.prepared.raw, caption="As given", width="stretch")
+        else:
+            st.image(current.prepared.image, caption="As given (a held-out image)", width="stretch")
+    with seen:
+        st.image(current.prepared.image, caption="What the model sees: 28×28", width="stretch")
+    if current.prepared.notes:
+        st.caption(" · ".join(current.prepared.notes))
+    return current

@@ -1,0 +1,93 @@
+"""The bottleneck ladder: what each code size keeps of the input, PCA beneath, and the error chart."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ae_demo.display import error_heatmap, png_data_uri
+from ae_demo.inference import LadderResult
+from ae_demo.view import InputsView
+from ae_demo.zoo import FAMILIES
+
+from . import exports, resources, state
+
+# One colour per family, the same in every chart of the app.
+FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
+
+
+def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps: bool, label: str) -> None:
+    """The input and its reconstruction at every size, each an <img> of its own, in one HTML block.
+
+    Inline PNGs in one element: a stroke costs the browser one update and no image requests,
+    where fourteen st.image elements cost fourteen updates and fourteen fetches.
+    """
+    cells = [("Input", "28×28, 784 numbers", target, "the input, 28×28")]
+    for i, z in enumerate(result.latent_dims):
+        recon = result.reconstructions[i, column]
+        cells.append((f"z = {z}", f"SSE {result.sse[i, column]:.1f} · {result.psnr[i, column]:.1f} dB",
+                      error_heatmap(recon, target) if heatmaps else recon, f"{label} at z = {z}"))
+    figures = "".join(f'<figure><div class="ae-title">{html.escape(title)}</div>'
+                      f'<img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
+                      f'<figcaption class="ae-detail">{html.escape(detail)}</figcaption></figure>'
+                      for title, detail, picture, alt in cells)
+    st.html(f'<div class="ae-ladder" style="--cells: {len(cells)}">{figures}</div>')
+
+
+def reconstructions_section(family: str, view: InputsView, current: state.InputItem, column: int) -> None:
+    """The bottleneck ladder for the current input, then PCA at the same sizes."""
+    target = current.prepared.image
+    with st.container(key="reconstructions"):
+        st.subheader(f"What {', '.join(map(str, view.latent_dims))} numbers keep")
+        st.caption(f"The input squeezed through a bottleneck of z numbers by the {FAMILIES[family].lower()} "
+                   "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
+                   "PSNR in dB (higher is better).")
+        heatmaps = st.toggle("Show per-pixel error instead (black = exact, yellow/white = wrong)", key="error_heatmaps")
+        _ladder_row(target, view.net, column, heatmaps, FAMILIES[family])
+        st.markdown("**PCA at the same sizes** — the best any *linear* autoencoder can do")
+        _ladder_row(target, view.pca, column, heatmaps, "PCA")
+
+
+def uploads_section(items: list[state.InputItem], view: InputsView) -> None:
+    """One result per uploaded image, named by its file."""
+    uploads = [(i, item) for i, item in enumerate(items) if item.kind is state.InputKind.UPLOAD]
+    if not uploads:
+        return
+    net = view.net
+    with st.expander(f"Every upload ({len(uploads)})", expanded=len(uploads) > 1), st.container(key="upload_results"):
+        for column, item in uploads:
+            cells = st.columns(len(net.latent_dims) + 2)
+            cells[0].markdown(f"**{item.name}**")
+            cells[1].image(item.prepared.image, caption="28×28", width="stretch")
+            for i, z in enumerate(net.latent_dims):
+                cells[i + 2].image(net.reconstructions[i, column], caption=f"z={z} · SSE {net.sse[i, column]:.0f}",
+                                   width="stretch")
+
+
+def error_chart_section(dataset: str, family: str, view: InputsView, column: int) -> None:
+    """Held-out error against latent size for every family and PCA, with this input's errors on top."""
+    st.subheader("Error against bottleneck size")
+    zoo = resources.zoo()
+    n_heldout = zoo.samples[dataset].n_images
+    st.caption(f"Lines: mean error on the {n_heldout:,} held-out images (from the model card). "
+               "Stars: your current input.")
+    fig = go.Figure()
+    for fam in (*zoo.ladder_families(dataset), "pca"):
+        members = zoo.cards(dataset, fam)
+        fig.add_trace(go.Scatter(x=[c.latent_dim for c in members], y=[c.metrics.get("sse_per_image") for c in members],
+                                 mode="lines+markers", name=f"{FAMILIES[fam]} (held-out mean)",
+                                 line=dict(color=FAMILY_COLOURS[fam], dash="dot" if fam == "pca" else "solid")))
+    for fam, result in ((family, view.net), ("pca", view.pca)):
+        fig.add_trace(go.Scatter(x=list(result.latent_dims), y=result.sse[:, column].tolist(), mode="markers",
+                                 name=f"your input · {FAMILIES[fam]}",
+                                 marker=dict(symbol="star", size=14, color=FAMILY_COLOURS[fam],
+                                             line=dict(color="white", width=1))))
+    # whole-number ticks in readable type: Plotly's default log ticks are bare leading digits (5, 2, 10, 5 …)
+    ticks = dict(tickfont=dict(size=15), title_font=dict(size=16), minor=dict(showgrid=False))
+    fig.update_layout(xaxis=dict(title="latent size z", type="log", tickvals=[2, 4, 8, 16, 32, 64], **ticks),
+                      yaxis=dict(title="SSE per image (784 pixels)", type="log", tickformat="d",
+                                 tickvals=[1, 2, 5, 10, 20, 50, 100], **ticks),
+                      height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+    st.plotly_chart(fig, key="error_chart", config=exports.chart_config("error-against-size"))

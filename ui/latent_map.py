@@ -1,0 +1,187 @@
+"""The main map: thousands of held-out images in the model's latent space, the visitor's inputs on it."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from ae_demo.display import png_data_uri
+from ae_demo.inference import decode_codes
+from ae_demo.maps import LatentMap
+from ae_demo.projection import METRICS, MapSettings
+from ae_demo.view import InputsView, MapView
+
+from . import exports, resources, state
+from .resources import CLASS_COLOURS, MANIFOLD_STEPS
+
+
+def map_figure(lm: LatentMap, reference: resources.Reference, placed: np.ndarray, names: list[str], height: int,
+               thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
+    """Reference points one trace per class, each input a star trace named "your input …".
+
+    placed (M, 2) and names (M,): the inputs, the current one last (drawn larger, in yellow).
+    """
+    fig = go.Figure()
+    for label, name in enumerate(reference.classes):
+        rows = np.flatnonzero(lm.labels == label)
+        fig.add_trace(go.Scattergl(
+            x=lm.coords[rows, 0], y=lm.coords[rows, 1], mode="markers", name=name,
+            marker=dict(size=4, color=CLASS_COLOURS[label], opacity=0.7),
+            customdata=np.stack([lm.indices[rows], np.full(len(rows), label)], 1),
+            hovertemplate=f"{name}<br>held-out #%{{customdata[0]}}<extra></extra>"))
+    if grid is not None:  # invisible points everywhere, so a click on empty space selects a place to decode
+        fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="decode here",
+                                   marker=dict(size=12, opacity=0), showlegend=False,
+                                   hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    for i, ((x, y), name) in enumerate(zip(placed, names)):
+        is_current = i == len(names) - 1  # the current input comes last, drawn on top and larger
+        fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers", name=f"your input · {name}",
+                                   marker=dict(symbol="star", size=24 if is_current else 14,
+                                               color="#ffd21f" if is_current else "#ffffff",
+                                               line=dict(color="#000000", width=1.5)),
+                                   hovertemplate=f"your input · {name}<extra></extra>"))
+    if thumbnails:
+        span = lm.span
+        for row in np.linspace(0, len(lm.indices) - 1, thumbnails).astype(int):
+            fig.add_layout_image(source=png_data_uri(reference.images[int(lm.indices[row])]),
+                                 x=float(lm.coords[row, 0]), y=float(lm.coords[row, 1]),
+                                 xref="x", yref="y", sizex=span / 30, sizey=span / 30,
+                                 xanchor="center", yanchor="middle", layer="above")
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=True,
+                      legend=dict(itemsizing="constant"), dragmode="pan" if grid is None else "select",
+                      xaxis=dict(showticklabels=grid is not None, zeroline=False),
+                      yaxis=dict(showticklabels=grid is not None, zeroline=False,
+                                 scaleanchor="x" if grid is not None else None))
+    return fig
+
+
+def _decodable_grid(lm: LatentMap) -> np.ndarray:
+    lo, hi = lm.bounds()
+    xs, ys = np.linspace(lo[0], hi[0], 40), np.linspace(lo[1], hi[1], 40)
+    return np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+
+
+def describe_settings(settings: MapSettings) -> str:
+    if settings.method == "identity":
+        return "the 2-D code itself, not projected"
+    if settings.method == "pca":
+        return "PCA projection"
+    return f"UMAP · n_neighbors {settings.n_neighbors} · min_dist {settings.min_dist} · {settings.metric}"
+
+
+def map_latent(dataset: str, family: str) -> int:
+    """The latent size of the mapped model, chosen on the page (32 where there is one)."""
+    dims = resources.zoo().latent_dims(dataset, family)
+    if st.session_state.get("map_latent") not in dims:
+        st.session_state["map_latent"] = 32 if 32 in dims else dims[-1]
+    return st.session_state["map_latent"]
+
+
+def latent_map_section(dataset: str, family: str, view: InputsView, items: list[state.InputItem],
+                       column: int) -> int:
+    """The main map with every input placed on it, the decoded manifold of a 2-D code, a clicked dot, neighbours.
+
+    Returns the mapped latent size. ``view`` holds the inputs' positions on it (``view.maps[z]``).
+    """
+    dims = resources.zoo().latent_dims(dataset, family)
+    st.subheader("Where your input lands among real images")
+    st.caption("Each dot is a held-out image, encoded by the model and laid out in 2-D so that images with "
+               "similar codes sit close together (UMAP). Stars are your inputs, placed by their nearest "
+               "codes without moving any dot. Click a dot to see it; on a 2-D latent, click anywhere to decode that place.")
+    top = st.columns([2, 1, 1])
+    z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent")
+    thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails")
+    on_map: MapView = view.maps[z]
+    lm = on_map.latent_map
+    top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}")
+    order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
+    reference = resources.reference_for(dataset)
+    fig = map_figure(lm, reference, on_map.placed[order], [items[i].name for i in order], 560,
+                     thumbnails=120 if thumbnails else 0, grid=_decodable_grid(lm) if lm.drawn_as_code else None)
+    map_column, side = st.columns([3, 2] if lm.drawn_as_code else [5, 2], gap="medium")
+    with map_column:
+        with st.container(key="latent_map"):
+            event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
+                                    selection_mode=("points", "box"), config=exports.chart_config(f"map-{family}-z{z}"))
+        exports.map_csv_download(lm, reference.classes, f"map-{dataset}-{family}-z{z}.csv", key="map_csv")
+    with side:
+        if lm.drawn_as_code:
+            manifold_panel(dataset, family, lm)
+        selection_panel(dataset, family, z, lm, event)
+    neighbours_panel(reference, lm, on_map.neighbours[column])
+    return z
+
+
+def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
+    """Images decoded from evenly spaced points of a 2-D latent: what each place on the map means."""
+    lo, hi = (tuple(b.round(3).tolist()) for b in lm.bounds())
+    st.image(resources.manifold_image(dataset, family, lo, hi), clamp=True, width="stretch",
+             caption=f"Decoded manifold: {MANIFOLD_STEPS}×{MANIFOLD_STEPS} evenly spaced codes, "
+                     "laid out as on the map (up is up)")
+
+
+def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> None:
+    """The image behind a clicked dot and its reconstruction; or, on a 2-D code's map, the decoded place."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    if not points:
+        st.caption("Click a dot (or, on a 2-D latent, anywhere) to look at it here.")
+        return
+    point = points[0]
+    model = resources.models_for(dataset, family)[z]
+    custom = point.get("customdata")
+    if custom is not None and len(custom) == 2:
+        index, label = int(custom[0]), int(custom[1])
+        reference = resources.reference_for(dataset)
+        row = int(np.flatnonzero(lm.indices == index)[0])
+        left, right = st.columns(2)
+        left.image(reference.images[index], caption=f"held-out #{index}: {reference.classes[label]}", width="stretch")
+        # decoded from the code the map holds for it: the code its dot was placed by
+        right.image(decode_codes(model, lm.codes[row][None])[0], caption=f"its reconstruction at z = {z}",
+                    width="stretch")
+    elif lm.drawn_as_code:
+        decoded = decode_codes(model, np.array([[point["x"], point["y"]]], dtype=np.float32))[0]
+        st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160)
+
+
+def neighbours_panel(reference: resources.Reference, lm: LatentMap, rows: np.ndarray) -> None:
+    """The current input's nearest held-out images in latent space (``rows`` of the map, nearest first)."""
+    st.markdown(f"**Its {len(rows)} nearest neighbours in latent space**")
+    for cell, row in zip(st.columns(len(rows)), rows):
+        cell.image(reference.images[int(lm.indices[row])], caption=reference.classes[int(lm.labels[row])],
+                   width="stretch")
+
+
+def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:
+    """Other UMAP settings, or PCA, for the main map: computed on demand, cached for everyone."""
+    if lm.drawn_as_code:
+        return
+    with st.expander("Recompute the map with other settings"):
+        with st.form(key="map_form"):
+            cols = st.columns(4)
+            method = cols[0].radio("Projection", ["umap", "pca"], format_func=str.upper, key="map_method")
+            n_neighbors = cols[1].slider("n_neighbors", 5, 100, 15, key="map_n_neighbors",
+                                         help="UMAP: larger keeps more of the global layout")
+            min_dist = cols[2].slider("min_dist", 0.0, 0.99, 0.1, key="map_min_dist",
+                                      help="UMAP: smaller packs similar images more tightly")
+            metric = cols[3].selectbox("metric", list(METRICS), key="map_metric")
+            submitted = st.form_submit_button("Recompute", type="primary")
+        if submitted:
+            settings = MapSettings(method=method, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric)
+            with st.status(f"Recomputing the z = {z} map…", expanded=True) as status:
+                n = len(lm.labels)
+                st.write(f"Fitting UMAP to the codes of {n:,} held-out images in a background process (seconds; "
+                         "in the first minute after the server starts, UMAP is still compiling there and the "
+                         "first fit waits for it)." if method == "umap" else
+                         f"Fitting PCA to the codes of {n:,} held-out images (a second or two).")
+                started = time.perf_counter()
+                resources.custom_map_for(dataset, family, z, settings)
+                status.update(label=f"Map recomputed in {time.perf_counter() - started:.1f} s", state="complete",
+                              expanded=False)
+            state.set_map_settings(dataset, family, z, settings)
+            st.rerun()
+        if state.map_settings(dataset, family, z) is not None and st.button("Back to the precomputed map",
+                                                                             key="map_reset"):
+            state.set_map_settings(dataset, family, z, None)
+            st.rerun()

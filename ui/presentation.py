@@ -1,0 +1,50 @@
+"""Presentation mode (``?present=1``, or the sidebar's toggle): readable from the back of a room.
+
+Body text of 20 px and more, ladder pictures of 200 px and more, no Streamlit toolbar or
+"Deploy" button, the sidebar collapsed, and a light page for projectors that wash out dark ones.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+PARAM = "present"
+_KEY = "present_mode"
+
+# A light page from the dark theme: invert everything, turning hues back, then invert the
+# pictures again so digits, photos and the canvas look as they are.
+_CSS = """<style>
+[data-testid="stToolbar"], [data-testid="stAppDeployButton"], [data-testid="stMainMenu"],
+[data-testid="stDecoration"], [data-testid="stStatusWidget"] { display: none !important; }
+.stApp { font-size: 20px; }
+.stApp p, .stApp li, .stApp label, .stApp [data-testid="stCaptionContainer"], .stApp .ae-detail,
+.stApp [data-testid="stWidgetLabel"] p, .stApp figcaption, .stApp button p { font-size: 20px !important; }
+.stApp h1 { font-size: 3rem !important; } .stApp h2, .stApp h3 { font-size: 2.1rem !important; }
+.ae-ladder { grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)) !important; }
+.ae-ladder .ae-title { font-size: 22px; }
+.stApp { filter: invert(1) hue-rotate(180deg); }
+.stApp img, .stApp canvas, .stApp video, .stApp iframe { filter: invert(1) hue-rotate(180deg); }
+</style>"""
+
+
+def is_on() -> bool:
+    """From the URL on a link's first load, then from the toggle."""
+    if _KEY not in st.session_state:
+        st.session_state[_KEY] = st.query_params.get(PARAM) == "1"
+    return bool(st.session_state[_KEY])
+
+
+def _follow_toggle() -> None:
+    if st.session_state[_KEY]:
+        st.query_params[PARAM] = "1"
+    else:
+        st.query_params.pop(PARAM, None)
+
+
+def toggle() -> None:
+    st.sidebar.toggle("Presentation mode", key=_KEY, on_change=_follow_toggle,
+                      help="Large type and pictures, a light page, no toolbar: for a projector. Link: ?present=1")
+
+
+def style() -> None:
+    if is_on():
+        st.html(_CSS)

@@ -1,0 +1,102 @@
+"""What reruns when: the page's CSS, two browser timers, and the visit's first paint.
+
+A stroke reruns only the workbench (a fragment: the inputs and the ladder). The rest of the
+page follows in one whole-page run asked for by a timer in the browser: at once for a pick
+or an upload, and ``PAGE_FOLLOWS_DRAWING_MS`` after the last stroke of a drawing, so a digit
+drawn in five strokes redraws the charts once. A visit's first run shows the inputs and the
+ladder and stops; the other timer asks for the whole page as soon as that is on the screen.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from . import state
+
+PAGE_FOLLOWS_DRAWING_MS = 1000  # the whole page catches up with a drawing this long after its last stroke
+_TIMER_KEYS = ("page_follows", "first_paint")
+
+
+def page_style() -> None:
+    """28x28 images are sent as they are and scaled up by the browser with hard pixel edges:
+    sharper than a blurred stretch, and 16x less to encode and send than pre-enlarged PNGs.
+    The ladder is a grid of figures (see ``ladder._ladder_row``); the rerun timers take no room;
+    what is below the ladder is laid out only when scrolled to."""
+    hidden = ", ".join(f".st-key-{key}" for key in _TIMER_KEYS)
+    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img, .ae-network img { image-rendering: pixelated; }"
+            ".st-key-raw_input img { image-rendering: auto; }"
+            ".ae-ladder { display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }"
+            ".ae-ladder figure { margin: 0; } .ae-ladder img { width: 100%; display: block; }"
+            ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
+            ".ae-ladder .ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
+            ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
+            ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"
+            ".ae-network .ae-title { font-weight: 600; } .ae-arrow { font-size: 1.5rem; opacity: 0.6; }"
+            # a phone: the ladder's pictures wrap in rows of three or four instead of shrinking to a sliver
+            "@media (max-width: 640px) { .ae-ladder { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }"
+            " .ae-network figure { width: 44vw; } }"
+            # sections a tour scrolls to are not hidden under Streamlit's header
+            "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"
+            f"{hidden} {{ display: none; }}"
+            ".st-key-below_the_ladder > div { content-visibility: auto; contain-intrinsic-size: auto 400px; }</style>")
+
+
+# A timer in the browser that asks for a rerun once the page has shown a token for a while.
+# Restarted by every new token, so a burst of strokes costs one rerun of the whole page, after it.
+_RERUN_TIMER = st.components.v2.component("ae_demo.rerun_timer", js="""
+export default function ({ data, setTriggerValue, parentElement }) {
+  clearTimeout(parentElement.aeTimer);
+  const token = data && data.token;
+  if (token && token !== parentElement.aeFired) {
+    parentElement.aeTimer = setTimeout(() => requestAnimationFrame(() => {
+      parentElement.aeFired = token;
+      setTriggerValue("fired", token);
+    }), data.delay_ms);
+  }
+  return () => clearTimeout(parentElement.aeTimer);
+}""")
+
+
+def rerun_timer(token: str | None, delay_ms: int, key: str) -> bool:
+    """Mount the timer for ``token`` (None: no timer); True in the run its firing caused.
+
+    Inside a fragment its firing reruns the fragment; outside one, the whole script.
+    """
+    assert key in _TIMER_KEYS, key  # page_style hides them by key
+    result = _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=lambda: None)
+    # getattr: outside `streamlit run` (a bare `python app.py`) the result carries no trigger values
+    return token is not None and getattr(result, "fired", None) == token
+
+
+def inputs_signature(items: list[state.InputItem], current: state.InputItem) -> str:
+    """A short token for what the page shows: the inputs' images and which one is current."""
+    digest = hashlib.sha1(current.key.encode())
+    for item in items:
+        digest.update(item.key.encode() + b"\0" + item.prepared.image.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def page_follows_inputs(items: list[state.InputItem], current: state.InputItem) -> None:
+    """At the end of the workbench: when its inputs changed since the whole page last ran, have it follow."""
+    signature = inputs_signature(items, current)
+    if state.in_page_run():
+        state.set_page_input(signature)
+    stale = signature != state.page_input()
+    delay = PAGE_FOLLOWS_DRAWING_MS if current.kind is state.InputKind.DRAWING else 0
+    if rerun_timer(signature if stale else None, delay, key="page_follows"):
+        st.rerun(scope="app")
+
+
+def first_paint() -> bool:
+    """True in a visit's first run, which shows the inputs and the ladder and stops there.
+
+    The charts and maps cost the browser seconds to load and draw (Plotly's bundle, WebGL),
+    and the ladder came out only with them; so the first run leaves them out, and a timer
+    asks for the whole page as soon as this part is on the screen.
+    """
+    if not state.first_run_of_visit():
+        return False
+    st.caption("Drawing the error chart and the maps…")
+    rerun_timer("whole page", 0, key="first_paint")
+    return True

@@ -1,0 +1,177 @@
+"""What the server loads once and shares read-only between sessions, and results cached by their inputs.
+
+Every ``st.cache_resource`` and ``st.cache_data`` of the page is here, so that what is
+computed once per server (and what each visitor's run merely looks up) can be read in one place.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from ae_demo import anomaly, corruption, generation
+from ae_demo.data import DATASETS
+from ae_demo.device import pick_device, use_one_cpu_thread_per_call
+from ae_demo.display import MapPicture
+from ae_demo.inference import LadderCache, decode_grid, load_family
+from ae_demo.live_training import LiveTrainer
+from ae_demo.map_fitter import MapFitter
+from ae_demo.maps import LatentMap, load_map, refit_map
+from ae_demo.preprocess import Prepared, prepare_upload
+from ae_demo.projection import MapSettings
+from ae_demo.view import InputsView, compute_view
+from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
+
+from . import state
+
+use_one_cpu_thread_per_call()
+
+# Ten colours, one per class, the same on every map of the app (Plotly's "D3" palette).
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+MANIFOLD_STEPS = 15      # decoded manifold: a 15x15 grid of latent points
+
+
+@st.cache_resource(show_spinner=False)
+def zoo() -> Zoo:
+    """The card (pretrained/manifest.json), read once per server."""
+    return read_zoo()
+
+
+@st.cache_resource(show_spinner="Loading the pretrained models…")
+def models_for(dataset: str, family: str):
+    """latent_dim -> model on the best device; shared by every session."""
+    return load_family(dataset, family, pick_device())
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A dataset's bundled held-out images, made float once for every section that shows them."""
+
+    images: np.ndarray   # (N, 28, 28) float32 in [0, 1]
+    labels: np.ndarray   # (N,) int64
+    classes: tuple[str, ...]
+
+    def name(self, row: int) -> str:
+        return self.classes[int(self.labels[row])]
+
+
+@st.cache_resource(show_spinner=False)
+def reference_for(dataset: str) -> Reference:
+    """The bundled held-out images and labels of ``dataset``, checked against the card."""
+    split = load_verified_reference(dataset)
+    return Reference(split.images.numpy().astype(np.float32) / 255.0, split.labels.numpy(),
+                     tuple(DATASETS[dataset].classes))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def prepare_cached(data: bytes, name: str) -> Prepared:
+    return prepare_upload(data, name)
+
+
+@st.cache_resource(show_spinner=False)
+def _ladder_cache(dataset: str, family: str) -> LadderCache:
+    return LadderCache(models_for(dataset, family))
+
+
+@st.cache_resource(show_spinner=False)
+def _pca_ladder_cache(dataset: str, family: str) -> LadderCache:
+    """PCA at the sizes ``family`` has, so the two ladders line up column for column."""
+    pca = models_for(dataset, "pca")
+    return LadderCache({z: pca[z] for z in zoo().latent_dims(dataset, family)})
+
+
+@st.cache_resource(show_spinner="Loading the map…")
+def default_map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
+    """The precomputed map (or the 2-D code itself) of one model, shared by every session."""
+    return load_map(model_name(family, latent_dim, dataset))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def custom_map_for(dataset: str, family: str, latent_dim: int, settings: MapSettings) -> LatentMap:
+    """A map recomputed with other settings from the default map's codes; cached for every session that asks."""
+    return refit_map(default_map_for(dataset, family, latent_dim), settings, fit=map_fitter().fit)
+
+
+def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
+    """The map this visitor looks at: the default one, or the one they recomputed."""
+    settings = state.map_settings(dataset, family, latent_dim)
+    if settings is None:
+        return default_map_for(dataset, family, latent_dim)
+    return custom_map_for(dataset, family, latent_dim, settings)
+
+
+def inputs_view(dataset: str, family: str, images: np.ndarray, on_maps: tuple[int, ...] = ()) -> InputsView:
+    """Everything the page shows about (B, 28, 28) float32 inputs for ``family``; placed on the maps of ``on_maps``."""
+    maps = {z: map_for(dataset, family, z) for z in on_maps}
+    return compute_view(_ladder_cache(dataset, family), _pca_ladder_cache(dataset, family), maps, images)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def manifold_image(dataset: str, family: str, lo: tuple, hi: tuple) -> np.ndarray:
+    """Decode a MANIFOLD_STEPS² grid of 2-D codes spanning lo..hi -> (rows*28, cols*28) in [0, 1]."""
+    return decode_grid(models_for(dataset, family)[2], lo, hi, MANIFOLD_STEPS)
+
+
+@st.cache_resource(show_spinner=False)
+def small_map_picture(dataset: str, latent_dim: int) -> MapPicture:
+    """The conv model's default map at ``latent_dim`` drawn once per server; stars go on copies."""
+    lm = default_map_for(dataset, "conv", latent_dim)
+    return MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS)
+
+
+@st.cache_resource(show_spinner=False)
+def map_fitter() -> MapFitter:
+    """One worker process per server that fits recomputed UMAP maps, warmed up as the server starts."""
+    return MapFitter(warm_up=True)
+
+
+def replica_id() -> str:
+    """Which server process serves this page: ``AE_DEMO_REPLICA`` (set by deploy/replicas.sh), else its port."""
+    return os.environ.get("AE_DEMO_REPLICA") or str(st.get_option("server.port"))
+
+
+# ----------------------------------------------------------------------------- the classroom demos
+
+@st.cache_resource(show_spinner=False)
+def live_trainer() -> LiveTrainer:
+    """The one live training of the server (ui.demos.learn_live): a second Start gets a Busy answer."""
+    return LiveTrainer(epochs=40, max_seconds=120.0)
+
+
+@st.cache_resource(show_spinner="Loading the convolutional and the denoising autoencoder…")
+def denoising_pair(dataset: str):
+    """(conv_z32_<dataset>, dae_z32_<dataset>) on the CPU."""
+    return corruption.load_denoising_pair(dataset)
+
+
+@st.cache_resource(show_spinner="Measuring both nets on noisy held-out images (once per server)…")
+def denoising_curve(dataset: str) -> corruption.DenoisingCurve:
+    """Held-out error of both nets over σ: about 2,400 passes, once per server."""
+    return corruption.denoising_curve(dataset, pair=denoising_pair(dataset))
+
+
+@st.cache_resource(show_spinner=False)
+def anomaly_references(dataset: str) -> anomaly.AnomalyReferences:
+    """The conv ladder's held-out error quantiles and AUCs (pretrained/anomaly.json)."""
+    return anomaly.load_references(dataset)
+
+
+@st.cache_resource(show_spinner="Loading the VAE and the plain autoencoder…")
+def generators(dataset: str, latent_dim: int):
+    """(VAE, its map, conv model, its map) of ``latent_dim`` (2 or 16)."""
+    return generation.load_generators(dataset, latent_dim)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def generated(dataset: str, latent_dim: int, seed: int) -> generation.Generated:
+    """16 prior samples of the VAE and 16 random codes of the plain model, decoded; cached by seed."""
+    return generation.generate(*generators(dataset, latent_dim), seed=seed)
+
+
+@st.cache_resource(show_spinner=False)
+def code_maps_2d(dataset: str) -> generation.CodeMaps2D:
+    vae, vae_map, conv, conv_map = generators(dataset, 2)
+    return generation.code_maps_2d(vae_map, conv_map)

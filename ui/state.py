@@ -1,0 +1,217 @@
+"""One visitor's state: every ``st.session_state`` key the page keeps, each behind a typed accessor.
+
+Widgets own the keys they are created with (``key=…``); the ones the page also reads
+elsewhere are named here too, so a key is spelled once.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ae_demo.preprocess import Prepared
+from ae_demo.projection import MapSettings
+
+# Widget keys read outside the widget that owns them.
+DATASET = "dataset"
+FAMILY = "family"
+INPUT_CHOICE = "input_choice"
+
+# Keys the page keeps for itself.
+_INPUTS = "inputs"                  # dict[str, InputItem], oldest first
+_CURRENT = "current"                # key of the current input
+_SAMPLE_INDEX = "sample_index"      # row of the held-out sample shown as "Sample #…"
+_CANVAS_DIGEST = "canvas_digest"    # sha1 of the canvas picture last read
+_CAMERA_ID = "camera_id"            # file id of the webcam photo last read
+_UPLOAD_ERRORS = "upload_errors"    # file name -> message, for files still in the uploader
+_MAP_SETTINGS = "map_settings"      # (dataset, family, latent_dim) -> MapSettings of a recomputed map
+_PAGE_DRAWN = "page_drawn"          # the visit's first run (ladder only) is behind us
+_PAGE_INPUT = "page_input"          # signature of the inputs the whole page last showed
+_IN_PAGE_RUN = "_page_run"          # True while a whole-page run (not a fragment's) is inside the workbench
+_LAST_INFERENCE_S = "last_inference_s"
+_UNREADABLE_UPLOADS = "unreadable_uploads"  # file name -> bytes of uploads preprocessing refused (still in the uploader)
+_VISITOR = "visitor"                # a random id of this session: who owns the live training it started
+_BUSY = "live_busy"                 # the message of this visitor's last refused Start
+_DEMO_APPLIED = "demo_applied"      # the ?demo= value whose expander has been opened
+
+
+class InputKind(enum.Enum):
+    """Where an input came from; each kind but uploads holds one input at a time."""
+
+    SAMPLE = "sample"
+    DRAWING = "drawing"
+    CAMERA = "camera"
+    UPLOAD = "upload"
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One input the visitor made or picked: what they gave and what the model sees."""
+
+    key: str              # unique in the session: the kind's value, or "upload:<file id>"
+    kind: InputKind
+    name: str             # what the page calls it: a file name, "Drawing", "Sample #12 (7)"
+    prepared: Prepared
+
+    @classmethod
+    def make(cls, kind: InputKind, name: str, prepared: Prepared, file_id: str | None = None) -> "InputItem":
+        return cls(f"{kind.value}:{file_id}" if kind is InputKind.UPLOAD else kind.value, kind, name, prepared)
+
+
+def _inputs() -> dict[str, InputItem]:
+    return st.session_state.setdefault(_INPUTS, {})
+
+
+def items() -> list[InputItem]:
+    """This session's inputs, oldest first."""
+    return list(_inputs().values())
+
+
+def item(key: str) -> InputItem:
+    return _inputs()[key]
+
+
+def items_of(kind: InputKind) -> list[InputItem]:
+    return [i for i in _inputs().values() if i.kind is kind]
+
+
+def remember(new: InputItem, make_current: bool = False) -> None:
+    _inputs()[new.key] = new
+    if make_current:
+        set_current(new.key)
+
+
+def forget(key: str) -> None:
+    _inputs().pop(key, None)
+
+
+def set_current(key: str) -> None:
+    st.session_state[_CURRENT] = key
+
+
+def current_item() -> InputItem:
+    """The input the page explores; the held-out sample when the current one is gone."""
+    key = st.session_state.get(_CURRENT)
+    if key not in _inputs():
+        key = InputKind.SAMPLE.value
+        set_current(key)
+    return _inputs()[key]
+
+
+def current_column() -> int:
+    """The current input's position in ``items()``."""
+    return list(_inputs()).index(current_item().key)
+
+
+def sample_index() -> int | None:
+    return st.session_state.get(_SAMPLE_INDEX)
+
+
+def set_sample_index(index: int) -> None:
+    st.session_state[_SAMPLE_INDEX] = index
+
+
+def seen_canvas(digest: str) -> bool:
+    """True when the canvas shows what was last read; else remember ``digest`` as read."""
+    if st.session_state.get(_CANVAS_DIGEST) == digest:
+        return True
+    st.session_state[_CANVAS_DIGEST] = digest
+    return False
+
+
+def seen_camera(file_id: str) -> bool:
+    """True when this webcam photo was read already; else remember it as read."""
+    if st.session_state.get(_CAMERA_ID) == file_id:
+        return True
+    st.session_state[_CAMERA_ID] = file_id
+    return False
+
+
+def upload_errors() -> dict[str, str]:
+    return st.session_state.get(_UPLOAD_ERRORS, {})
+
+
+def set_upload_errors(errors: dict[str, str]) -> None:
+    st.session_state[_UPLOAD_ERRORS] = errors
+
+
+def unreadable_uploads() -> dict[str, bytes]:
+    """file name -> bytes of the uploads that preprocessing could not read as a drawing, still in the uploader."""
+    return st.session_state.get(_UNREADABLE_UPLOADS, {})
+
+
+def set_unreadable_uploads(uploads: dict[str, bytes]) -> None:
+    st.session_state[_UNREADABLE_UPLOADS] = uploads
+
+
+def visitor_id() -> str:
+    """A random id for this session, made on first use."""
+    import uuid
+
+    return st.session_state.setdefault(_VISITOR, uuid.uuid4().hex[:12])
+
+
+def busy_message() -> str | None:
+    return st.session_state.get(_BUSY)
+
+
+def set_busy_message(message: str | None) -> None:
+    st.session_state[_BUSY] = message
+
+
+def demo_applied() -> str | None:
+    return st.session_state.get(_DEMO_APPLIED)
+
+
+def set_demo_applied(name: str) -> None:
+    st.session_state[_DEMO_APPLIED] = name
+
+
+def map_settings(dataset: str, family: str, latent_dim: int) -> MapSettings | None:
+    """The settings this visitor recomputed the map with; None: the precomputed map."""
+    return st.session_state.get(_MAP_SETTINGS, {}).get((dataset, family, latent_dim))
+
+
+def set_map_settings(dataset: str, family: str, latent_dim: int, settings: MapSettings | None) -> None:
+    chosen = st.session_state.setdefault(_MAP_SETTINGS, {})
+    if settings is None:
+        chosen.pop((dataset, family, latent_dim), None)
+    else:
+        chosen[(dataset, family, latent_dim)] = settings
+
+
+def first_run_of_visit() -> bool:
+    """True exactly once per visit: in its first run."""
+    if st.session_state.get(_PAGE_DRAWN):
+        return False
+    st.session_state[_PAGE_DRAWN] = True
+    return True
+
+
+def set_in_page_run(value: bool) -> None:
+    st.session_state[_IN_PAGE_RUN] = value
+
+
+def in_page_run() -> bool:
+    return bool(st.session_state.get(_IN_PAGE_RUN))
+
+
+def page_input() -> str | None:
+    return st.session_state.get(_PAGE_INPUT)
+
+
+def set_page_input(signature: str) -> None:
+    st.session_state[_PAGE_INPUT] = signature
+
+
+def last_inference_s() -> float | None:
+    return st.session_state.get(_LAST_INFERENCE_S)
+
+
+def set_last_inference_s(seconds: float) -> None:
+    st.session_state[_LAST_INFERENCE_S] = seconds
+
+
+def dataset() -> str:
+    return st.session_state[DATASET]

@@ -1,0 +1,46 @@
+"""The workbench: the inputs and the bottleneck ladder, rerun alone on every stroke."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ae_demo.view import InputsView
+
+from . import inputs, ladder, rerun, resources, state
+
+
+def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.InputItem]:
+    """Inputs and the ladder; returns this session's inputs and the current one.
+
+    A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
+    reconstructions arrive at the cost of Streamlit's round trip; the rest of the page
+    follows (see ``rerun``).
+    """
+    state.set_in_page_run(True)
+    _workbench_fragment(dataset, family)
+    state.set_in_page_run(False)
+    return state.items(), state.current_item()
+
+
+def images_of(items: list[state.InputItem]) -> np.ndarray:
+    """(B, 28, 28) float32 in [0, 1]: the inputs as the models see them."""
+    return np.stack([item.prepared.image for item in items]).astype(np.float32)
+
+
+def view_of(dataset: str, family: str, items: list[state.InputItem], on_maps: tuple[int, ...] = ()) -> InputsView:
+    return resources.inputs_view(dataset, family, images_of(items), on_maps)
+
+
+@st.fragment
+def _workbench_fragment(dataset: str, family: str) -> None:
+    sources, current_panel = st.columns([3, 2], gap="large")
+    with sources:
+        inputs.input_sources(dataset)
+    with current_panel:
+        current = inputs.current_input_panel()
+    items = state.items()
+    view = view_of(dataset, family, items)
+    state.set_last_inference_s(view.net.seconds + view.pca.seconds)
+    ladder.reconstructions_section(family, view, current, state.current_column())
+    ladder.uploads_section(items, view)
+    rerun.page_follows_inputs(items, current)
