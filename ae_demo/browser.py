@@ -32,6 +32,41 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_run(count: int) -> int:
+    """The first of ``count`` consecutive loopback ports that are free now (for deploy/replicas.sh)."""
+    for _ in range(200):
+        first = _free_port()
+        if first + count > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def wait_healthy(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Poll ``url``/_stcore/health until it answers 200; fail when ``process`` exits or at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return
+        except OSError:
+            pass
+        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up (exit {None if process is None else process.poll()})")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def streamlit_server(script: str | Path, timeout: float = 120, env: dict[str, str] | None = None):
     """Run ``streamlit run script`` on a free port, as a user does (the shipped config, nothing off); yield its URL.
@@ -39,30 +74,59 @@ def streamlit_server(script: str | Path, timeout: float = 120, env: dict[str, st
     The app's own start-up work runs as it does for a user, the map fitter's UMAP warm-up
     included (a worker process compiling for half a minute to a minute at low priority).
     """
+    with streamlit_process(script, timeout, env) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_process(script: str | Path, timeout: float = 120, env: dict[str, str] | None = None,
+                      options: dict[str, object] | None = None):
+    """As ``streamlit_server``, yielding (URL, the server's Popen); ``options``: Streamlit config options for the
+    command line beside the shipped config, e.g. {"server.disconnectedSessionTTL": 2}."""
     port = _free_port()
     log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
         if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                                *[arg for name, value in (options or {}).items() for arg in (f"--{name}", str(value))]],
                                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit run {script} did not come up (exit {process.poll()})")
-            time.sleep(0.3)
-        yield url
+        wait_healthy(url, timeout, process)
+        yield url, process
     finally:
         process.terminate()
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextlib.contextmanager
+def replica_set(replicas: int, timeout: float = 180):
+    """Run ``deploy/replicas.sh replicas PORT`` (HAProxy on 127.0.0.1:PORT); yield (its URL, the script's Popen,
+    the replicas' ports). The script runs in its own process group and is stopped with SIGTERM, as by a person's
+    Ctrl-C; the caller may stop it earlier and check what it left behind."""
+    port = free_port_run(replicas + 1)
+    ports = [port + i for i in range(1, replicas + 1)]
+    log = open(REPO_ROOT / "artifacts" / f"replicas-{replicas}-{port}.log", "w") \
+        if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    process = subprocess.Popen(
+        ["bash", str(REPO_ROOT / "deploy" / "replicas.sh"), str(replicas), str(port)], cwd=REPO_ROOT,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "AE_DEMO_PYTHON": sys.executable, "AE_DEMO_BIND": "127.0.0.1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for replica in ports:
+            wait_healthy(f"http://127.0.0.1:{replica}", timeout, process)
+        wait_healthy(url, 30, process)
+        yield url, process, ports
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
 
 
 @contextlib.contextmanager
