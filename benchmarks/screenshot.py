@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ae_demo.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
+from harness.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
                              wait_for_change, wait_for_images, wait_for_map_star)
 
 
