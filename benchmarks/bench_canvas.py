@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from ae_demo.browser import (REPO_ROOT, canvas_box, chart_stars, chromium_available, chromium_browser, draw_stroke,
+from harness.browser import (REPO_ROOT, canvas_box, chart_stars, chromium_available, chromium_browser, draw_stroke,
                              image_sources, streamlit_server, wait_for_change, wait_for_images, wait_for_stars_to_move)
 
 STROKES = [[(0.2 + 0.05 * (i % 5), 0.2), (0.5, 0.3 + 0.04 * (i % 7)), (0.35 + 0.03 * (i % 4), 0.8)] for i in range(40)]

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ae_demo.anomaly import (CHECK_IMAGES, QUANTILE_LEVELS, UNUSUAL_PERCENTILE, compute_references,  # noqa: E402
                              non_member_images, reconstruction_errors, roc_auc)
 from ae_demo.corruption import denoising_curve  # noqa: E402

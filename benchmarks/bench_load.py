@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_load.py [--levels 1,5,10,20,30,50] [--seconds 40] [--balanced 1,2]
                                               [--py-spy 20]
 
-Each session is one student's tab, spoken as the browser speaks it (tests/e2e/st_protocol.py: the
+Each session is one student's tab, spoken as the browser speaks it (harness/st_protocol.py: the
 websocket messages, with the canvas value captured from Chromium and other strokes drawn in): it
 opens the page, then round after round draws a digit in three strokes (a new stroke SECONDS_BETWEEN
 after the last one's reconstructions arrived), lets the page follow (the page's timer fires a second
@@ -34,9 +34,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "tests")]
-from ae_demo.browser import REPO_ROOT, replica_set, streamlit_process  # noqa: E402
-from e2e.st_protocol import ProtocolSession, paper_png, random_strokes  # noqa: E402
+from harness.browser import REPO_ROOT, replica_set, streamlit_process
+from harness.st_protocol import ProtocolSession, paper_png, random_strokes
 
 TARGET_P95_S = 1.5
 SECONDS_BETWEEN = 0.8   # from a stroke's reconstructions to the next stroke (drawing it takes about that)

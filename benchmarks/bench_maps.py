@@ -54,7 +54,7 @@ def recompute(name: str) -> None:
 
 
 def map_after_reconstructions() -> None:
-    from ae_demo.browser import (REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images,
+    from harness.browser import (REPO_ROOT, chromium_available, chromium_page, streamlit_server, wait_for_images,
                                  wait_for_map_star)
 
     if not chromium_available():

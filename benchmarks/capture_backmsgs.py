@@ -4,7 +4,7 @@
 
 Drives `streamlit run app.py` in Chromium: opens the page, draws three strokes on the canvas,
 uploads a picture and picks a random sample, and records every BackMsg the page sent (Playwright's
-websocket frames, parsed with streamlit.proto.BackMsg_pb2). tests/e2e/st_protocol.py replays the
+websocket frames, parsed with streamlit.proto.BackMsg_pb2). harness/st_protocol.py replays the
 canvas value from them (with other strokes) and follows the same steps for uploads and samples.
 Run it again when the page changes how it talks to the server (a new Streamlit, another canvas).
 """
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from google.protobuf.json_format import MessageToDict
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's ae_demo, installed or not
-from ae_demo.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
+from harness.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
                          streamlit_server, wait_for_change, wait_for_images)
 
 FIXTURES = REPO_ROOT / "benchmarks" / "fixtures" / "backmsgs.json"

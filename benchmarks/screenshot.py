@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ae_demo.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
+from harness.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
                              wait_for_change, wait_for_images, wait_for_map_star)
 
 
@@ -21,7 +21,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=14, help="images the ladder shows (input + sizes, twice)")
     args = parser.parse_args()
     (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server(REPO_ROOT / "app.py") as url, chromium_page(1600, 4200 if args.full else 1300) as page:
+    with streamlit_server(REPO_ROOT / "app.py") as url, chromium_page(1920, 4200 if args.full else 1080) as page:
         page.goto(f"{url}/?{args.query}" if args.query else url)
         before = wait_for_images(page, "reconstructions", args.images)
         if not args.no_draw:  # a "4": down-left stroke, across, then the long down stroke

@@ -1,4 +1,4 @@
-"""The captured browser messages (benchmarks/fixtures/backmsgs.json) hold what tests/e2e/st_protocol.py replays."""
+"""The captured browser messages (benchmarks/fixtures/backmsgs.json) hold what harness/st_protocol.py replays."""
 from __future__ import annotations
 
 import base64
@@ -8,7 +8,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from e2e.st_protocol import CANVAS_PX, FIXTURES, canvas_template, drawing_png, random_strokes
+from harness.st_protocol import CANVAS_PX, FIXTURES, canvas_template, drawing_png, random_strokes
 
 
 def test_the_captured_canvas_value_is_a_fabric_drawing_with_its_png():

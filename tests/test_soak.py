@@ -1,6 +1,6 @@
 """Soak: one session through 300 interactions keeps the server's memory flat; closed sessions are freed.
 
-Against a real `streamlit run app.py`, driven at the protocol level (tests/e2e/st_protocol.py: the
+Against a real `streamlit run app.py`, driven at the protocol level (harness/st_protocol.py: the
 websocket messages a browser sends). Memory is the server process's resident set (psutil).
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import psutil
 import pytest
 from PIL import Image
 
-from ae_demo.browser import REPO_ROOT, streamlit_process
-from e2e.st_protocol import ProtocolSession, Run, paper_png, random_strokes
+from harness.browser import REPO_ROOT, streamlit_process
+from harness.st_protocol import ProtocolSession, Run, paper_png, random_strokes
 
 tomllib = pytest.importorskip("tomllib", reason="Python 3.11's tomllib reads .streamlit/config.toml")
 

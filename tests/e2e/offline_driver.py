@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout's ae_demo, installed or not
-from ae_demo.browser import (REPO_ROOT, chromium_browser, record_requests, streamlit_server,  # noqa: E402
+from harness.browser import (REPO_ROOT, chromium_browser, record_requests, streamlit_server,
                              wait_for_images)
 
 LADDER_IMAGES = 14

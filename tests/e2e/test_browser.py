@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image, ImageDraw
 
-from ae_demo.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
+from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
                          draw_stroke, record_requests, streamlit_server, wait_for_change,
                          wait_for_images, wait_for_map_star)
 

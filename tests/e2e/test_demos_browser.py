@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ae_demo.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, CHROMIUM, CHROMIUM_FLAGS, chromium_available,
+from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, CHROMIUM, CHROMIUM_FLAGS, chromium_available,
                              streamlit_server, wait_for_images)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,

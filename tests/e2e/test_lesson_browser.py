@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ae_demo.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
+from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
                              wait_for_images)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,

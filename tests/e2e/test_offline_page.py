@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ae_demo.browser import HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available
+from harness.browser import HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 

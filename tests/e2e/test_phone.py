@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ae_demo.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, canvas_box, chromium_available, phone_page,
+from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, canvas_box, chromium_available, phone_page,
                              streamlit_server, touch_stroke, wait_for_change, wait_for_images)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,

@@ -15,7 +15,7 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw
 
-from ae_demo.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set, wait_for_change,
+from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set, wait_for_change,
                          wait_for_images)
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"

@@ -40,7 +40,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout this package sits in
 FIXTURES = REPO_ROOT / "benchmarks" / "fixtures" / "backmsgs.json"
 CANVAS_PX = 280
 _ID = re.compile(r"^\$\$ID-[0-9a-f]{32}-(.+)$")
