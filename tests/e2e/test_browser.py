@@ -100,7 +100,7 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
                                timeout=10_000)
         page.get_by_role("button", name="Recompute").click()
         # the first fit after the server starts may wait for the worker's UMAP compile
-        page.wait_for_function("() => document.body.innerText.includes('UMAP · n_neighbors 20')", timeout=240_000)
+        page.wait_for_function("() => document.body.innerText.includes('UMAP · n_neighbors 20')", timeout=480_000)
         page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
         body = page.inner_text("body")
         assert "Traceback" not in body and "BrokenProcessPool" not in body
