@@ -44,12 +44,17 @@ def sse_per_image(model: Autoencoder, images: torch.Tensor) -> float:
 
 
 @torch.inference_mode()
+def unit_activations(model: SparseAutoencoder, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """(hidden,) float64 ρ̂_j: each hidden unit's mean activation over (N, 1, 28, 28) images in [0, 1]."""
+    device = model.device
+    total = sum(model.encode(images[start:start + batch_size].to(device)).double().sum(0).cpu()
+                for start in range(0, len(images), batch_size))
+    return total / len(images)
+
+
 def mean_activation(model: SparseAutoencoder, images: torch.Tensor, batch_size: int = 500) -> float:
     """Mean hidden activation of a sparse net over (N, 1, 28, 28) images in [0, 1] and all its units.
 
     The figure its sparsity target ρ is about: ρ̂_j averaged over the units j, in (0, 1).
     """
-    device = model.device
-    total = sum(float(model.encode(images[start:start + batch_size].to(device)).double().mean(1).sum())
-                for start in range(0, len(images), batch_size))
-    return total / len(images)
+    return float(unit_activations(model, images, batch_size).mean())

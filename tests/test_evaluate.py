@@ -7,7 +7,7 @@ import pytest
 
 from ae_demo.data import to_unit
 from ae_demo.evaluate import evaluate, format_table
-from ae_demo.metrics import mean_activation
+from ae_demo.metrics import mean_activation, unit_activations
 from ae_demo.zoo import LADDER_FAMILIES, LESSON_FAMILIES, cards, load_model, load_verified_reference
 
 FIELDS = {"model", "dataset", "latent_dim", "n_images", "sse_per_image", "pca_sse_per_image"}
@@ -80,3 +80,11 @@ def test_the_shipped_sparse_nets_hold_their_target_and_the_contrast_does_not(dat
         activation = mean_activation(load_model(card.name), x)
         near_target = abs(activation - card.recipe["sparsity_target"]) <= 0.02
         assert near_target == (card.family == "sparse"), (card.name, activation)
+
+
+def test_unit_activations_are_the_per_unit_figures_the_mean_is_made_of():
+    model = load_model("sparse_z196_mnist")
+    images = to_unit(load_verified_reference("mnist").images[:300])
+    rho_hat = unit_activations(model, images, batch_size=128)
+    assert rho_hat.shape == (196,) and ((rho_hat > 0) & (rho_hat < 1)).all()
+    assert float(rho_hat.mean()) == pytest.approx(mean_activation(model, images), abs=1e-9)

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from ae_demo.display import bars_picture, tile_grid
+from ae_demo.metrics import unit_activations
 from ae_demo.zoo import FAMILIES
 
 from . import exports, resources, state
@@ -32,9 +33,7 @@ def mean_activations(dataset: str, family: str, hidden: int) -> np.ndarray:
     """(hidden,) ρ̂_j: each unit's mean activation over the bundled held-out images."""
     model = resources.models_for(dataset, family)[hidden]
     images = torch.from_numpy(resources.reference_for(dataset).images)[:, None]
-    with torch.inference_mode():
-        return torch.cat([model.encode(images[i:i + 2000].to(model.device)).cpu()
-                          for i in range(0, len(images), 2000)]).mean(0).numpy()
+    return unit_activations(model, images).numpy()
 
 
 def _activations(dataset: str, family: str, hidden: int, image: np.ndarray) -> np.ndarray:
