@@ -171,6 +171,20 @@ def wait_for_images(page, container_key: str, count: int, timeout: float = 120) 
     return image_sources(page, container_key)
 
 
+def wait_until_idle(page, quiet_ms: int = 1500, timeout: float = 120) -> None:
+    """Wait until the script has finished its run: no "Running…" icon and no stale element for ``quiet_ms``.
+
+    A key or a click that arrives while a run is still drawing the page may reach a widget of the
+    previous run; tests that press keys one after another wait for this between presses.
+    """
+    page.wait_for_function(
+        """quiet => { const busy = document.querySelector('[data-testid=stStatusWidgetRunningIcon], [data-stale=true]');
+                      const now = performance.now();
+                      if (busy || window.__aeIdleSince === undefined) window.__aeIdleSince = now;
+                      return now - window.__aeIdleSince >= quiet; }""",
+        arg=quiet_ms, polling=100, timeout=timeout * 1000)
+
+
 def wait_for_change(page, container_key: str, before: list[str], timeout: float = 60) -> list[str]:
     """Wait until every image in the container has a new source, loaded; return the new sources."""
     page.wait_for_function(

@@ -122,6 +122,12 @@ def _go(number: int) -> None:
     _apply(min(max(number, 1), len(STEPS)))
 
 
+def _move(by: int) -> None:
+    """Back or Next, relative to the step applied last: a second press that lands while the page is
+    still drawing the first one's step reaches the previous run's button, and must still move on."""
+    _go((st.session_state.get(_APPLIED) or current_step() or 1) + by)
+
+
 def _end() -> None:
     st.query_params.pop(PARAM, None)
     st.session_state.pop(_APPLIED, None)
@@ -167,9 +173,9 @@ def tour_panel() -> None:
         st.markdown(step.says)
         back, forward, end, _ = st.columns([1, 1, 1, 5])
         back.button("Back", key="tour_back", icon=":material/arrow_back:", disabled=number == 1,
-                    on_click=_go, args=(number - 1,), shortcut="Left")
+                    on_click=_move, args=(-1,), shortcut="Left")
         forward.button("Next", key="tour_next", icon=":material/arrow_forward:", type="primary",
-                       disabled=number == len(STEPS), on_click=_go, args=(number + 1,), shortcut="Right")
+                       disabled=number == len(STEPS), on_click=_move, args=(1,), shortcut="Right")
         end.button("End the tour", key="tour_end", on_click=_end)
         st.caption("← and → on the keyboard go back and forward.")
         _SCROLL(key="tour_scroll", data={"target": step.section, "token": f"{number}"})

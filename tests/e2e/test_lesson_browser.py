@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
-                             wait_for_images)
+                             wait_for_images, wait_until_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -29,10 +29,12 @@ def test_the_arrow_keys_step_through_the_tour(app_url):
                                timeout=60_000)
         page.mouse.click(5, 300)  # focus the page, not a widget
         for number in (2, 3):
+            wait_until_idle(page)  # a key pressed mid-run could reach the previous run's Next button
             page.keyboard.press("ArrowRight")
             page.wait_for_function(f"() => location.search.includes('tour={number}')", timeout=30_000)
             page.wait_for_function(f"() => document.querySelector('.st-key-tour').innerText.includes('step {number} of')",
                                    timeout=30_000)
+        wait_until_idle(page)
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("() => location.search.includes('tour=2')", timeout=30_000)
         assert "step 2 of" in _tour_text(page) and "Traceback" not in page.inner_text("body")
