@@ -229,6 +229,15 @@ def test_main_map_has_one_trace_per_class_and_the_input_as_a_star(default_page):
     assert images_in(default_page, "latent_map") == 0  # the map container holds the map alone
 
 
+def test_the_nearest_neighbours_are_held_out_pictures_nearest_first(default_page):
+    alts = image_alts(default_page, "neighbours")
+    assert [a.split(":")[0] for a in alts] == [f"neighbour {k}" for k in range(1, len(alts) + 1)] and len(alts) >= 5
+    indices = [int(re.search(r"held-out #(\d+)", a).group(1)) for a in alts]
+    assert len(set(indices)) == len(indices)
+    # the default input is held-out image 0 of the bundled sample, itself on the map: its own nearest neighbour
+    assert indices[0] == 0
+
+
 def test_uploads_are_placed_on_the_map_by_file_name():
     at = start()
     at.file_uploader(key="upload").set_value([("one.png", digit_one(), "image/png"),

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ae_demo.preprocess import (MAX_PIXELS, MAX_UPLOAD_BYTES, InputError, Prepared, as_plain_image, decode_image,
-                                prepare_upload, preprocess_to_mnist)
+                                prepare_drawing, prepare_upload, preprocess_to_mnist)
 
 # A "7" with a crossbar, and an "L": asymmetric shapes in unit coordinates (x, y) in [0, 1].
 SEVEN = [[(0.1, 0.05), (0.9, 0.05), (0.35, 0.95)], [(0.3, 0.5), (0.75, 0.5)]]
@@ -279,6 +279,40 @@ def test_canvas_white_strokes_on_opaque_black():
     a = assert_digit(result)
     assert not any("invert" in n for n in result.notes)
     assert corr(a, reference()) > 0.98
+
+
+@pytest.mark.parametrize("background", ["opaque black", "transparent"])
+def test_the_canvas_path_frames_a_drawing_as_the_photo_path_does(background):
+    """prepare_drawing (the canvas's PNG) gives the digit preprocess_to_mnist gives for the same strokes."""
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    strokes = np.asarray(draw())
+    canvas[..., :3] = 255 if background == "transparent" else strokes[..., None]
+    canvas[..., 3] = strokes if background == "transparent" else 255
+    result = prepare_drawing(encode(Image.fromarray(canvas)))
+    assert corr(assert_digit(result), reference()) > 0.97
+
+
+def test_the_canvas_path_keeps_the_ink_of_a_dense_scribble():
+    """Wide strokes crossing each other: framing keeps how much of its bounding box the ink covers.
+    (A clean canvas has no background to remove; the photo path's background estimate takes a dense
+    blob of ink for background and loses most of it.)"""
+    scribble = np.asarray(draw([[(0.1, 0.1), (0.9, 0.9), (0.1, 0.9), (0.9, 0.1), (0.5, 0.05), (0.5, 0.95)]],
+                               width=55))
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., :3], canvas[..., 3] = scribble[..., None], 255
+    drawn = prepare_drawing(encode(Image.fromarray(canvas))).image
+
+    def cover(a: np.ndarray, level: float) -> float:
+        rows, cols = np.flatnonzero((a > level).any(1)), np.flatnonzero((a > level).any(0))
+        return float((a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] > level).mean())
+
+    assert cover(drawn, 0.5) == pytest.approx(cover(scribble, 128), abs=0.1)
+
+
+def test_an_empty_canvas_is_an_input_error():
+    for canvas in (np.zeros((280, 280, 4), np.uint8), np.dstack([np.zeros((280, 280, 3), np.uint8),
+                                                                 np.full((280, 280), 255, np.uint8)])):
+        raises_input_error(lambda: prepare_drawing(encode(Image.fromarray(canvas))), "empty", "draw")
 
 
 @pytest.mark.parametrize("rgb", [0, 255])

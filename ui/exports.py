@@ -1,6 +1,14 @@
 """Exports for slides on the page: a PNG under every picture strip, Plotly's own PNG button on every chart,
-the main map as CSV, and one "Download this view" zip (``ae_demo.exports`` makes the files)."""
+the main map as CSV, and one "Download this view" zip (``ae_demo.exports`` makes the files).
+
+Every file is made when its button is pressed (Streamlit's deferred download: ``data`` is a
+callable), not in every run of the page: encoding a zip of slide-sized PNGs on each stroke was
+a tenth of what a whole-page run cost, for a button most visitors never press. The callables
+get values, never session state: they run outside the script.
+"""
 from __future__ import annotations
+
+from functools import partial
 
 from urllib.parse import urlencode
 
@@ -21,12 +29,13 @@ def chart_config(file_name: str) -> dict:
 
 def strip_download(images: np.ndarray, file_name: str, key: str, label: str = "Download PNG strip") -> None:
     """A download button for (N, 28, 28) pictures side by side, enlarged for a slide."""
-    st.download_button(label, exports.strip_png(images), file_name, "image/png", key=key, icon=":material/download:")
+    st.download_button(label, partial(exports.strip_png, images), file_name, "image/png", key=key,
+                       icon=":material/download:")
 
 
 def map_csv_download(lm, classes, file_name: str, key: str) -> None:
     """The main map's points (held-out row, class, x, y) as CSV."""
-    st.download_button("Download the map as CSV", exports.map_csv(lm.coords, lm.labels, lm.indices, classes),
+    st.download_button("Download the map as CSV", partial(exports.map_csv, lm.coords, lm.labels, lm.indices, classes),
                        file_name, "text/csv", key=key, icon=":material/table:",
                        help="One row per held-out image on the map: its row in the bundled sample, its class "
                             "and its position.")
@@ -42,17 +51,19 @@ def page_url() -> str:
 def view_zip_download(dataset: str, family: str, view, current: state.InputItem, column: int) -> None:
     """Sidebar: the current input, its ladder (network and PCA) and per-size pictures, the settings and the URL."""
     net, pca = view.net, view.pca
-    pictures = {"input": current.prepared.image,
-                f"ladder {family}": np.concatenate([current.prepared.image[None], net.reconstructions[:, column]]),
-                "ladder pca": np.concatenate([current.prepared.image[None], pca.reconstructions[:, column]])}
-    pictures = {name: (exports.strip_png(p) if p.ndim == 3 else p) for name, p in pictures.items()}
-    for i, z in enumerate(net.latent_dims):
-        pictures[f"{family} z = {z}"] = net.reconstructions[i, column]
+    image = current.prepared.image
+    ladders = {f"ladder {family}": np.concatenate([image[None], net.reconstructions[:, column]]),
+               "ladder pca": np.concatenate([image[None], pca.reconstructions[:, column]])}
+    per_size = {f"{family} z = {z}": net.reconstructions[i, column] for i, z in enumerate(net.latent_dims)}
     settings = {"dataset": dataset, "family": FAMILIES[family], "input": current.name,
                 "ladder_sizes": list(net.latent_dims), "map_latent": st.session_state.get("map_latent"),
                 "sse_per_size": {str(z): round(float(net.sse[i, column]), 2) for i, z in enumerate(net.latent_dims)}}
-    data = exports.view_zip(pictures, settings, page_url())
-    st.sidebar.download_button("Download this view (zip)", data, "autoencoder-lab-view.zip", "application/zip",
+
+    def make_zip(url: str = page_url()) -> bytes:
+        pictures = {"input": image, **{name: exports.strip_png(strip) for name, strip in ladders.items()}, **per_size}
+        return exports.view_zip(pictures, settings, url)
+
+    st.sidebar.download_button("Download this view (zip)", make_zip, "autoencoder-lab-view.zip", "application/zip",
                                key="view_zip", icon=":material/folder_zip:",
                                help="The input and its reconstructions as slide-sized PNGs, the settings as JSON "
                                     "and the link that reopens this view.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from ae_demo.display import error_heatmap, png_data_uri
@@ -12,10 +11,7 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import exports, resources, state
-
-# One colour per family, the same in every chart of the app.
-FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
+from . import charts, exports, resources, state
 
 
 def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps: bool, label: str) -> None:
@@ -73,21 +69,10 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
     n_heldout = zoo.samples[dataset].n_images
     st.caption(f"Lines: mean error on the {n_heldout:,} held-out images (from the model card). "
                "Stars: your current input.")
-    fig = go.Figure()
-    for fam in (*zoo.ladder_families(dataset), "pca"):
-        members = zoo.cards(dataset, fam)
-        fig.add_trace(go.Scatter(x=[c.latent_dim for c in members], y=[c.metrics.get("sse_per_image") for c in members],
-                                 mode="lines+markers", name=f"{FAMILIES[fam]} (held-out mean)",
-                                 line=dict(color=FAMILY_COLOURS[fam], dash="dot" if fam == "pca" else "solid")))
-    for fam, result in ((family, view.net), ("pca", view.pca)):
-        fig.add_trace(go.Scatter(x=list(result.latent_dims), y=result.sse[:, column].tolist(), mode="markers",
-                                 name=f"your input · {FAMILIES[fam]}",
-                                 marker=dict(symbol="star", size=14, color=FAMILY_COLOURS[fam],
-                                             line=dict(color="white", width=1))))
-    # whole-number ticks in readable type: Plotly's default log ticks are bare leading digits (5, 2, 10, 5 …)
-    ticks = dict(tickfont=dict(size=15), title_font=dict(size=16), minor=dict(showgrid=False))
-    fig.update_layout(xaxis=dict(title="latent size z", type="log", tickvals=[2, 4, 8, 16, 32, 64], **ticks),
-                      yaxis=dict(title="SSE per image (784 pixels)", type="log", tickformat="d",
-                                 tickvals=[1, 2, 5, 10, 20, 50, 100], **ticks),
-                      height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+    stars = [{"type": "scatter", "x": list(result.latent_dims), "y": result.sse[:, column].tolist(),
+              "mode": "markers", "name": f"your input · {FAMILIES[fam]}",
+              "marker": {"symbol": "star", "size": 14, "color": charts.FAMILY_COLOURS[fam],
+                         "line": {"color": "white", "width": 1}}}
+             for fam, result in ((family, view.net), ("pca", view.pca))]
+    fig = charts.assemble(resources.error_chart_base(dataset), stars)
     st.plotly_chart(fig, key="error_chart", config=exports.chart_config("error-against-size"))

@@ -1,66 +1,19 @@
 """The main map: thousands of held-out images in the model's latent space, the visitor's inputs on it."""
 from __future__ import annotations
 
+import html
 import time
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
-from ae_demo.display import png_data_uri
 from ae_demo.inference import decode_codes
 from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
 
-from . import exports, resources, state
-from .resources import CLASS_COLOURS, MANIFOLD_STEPS
-
-
-def map_figure(lm: LatentMap, reference: resources.Reference, placed: np.ndarray, names: list[str], height: int,
-               thumbnails: int = 0, grid: np.ndarray | None = None) -> go.Figure:
-    """Reference points one trace per class, each input a star trace named "your input …".
-
-    placed (M, 2) and names (M,): the inputs, the current one last (drawn larger, in yellow).
-    """
-    fig = go.Figure()
-    for label, name in enumerate(reference.classes):
-        rows = np.flatnonzero(lm.labels == label)
-        fig.add_trace(go.Scattergl(
-            x=lm.coords[rows, 0], y=lm.coords[rows, 1], mode="markers", name=name,
-            marker=dict(size=4, color=CLASS_COLOURS[label], opacity=0.7),
-            customdata=np.stack([lm.indices[rows], np.full(len(rows), label)], 1),
-            hovertemplate=f"{name}<br>held-out #%{{customdata[0]}}<extra></extra>"))
-    if grid is not None:  # invisible points everywhere, so a click on empty space selects a place to decode
-        fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="decode here",
-                                   marker=dict(size=12, opacity=0), showlegend=False,
-                                   hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>"))
-    for i, ((x, y), name) in enumerate(zip(placed, names)):
-        is_current = i == len(names) - 1  # the current input comes last, drawn on top and larger
-        fig.add_trace(go.Scattergl(x=[x], y=[y], mode="markers", name=f"your input · {name}",
-                                   marker=dict(symbol="star", size=24 if is_current else 14,
-                                               color="#ffd21f" if is_current else "#ffffff",
-                                               line=dict(color="#000000", width=1.5)),
-                                   hovertemplate=f"your input · {name}<extra></extra>"))
-    if thumbnails:
-        span = lm.span
-        for row in np.linspace(0, len(lm.indices) - 1, thumbnails).astype(int):
-            fig.add_layout_image(source=png_data_uri(reference.images[int(lm.indices[row])]),
-                                 x=float(lm.coords[row, 0]), y=float(lm.coords[row, 1]),
-                                 xref="x", yref="y", sizex=span / 30, sizey=span / 30,
-                                 xanchor="center", yanchor="middle", layer="above")
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), showlegend=True,
-                      legend=dict(itemsizing="constant"), dragmode="pan" if grid is None else "select",
-                      xaxis=dict(showticklabels=grid is not None, zeroline=False),
-                      yaxis=dict(showticklabels=grid is not None, zeroline=False,
-                                 scaleanchor="x" if grid is not None else None))
-    return fig
-
-
-def _decodable_grid(lm: LatentMap) -> np.ndarray:
-    lo, hi = lm.bounds()
-    xs, ys = np.linspace(lo[0], hi[0], 40), np.linspace(lo[1], hi[1], 40)
-    return np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+from . import charts, exports, resources, state
+from .resources import MANIFOLD_STEPS
 
 
 def describe_settings(settings: MapSettings) -> str:
@@ -98,8 +51,9 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}")
     order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
     reference = resources.reference_for(dataset)
-    fig = map_figure(lm, reference, on_map.placed[order], [items[i].name for i in order], 560,
-                     thumbnails=120 if thumbnails else 0, grid=_decodable_grid(lm) if lm.drawn_as_code else None)
+    fig = charts.assemble(resources.map_base_figure(dataset, family, z, state.map_settings(dataset, family, z),
+                                                                   bool(thumbnails)),
+                          charts.map_stars(on_map.placed[order], [items[i].name for i in order]))
     map_column, side = st.columns([3, 2] if lm.drawn_as_code else [5, 2], gap="medium")
     with map_column:
         with st.container(key="latent_map"):
@@ -110,7 +64,7 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
         if lm.drawn_as_code:
             manifold_panel(dataset, family, lm)
         selection_panel(dataset, family, z, lm, event)
-    neighbours_panel(reference, lm, on_map.neighbours[column])
+    neighbours_panel(dataset, lm, on_map.neighbours[column])
     return z
 
 
@@ -145,12 +99,22 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
         st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160)
 
 
-def neighbours_panel(reference: resources.Reference, lm: LatentMap, rows: np.ndarray) -> None:
-    """The current input's nearest held-out images in latent space (``rows`` of the map, nearest first)."""
-    st.markdown(f"**Its {len(rows)} nearest neighbours in latent space**")
-    for cell, row in zip(st.columns(len(rows)), rows):
-        cell.image(reference.images[int(lm.indices[row])], caption=reference.classes[int(lm.labels[row])],
-                   width="stretch")
+def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
+    """The current input's nearest held-out images in latent space (``rows`` of the map, nearest first).
+
+    One HTML strip of pictures encoded once per server (``resources.heldout_picture_uri``): the
+    neighbours change with every input, the pictures they are drawn from do not.
+    """
+    reference = resources.reference_for(dataset)
+    st.markdown(f"**Its {len(rows)} nearest neighbours in latent space** (held-out images, nearest first)")
+    cells = []
+    for rank, row in enumerate(rows, 1):
+        index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
+        cells.append(f'<figure><img src="{resources.heldout_picture_uri(dataset, index)}" '
+                     f'alt="neighbour {rank}: held-out #{index}, {html.escape(name)}">'
+                     f'<figcaption class="ae-detail">{html.escape(name)}</figcaption></figure>')
+    with st.container(key="neighbours"):
+        st.html(f'<div class="ae-ladder" style="--cells: {len(cells)}">{"".join(cells)}</div>')
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:

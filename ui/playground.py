@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -80,8 +81,9 @@ def interpolation_section(dataset: str, family: str, z: int, view: InputsView, c
     with st.container(key="morph"):
         st.image(strip, width="stretch")
     down = st.columns(2)
-    down[0].download_button("Download PNG strip", strip_png(frames), "morph.png", "image/png", key="morph_png")
-    down[1].download_button("Download GIF", _gif_bytes(frames), "morph.gif", "image/gif", key="morph_gif")
+    # made when pressed (see ui.exports)
+    down[0].download_button("Download PNG strip", partial(strip_png, frames), "morph.png", "image/png", key="morph_png")
+    down[1].download_button("Download GIF", partial(_gif_bytes, frames), "morph.gif", "image/gif", key="morph_gif")
 
 
 @st.fragment

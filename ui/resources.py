@@ -5,6 +5,7 @@ computed once per server (and what each visitor's run merely looks up) can be re
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import streamlit as st
 from ae_demo import anomaly, corruption, generation
 from ae_demo.data import DATASETS
 from ae_demo.device import pick_device, use_one_cpu_thread_per_call
-from ae_demo.display import MapPicture
+from ae_demo.display import MapPicture, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
@@ -24,7 +25,7 @@ from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
 
-from . import state
+from . import charts, state
 
 use_one_cpu_thread_per_call()
 
@@ -64,6 +65,12 @@ def reference_for(dataset: str) -> Reference:
     split = load_verified_reference(dataset)
     return Reference(split.images.numpy().astype(np.float32) / 255.0, split.labels.numpy(),
                      tuple(DATASETS[dataset].classes))
+
+
+@functools.lru_cache(maxsize=4096)
+def heldout_picture_uri(dataset: str, index: int) -> str:
+    """Held-out image ``index`` of ``dataset`` as an inline PNG, encoded once per server (the neighbours strip)."""
+    return png_data_uri(reference_for(dataset).images[index])
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -107,6 +114,34 @@ def inputs_view(dataset: str, family: str, images: np.ndarray, on_maps: tuple[in
     """Everything the page shows about (B, 28, 28) float32 inputs for ``family``; placed on the maps of ``on_maps``."""
     maps = {z: map_for(dataset, family, z) for z in on_maps}
     return compute_view(_ladder_cache(dataset, family), _pca_ladder_cache(dataset, family), maps, images)
+
+
+MAP_HEIGHT_PX = 560
+MAP_THUMBNAILS = 120
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapSettings | None,
+                    thumbnails: bool) -> dict:
+    """The main map's shared part (every held-out dot, the layout) as Plotly's dict, built once per server.
+
+    ``recomputed``: the settings of a recomputed map, None for the default one (as ``map_for``).
+    """
+    lm = (default_map_for(dataset, family, latent_dim) if recomputed is None
+          else custom_map_for(dataset, family, latent_dim, recomputed))
+    reference = reference_for(dataset)
+    grid = None
+    if lm.drawn_as_code:  # a 2-D code: a click anywhere decodes that place
+        lo, hi = lm.bounds()
+        grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 40), np.linspace(lo[1], hi[1], 40)), -1).reshape(-1, 2)
+    return charts.map_base(lm, reference.classes, reference.images, CLASS_COLOURS, MAP_HEIGHT_PX,
+                           thumbnails=MAP_THUMBNAILS if thumbnails else 0, grid=grid)
+
+
+@st.cache_resource(show_spinner=False)
+def error_chart_base(dataset: str) -> dict:
+    """The error chart's held-out lines (every ladder family and PCA, from the cards), built once per server."""
+    return charts.error_chart_base(zoo(), dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -105,3 +105,30 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
         body = page.inner_text("body")
         assert "Traceback" not in body and "BrokenProcessPool" not in body
         assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_download_is_made_when_pressed_and_holds_the_view(app_url, tmp_path):
+    """The files are made on the click (deferred downloads): the sidebar's zip of the view and the morph's GIF."""
+    import json
+    import zipfile
+
+    with chromium_page() as page:
+        page.goto(app_url)
+        wait_for_images(page, "reconstructions", LADDER_IMAGES)
+        page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the whole page is out
+        with page.expect_download(timeout=60_000) as download:
+            page.locator(".st-key-view_zip").get_by_role("button", name="Download this view (zip)").click()
+        path = tmp_path / "view.zip"
+        download.value.save_as(path)
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            settings = json.loads(archive.read(next(n for n in names if n.endswith(".json"))))
+        assert any(n.endswith(".png") for n in names) and settings["settings"]["dataset"] == "mnist"
+        assert "dataset=mnist" in settings["url"]
+        with page.expect_download(timeout=60_000) as download:
+            page.locator(".st-key-morph_gif").get_by_role("button", name="Download GIF").click()
+        gif = tmp_path / "morph.gif"
+        download.value.save_as(gif)
+        with Image.open(gif) as animation:
+            assert animation.format == "GIF" and animation.n_frames > 3
+        assert "Traceback" not in page.inner_text("body")
