@@ -58,6 +58,9 @@ def image_strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
     return strip
 
 
+STAR_COLOURS = ("#ffd21f", "#ffffff")   # the current input's star, the others'
+
+
 def _rgb(colour: str) -> tuple[int, int, int]:
     """'#1f77b4' -> (31, 119, 180)."""
     return tuple(int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
@@ -78,7 +81,7 @@ def _to_pixels(points: np.ndarray, centre: np.ndarray, scale: float, size: int) 
 
 @dataclass(frozen=True)
 class MapPicture:
-    """A map drawn once as a picture; ``with_stars`` puts inputs on a copy.
+    """A map drawn once as a picture; ``stars_svg`` draws inputs on it (an overlay, the picture untouched).
 
     A picture costs the browser one image where a chart of thousands of points costs it a
     redraw on every update, so the small maps beside the main one are pictures.
@@ -108,18 +111,25 @@ class MapPicture:
         """(M, 2) map units -> (M, 2) pixel x, y (y down, as images count)."""
         return _to_pixels(points, self.centre, self.scale, self.pixels.shape[0])
 
-    def with_stars(self, stars: np.ndarray) -> np.ndarray:
-        """(M, 2) map positions -> a copy with a star on each (kept inside the picture); the last
-        (the current input) yellow and larger, the others white."""
+    def star_positions(self, stars: np.ndarray) -> list[tuple[float, float, float]]:
+        """(M, 2) map positions -> (x, y, radius) in pixels for each star, kept inside the picture;
+        the last (the current input) larger."""
         size = self.pixels.shape[0]
-        image = Image.fromarray(self.pixels)
-        draw = ImageDraw.Draw(image)
         spots = np.clip(self.to_pixels(stars), 0.03 * size, 0.97 * size)
-        for i, (x, y) in enumerate(spots):
-            current = i == len(spots) - 1
-            draw.polygon(_star(x, y, size * (0.045 if current else 0.03)),
-                         fill=(255, 210, 31) if current else (255, 255, 255), outline=(0, 0, 0), width=2)
-        return np.asarray(image)
+        return [(float(x), float(y), size * (0.045 if i == len(spots) - 1 else 0.03)) for i, (x, y) in enumerate(spots)]
+
+    def stars_svg(self, stars: np.ndarray) -> str:
+        """An SVG of the picture's size with a star on each of (M, 2) map positions, to lay over the picture:
+        the picture is encoded once per server, and each input costs a few hundred bytes of SVG.
+        The last star (the current input) is yellow, the others white."""
+        size = self.pixels.shape[0]
+        shapes = []
+        for i, (x, y, radius) in enumerate(self.star_positions(stars)):
+            colour = STAR_COLOURS[0] if i == len(stars) - 1 else STAR_COLOURS[1]
+            corners = " ".join(f"{px:.1f},{py:.1f}" for px, py in _star(x, y, radius))
+            shapes.append(f'<polygon points="{corners}" fill="{colour}" stroke="#000" stroke-width="2"/>')
+        return (f'<svg viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg" '
+                f'aria-hidden="true">{"".join(shapes)}</svg>')
 
 
 def app_icon(size: int = 64) -> Image.Image:

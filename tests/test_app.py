@@ -248,8 +248,8 @@ def test_uploads_are_placed_on_the_map_by_file_name():
 
 
 def test_small_maps_for_three_bottleneck_sizes(default_page):
-    for z in (2, 8, 32):  # each a picture of its own, outside the main map's container
-        assert images_in(default_page, f"small_map_{z}") == 1
+    for z in (2, 8, 32):  # each a picture of its own with the star laid over it, outside the main map's container
+        assert image_alts(default_page, f"small_map_{z}") == [f"z = {z} map of the held-out images", "your input's star"]
     assert not default_page.exception
 
 

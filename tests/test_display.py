@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import numpy as np
 from PIL import Image
@@ -46,19 +47,33 @@ def test_map_picture_colours_points_by_class_with_y_up():
     assert _colour_share(pixels[50:], (255, 0, 0)) > 0 and _colour_share(pixels[50:], (0, 0, 255)) == 0
 
 
+def _svg_stars(svg: str) -> list[tuple[float, float, str]]:
+    """(mean x, mean y, fill) of each star polygon in an SVG overlay."""
+    stars = []
+    for points, fill in re.findall(r'<polygon points="([^"]+)" fill="([^"]+)"', svg):
+        xy = np.array([[float(v) for v in p.split(",")] for p in points.split()])
+        stars.append((*xy.mean(0), fill))
+    return stars
+
+
 def test_stars_land_where_they_are_placed_and_leave_the_map_untouched():
     coords = np.array([[0.0, 0.0], [10.0, 10.0]])
     picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, size=300)
     before = picture.pixels.copy()
-    starred = picture.with_stars(np.array([[10.0, 0.0]]))   # bottom right
-    assert (picture.pixels == before).all()
-    assert _colour_share(starred[200:, 200:], YELLOW) > 0.005
-    assert _colour_share(starred[:150], YELLOW) == 0 and _colour_share(starred[:, :150], YELLOW) == 0
+    svg = picture.stars_svg(np.array([[0.0, 10.0], [10.0, 0.0]]))   # top left (another input), bottom right (current)
+    assert (picture.pixels == before).all() and 'viewBox="0 0 300 300"' in svg
+    (x1, y1, other), (x2, y2, current) = _svg_stars(svg)
+    assert x1 < 100 and y1 < 100 and other == "#ffffff"
+    assert x2 > 200 and y2 > 200 and current == "#ffd21f"
+    # the star sits where the point at that position was drawn on the picture
+    px, py = picture.to_pixels(np.array([[10.0, 0.0]]))[0]
+    assert abs(x2 - px) < 3 and abs(y2 - py) < 3
 
 
 def test_a_star_far_off_the_map_stays_inside_the_picture():
     picture = MapPicture.draw(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 0]), COLOURS, size=300)
-    assert _colour_share(picture.with_stars(np.array([[50.0, 50.0]])), YELLOW) > 0
+    ((x, y, _),) = _svg_stars(picture.stars_svg(np.array([[50.0, 50.0]])))
+    assert 0 < x < 300 and 0 < y < 300
 
 
 def test_png_data_uri_carries_the_pixels():

@@ -1,6 +1,8 @@
 """How the map changes with the bottleneck: the convolutional ladder's maps at three sizes, side by side."""
 from __future__ import annotations
 
+import base64
+
 import streamlit as st
 
 from ae_demo.view import InputsView
@@ -33,8 +35,16 @@ def bottleneck_maps_section(dataset: str, conv_view: InputsView, column: int) ->
         with cell, st.container(key=f"small_map_{z}"):
             how = "raw 2-D code" if on_map.latent_map.drawn_as_code else on_map.latent_map.settings.method.upper()
             st.markdown(f"**z = {z}** ({how})")
-            st.image(resources.small_map_picture(dataset, z).with_stars(on_map.placed[[column]]), width="stretch",
-                     caption=f"{len(on_map.latent_map.labels):,} held-out images")
+            picture, uri = resources.small_map_picture(dataset, z)
+            # the picture (encoded once per server) with the input's star laid over it: an SVG of a few
+            # hundred bytes, as an <img> (st.html keeps pictures but strips inline SVG)
+            stars = base64.b64encode(picture.stars_svg(on_map.placed[[column]]).encode()).decode()
+            st.html(f'<figure class="ae-map"><div class="ae-map-frame"><img src="{uri}" '
+                    f'alt="z = {z} map of the held-out images">'
+                    f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="your input\'s star"></div>'
+                    f'<figcaption class="ae-detail">{len(on_map.latent_map.labels):,} held-out images'
+                    '</figcaption></figure>')
+
     with cells[0]:
         st.markdown("**z = 2, decoded**")
         manifold_panel(dataset, FAMILY, resources.default_map_for(dataset, FAMILY, 2))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import random
 
 import numpy as np
@@ -136,15 +137,16 @@ def current_input_panel() -> InputItem:
     st.session_state[state.INPUT_CHOICE] = current.key
     st.selectbox("Current input", list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
                  on_change=lambda: state.set_current(st.session_state[state.INPUT_CHOICE]))
-    given, seen = st.columns(2)
-    with given:
-        if current.prepared.raw is not None:
-            with st.container(key="raw_input"):  # a photo: smooth scaling (see rerun.page_style)
-                st.image(current.prepared.raw, caption="As given", width="stretch")
-        else:
-            st.image(current.prepared.image, caption="As given (a held-out image)", width="stretch")
-    with seen:
-        st.image(current.prepared.image, caption="What the model sees: 28×28", width="stretch")
+    given_uri, seen_uri = current.picture_uris
+    given = ("As given (a held-out image)", seen_uri, "held-out image") if given_uri is None else \
+        ("As given", given_uri, "the input as given")
+    figures = [(*given, "ae-raw" if given_uri is not None else ""),
+               ("What the model sees: 28×28", seen_uri, "what the model sees, 28×28", "")]
+    # one HTML block of inline pictures encoded once per input (state.InputItem.picture_uris)
+    st.html('<div class="ae-input" style="--cells: 2">' + "".join(
+        f'<figure class="{css}"><img src="{uri}" alt="{html.escape(alt)}">'
+        f'<figcaption class="ae-detail">{html.escape(caption)}</figcaption></figure>'
+        for caption, uri, alt, css in figures) + "</div>")
     if current.prepared.notes:
         st.caption(" · ".join(current.prepared.notes))
     return current

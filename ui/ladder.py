@@ -1,6 +1,7 @@
 """The bottleneck ladder: what each code size keeps of the input, PCA beneath, and the error chart."""
 from __future__ import annotations
 
+import hashlib
 import html
 
 import numpy as np
@@ -18,18 +19,26 @@ def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps:
     """The input and its reconstruction at every size, each an <img> of its own, in one HTML block.
 
     Inline PNGs in one element: a stroke costs the browser one update and no image requests,
-    where fourteen st.image elements cost fourteen updates and fourteen fetches.
+    where fourteen st.image elements cost fourteen updates and fourteen fetches. The block is
+    kept by its content (``resources.rendered_html``): the whole-page run that follows a stroke
+    shows the same ladder again without encoding it again.
     """
-    cells = [("Input", "28×28, 784 numbers", target, "the input, 28×28")]
-    for i, z in enumerate(result.latent_dims):
-        recon = result.reconstructions[i, column]
-        cells.append((f"z = {z}", f"SSE {result.sse[i, column]:.1f} · {result.psnr[i, column]:.1f} dB",
-                      error_heatmap(recon, target) if heatmaps else recon, f"{label} at z = {z}"))
-    figures = "".join(f'<figure><div class="ae-title">{html.escape(title)}</div>'
-                      f'<img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
-                      f'<figcaption class="ae-detail">{html.escape(detail)}</figcaption></figure>'
-                      for title, detail, picture, alt in cells)
-    st.html(f'<div class="ae-ladder" style="--cells: {len(cells)}">{figures}</div>')
+    recons, sse, psnr = result.reconstructions[:, column], result.sse[:, column], result.psnr[:, column]
+    digest = hashlib.sha1(b"".join(np.ascontiguousarray(a, np.float32).tobytes()
+                                   for a in (target, recons, sse, psnr))).hexdigest()
+
+    def make() -> str:
+        cells = [("Input", "28×28, 784 numbers", target, "the input, 28×28")]
+        for i, z in enumerate(result.latent_dims):
+            cells.append((f"z = {z}", f"SSE {sse[i]:.1f} · {psnr[i]:.1f} dB",
+                          error_heatmap(recons[i], target) if heatmaps else recons[i], f"{label} at z = {z}"))
+        figures = "".join(f'<figure><div class="ae-title">{html.escape(title)}</div>'
+                          f'<img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
+                          f'<figcaption class="ae-detail">{html.escape(detail)}</figcaption></figure>'
+                          for title, detail, picture, alt in cells)
+        return f'<div class="ae-ladder" style="--cells: {len(cells)}">{figures}</div>'
+
+    st.html(resources.rendered_html(("ladder", label, heatmaps, tuple(result.latent_dims), digest), make))
 
 
 def reconstructions_section(family: str, view: InputsView, current: state.InputItem, column: int) -> None:

@@ -71,7 +71,7 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
 def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
     """Images decoded from evenly spaced points of a 2-D latent: what each place on the map means."""
     lo, hi = (tuple(b.round(3).tolist()) for b in lm.bounds())
-    st.image(resources.manifold_image(dataset, family, lo, hi), clamp=True, width="stretch",
+    st.image(resources.manifold_png(dataset, family, lo, hi), width="stretch",
              caption=f"Decoded manifold: {MANIFOLD_STEPS}×{MANIFOLD_STEPS} evenly spaced codes, "
                      "laid out as on the map (up is up)")
 
@@ -114,7 +114,7 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
                      f'alt="neighbour {rank}: held-out #{index}, {html.escape(name)}">'
                      f'<figcaption class="ae-detail">{html.escape(name)}</figcaption></figure>')
     with st.container(key="neighbours"):
-        st.html(f'<div class="ae-ladder" style="--cells: {len(cells)}">{"".join(cells)}</div>')
+        st.html(f'<div class="ae-strip" style="--cells: {len(cells)}">{"".join(cells)}</div>')
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:

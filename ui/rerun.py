@@ -24,17 +24,23 @@ def page_style() -> None:
     The ladder is a grid of figures (see ``ladder._ladder_row``); the rerun timers take no room;
     what is below the ladder is laid out only when scrolled to."""
     hidden = ", ".join(f".st-key-{key}" for key in _TIMER_KEYS)
-    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img, .ae-network img { image-rendering: pixelated; }"
-            ".st-key-raw_input img { image-rendering: auto; }"
-            ".ae-ladder { display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }"
-            ".ae-ladder figure { margin: 0; } .ae-ladder img { width: 100%; display: block; }"
+    # .ae-ladder: the ladder; .ae-strip: other rows of pictures (the neighbours); .ae-input: the current input
+    grids = ".ae-ladder, .ae-strip, .ae-input"
+    st.html("<style>.stImage img, [data-testid='stImage'] img, .ae-ladder img, .ae-strip img, .ae-input img,"
+            " .ae-network img { image-rendering: pixelated; }"
+            ".ae-input .ae-raw img { image-rendering: auto; }"
+            f"{grids} {{ display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }}"
+            ".ae-ladder figure, .ae-strip figure, .ae-input figure { margin: 0; }"
+            ".ae-ladder img, .ae-strip img, .ae-input img { width: 100%; display: block; }"
             ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
-            ".ae-ladder .ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
+            ".ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
+            ".ae-map { margin: 0; } .ae-map-frame { position: relative; } .ae-map img { width: 100%; display: block; }"
+            ".ae-map img.ae-stars { position: absolute; inset: 0; height: 100%; pointer-events: none; }"
             ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
             ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"
             ".ae-network .ae-title { font-weight: 600; } .ae-arrow { font-size: 1.5rem; opacity: 0.6; }"
             # a phone: the ladder's pictures wrap in rows of three or four instead of shrinking to a sliver
-            "@media (max-width: 640px) { .ae-ladder { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }"
+            "@media (max-width: 640px) { .ae-ladder, .ae-strip { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }"
             " .ae-network figure { width: 44vw; } }"
             # sections a tour scrolls to are not hidden under Streamlit's header
             "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"

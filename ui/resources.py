@@ -5,8 +5,8 @@ computed once per server (and what each visitor's run merely looks up) can be re
 """
 from __future__ import annotations
 
-import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ import streamlit as st
 from ae_demo import anomaly, corruption, generation
 from ae_demo.data import DATASETS
 from ae_demo.device import pick_device, use_one_cpu_thread_per_call
-from ae_demo.display import MapPicture, png_data_uri
+from ae_demo.display import MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
@@ -67,7 +67,15 @@ def reference_for(dataset: str) -> Reference:
                      tuple(DATASETS[dataset].classes))
 
 
-@functools.lru_cache(maxsize=4096)
+@st.cache_resource(show_spinner=False, max_entries=512)   # ~20 KB a ladder row: 10 MB at most
+def rendered_html(key: tuple, _make: Callable[[], str]) -> str:
+    """The HTML block that ``key`` names (a digest of what it shows), made by ``_make()`` the first time;
+    shared by every session, so the run that repeats a picture does not encode it again.
+    (``_make`` is left out of the cache key: Streamlit does not hash arguments named with a leading _.)"""
+    return _make()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4096)
 def heldout_picture_uri(dataset: str, index: int) -> str:
     """Held-out image ``index`` of ``dataset`` as an inline PNG, encoded once per server (the neighbours strip)."""
     return png_data_uri(reference_for(dataset).images[index])
@@ -144,17 +152,20 @@ def error_chart_base(dataset: str) -> dict:
     return charts.error_chart_base(zoo(), dataset)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def manifold_image(dataset: str, family: str, lo: tuple, hi: tuple) -> np.ndarray:
-    """Decode a MANIFOLD_STEPS² grid of 2-D codes spanning lo..hi -> (rows*28, cols*28) in [0, 1]."""
-    return decode_grid(models_for(dataset, family)[2], lo, hi, MANIFOLD_STEPS)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def manifold_png(dataset: str, family: str, lo: tuple, hi: tuple) -> bytes:
+    """A MANIFOLD_STEPS² grid of 2-D codes spanning lo..hi, decoded, as the bytes of one PNG
+    (rows*28 x cols*28): encoded once, so that st.image only names it on each run."""
+    return png_bytes(decode_grid(models_for(dataset, family)[2], lo, hi, MANIFOLD_STEPS))
 
 
 @st.cache_resource(show_spinner=False)
-def small_map_picture(dataset: str, latent_dim: int) -> MapPicture:
-    """The conv model's default map at ``latent_dim`` drawn once per server; stars go on copies."""
+def small_map_picture(dataset: str, latent_dim: int) -> tuple[MapPicture, str]:
+    """The conv model's default map at ``latent_dim`` drawn and encoded (a PNG data URI) once per server;
+    stars are laid over it (``MapPicture.stars_svg``)."""
     lm = default_map_for(dataset, "conv", latent_dim)
-    return MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS)
+    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS)
+    return picture, png_data_uri(picture.pixels)
 
 
 @st.cache_resource(show_spinner=False)

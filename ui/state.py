@@ -6,10 +6,13 @@ elsewhere are named here too, so a key is spelled once.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
+from ae_demo.display import png_data_uri
 from ae_demo.preprocess import Prepared
 from ae_demo.projection import MapSettings
 
@@ -57,6 +60,13 @@ class InputItem:
     @classmethod
     def make(cls, kind: InputKind, name: str, prepared: Prepared, file_id: str | None = None) -> "InputItem":
         return cls(f"{kind.value}:{file_id}" if kind is InputKind.UPLOAD else kind.value, kind, name, prepared)
+
+    @functools.cached_property
+    def picture_uris(self) -> tuple[str | None, str]:
+        """(as given, as the model sees it) as inline PNGs: encoded once per input, shown on every run."""
+        raw = self.prepared.raw
+        given = None if raw is None else png_data_uri(np.asarray(raw.convert("RGB")))
+        return given, png_data_uri(self.prepared.image)
 
 
 def _inputs() -> dict[str, InputItem]:
