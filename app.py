@@ -41,7 +41,6 @@ with st.container(key="below_the_ladder"):  # drawn by the browser only when scr
     ladder.error_chart_section(dataset, family, view, column)
     features.features_section(dataset, current)
     st.divider()
-    latent_map.latent_map_section(dataset, family, view, items, column)
     latent_map.recompute_map_section(dataset, family, z, view.maps[z].latent_map)
     network.network_section(dataset, family, z, current)
     bottleneck_maps.bottleneck_maps_section(
@@ -56,3 +55,4 @@ with st.container(key="below_the_ladder"):  # drawn by the browser only when scr
     generate.generate_section(dataset)
     arithmetic.arithmetic_section(dataset)
 resources.map_fitter()  # its UMAP warm-up starts once the first page is out
+resources.memory_collector()  # from now on closed sessions' memory is collected without a GC after every run

@@ -17,6 +17,7 @@ from google.protobuf.json_format import MessageToDict
 from PIL import Image, ImageDraw
 
 from harness.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources,  # noqa: E402
+                             wait_for_main_map,
                          streamlit_server, wait_for_change, wait_for_images)
 
 FIXTURES = REPO_ROOT / "benchmarks" / "fixtures" / "backmsgs.json"
@@ -37,7 +38,7 @@ def main() -> int:
         page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
         page.goto(url)
         before = wait_for_images(page, "reconstructions", 14)
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=120_000)
+        wait_for_main_map(page, timeout=120)
         page.wait_for_timeout(1500)
         marks["open"] = (0, len(sent))
         box = canvas_box(page)

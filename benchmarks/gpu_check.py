@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/gpu_check.py
 
+(``ladder_figures`` gives ``python -m benchmarks`` its inference rows, on the CPU and the GPU.)
+
 Prints, per dataset and family, the max absolute difference between CPU and GPU
 reconstructions of the bundled held-out images (target <= 1e-4) and the time of one
 ladder pass for a single image and for a batch of 256, on each device.
@@ -17,6 +19,7 @@ import torch
 from ae_demo.device import describe_device, pick_device
 from ae_demo.inference import load_family, run_ladder
 from ae_demo.zoo import FAMILIES, load_verified_reference, read_zoo
+from harness.report import Figure
 
 
 def timed(models, images, repeats: int = 20) -> float:
@@ -46,6 +49,27 @@ def main() -> int:
                   f"256 images: cpu {timed(on_cpu, images, 5) * 1000:7.1f} ms, gpu {timed(on_gpu, images, 5) * 1000:6.1f} ms")
     print(f"worst difference {worst:.2e} (target <= 1e-4): {'ok' if worst <= 1e-4 else 'FAILED'}")
     return 0 if worst <= 1e-4 else 1
+
+
+def ladder_figures() -> list[Figure]:
+    """Inference per ladder: the conv family's six models reconstructing one image (a stroke) and
+    256, on the CPU as the server runs it (one torch thread per call), and on the GPU when there is one."""
+    images = load_verified_reference("mnist").images[:256].numpy().astype(np.float32) / 255.0
+    devices = [torch.device("cpu")] + ([pick_device()] if pick_device().type == "cuda" else [])
+    figures = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the app serves (ae_demo.device.use_one_cpu_thread_per_call)
+    try:
+        for device in devices:
+            models = load_family("mnist", "conv", device)
+            one, batch = timed(models, images[:1]), timed(models, images, 5)
+            figures.append(Figure(f"inference, conv ladder z = 2…64 on mnist, {describe_device(device)}: one image / 256",
+                                  f"{one * 1000:.1f} ms / {batch * 1000:.0f} ms"))
+    finally:
+        torch.set_num_threads(threads)
+    if len(devices) == 1:
+        figures.append(Figure("the same on a GPU", "no CUDA GPU on this machine"))
+    return figures
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from harness.browser import (REPO_ROOT, canvas_box, chromium_page, draw_stroke, image_sources, streamlit_server,
-                             wait_for_change, wait_for_images, wait_for_map_star)
+                             wait_for_change, wait_for_images, wait_for_main_map, wait_for_map_star)
 
 
 def main() -> int:
@@ -30,7 +30,7 @@ def main() -> int:
             before = wait_for_change(page, "reconstructions", before)
             draw_stroke(page, box, [(0.6, 0.25), (0.6, 0.9)])
             wait_for_change(page, "reconstructions", image_sources(page, "reconstructions"))
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
+        wait_for_main_map(page, timeout=60)
         if not args.no_draw:  # the rest of the page follows the drawing a second after the last stroke
             wait_for_map_star(page, "Drawing")
         page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the last section: the page is complete

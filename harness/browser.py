@@ -195,27 +195,41 @@ def wait_for_change(page, container_key: str, before: list[str], timeout: float 
     return image_sources(page, container_key)
 
 
-_STARS = """key => { const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+_STARS = """key => { const box = document.querySelector(`.st-key-${key}`);
+                       if (!box) return null;
+                       const overlay = box.querySelector('img.ae-stars');
+                       if (overlay) return overlay.complete ? JSON.stringify([overlay.alt, overlay.src]) : null;
+                       const plot = box.querySelector('.js-plotly-plot');
                        if (!plot || !plot.data) return null;
                        return JSON.stringify(plot.data.filter(t => String(t.name).startsWith('your input'))
                                                       .map(t => [t.name, t.x, t.y])); }"""
 
 
 def chart_stars(page, container_key: str) -> str | None:
-    """The "your input" traces (name, x, y) of the Plotly chart inside the container, as JSON; None before it is drawn."""
+    """The "your input" stars of the map inside the container, as JSON: on a map picture the star overlay
+    (the inputs it names, its picture), on a Plotly chart its "your input" traces (name, x, y); None before
+    either is drawn."""
     return page.evaluate(_STARS, container_key)
 
 
 def wait_for_stars_to_move(page, container_key: str, before: str | None, timeout: float = 60) -> str:
-    """Wait until the chart in the container draws its "your input" stars elsewhere than ``before``."""
+    """Wait until the map in the container draws its "your input" stars elsewhere than ``before``."""
     page.wait_for_function(f"([key, old]) => {{ const now = ({_STARS})(key); return now !== null && now !== old; }}",
                            arg=[container_key, before], timeout=timeout * 1000)
     return chart_stars(page, container_key)
 
 
+def wait_for_main_map(page, timeout: float = 60) -> None:
+    """Wait until the main map is drawn: its picture with the stars (the default) or the interactive chart."""
+    page.wait_for_selector(".st-key-latent_map img.ae-stars, .st-key-latent_map .main-svg", timeout=timeout * 1000)
+
+
 def wait_for_map_star(page, name: str = "", timeout: float = 60) -> None:
-    """Wait until the main map's legend lists the star "your input · <name>…" (any input when name is "")."""
-    page.wait_for_function("text => [...document.querySelectorAll('.st-key-latent_map .legendtext')]"
+    """Wait until the main map stars "your input · <name>…" (any input when name is ""): named in the picture's
+    star overlay, or in the interactive chart's legend."""
+    page.wait_for_function("text => [...document.querySelectorAll('.st-key-latent_map img.ae-stars')]"
+                           ".some(i => i.complete && i.alt.includes(text)) || "
+                           "[...document.querySelectorAll('.st-key-latent_map .legendtext')]"
                            ".some(t => t.textContent.includes(text))",
                            arg=f"your input · {name}" if name else "your input", timeout=timeout * 1000)
 

@@ -1,6 +1,7 @@
 """The page through Streamlit's AppTest: every input path, the switches, bad input; never an exception."""
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -220,28 +221,38 @@ def _chart_specs(at: AppTest, key_part: str) -> list[dict]:
     return [json.loads(node.proto.spec) for node in at.get("plotly_chart") if key_part in str(node.proto.id)]
 
 
-def test_main_map_has_one_trace_per_class_and_the_input_as_a_star(default_page):
-    (spec,) = _chart_specs(default_page, "map_chart_mnist_conv_32")
+def _map_stars(at: AppTest) -> str:
+    """The alt text of the main map picture's star overlay: the inputs it stars, the current one last."""
+    (html_block,) = [h.value for h in at.get_by_key("latent_map").html]
+    return html.unescape(re.search(r'class="ae-stars" src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"',
+                                   html_block).group(1))
+
+
+def test_main_map_is_a_picture_with_the_input_starred(default_page):
+    assert _map_stars(default_page) == "your input · Sample #0 (0)"
+    assert image_alts(default_page, "latent_map")[0].startswith("z = 32 map of the held-out images")
+    assert not _chart_specs(default_page, "map_chart_")   # the interactive chart only when switched on
+
+
+def test_the_interactive_map_has_one_trace_per_class_and_the_input_as_a_star():
+    at = start()
+    at.toggle(key="map_interactive").set_value(True).run()
+    (spec,) = _chart_specs(at, "map_chart_mnist_conv_32")
     names = [trace["name"] for trace in spec["data"]]
     assert names[:10] == [str(d) for d in range(10)]
     stars = [t for t in spec["data"] if "your input" in t["name"]]
     assert len(stars) == 1 and stars[0]["marker"]["symbol"] == "star"
-    assert images_in(default_page, "latent_map") == 0  # the map container holds the map alone
-
-
-def test_the_nearest_neighbours_are_held_out_pictures_nearest_first(default_page):
-    alts = image_alts(default_page, "neighbours")
-    assert [a.split(":")[0] for a in alts] == [f"neighbour {k}" for k in range(1, len(alts) + 1)] and len(alts) >= 5
-    indices = [int(re.search(r"held-out #(\d+)", a).group(1)) for a in alts]
-    assert len(set(indices)) == len(indices)
-    # the default input is held-out image 0 of the bundled sample, itself on the map: its own nearest neighbour
-    assert indices[0] == 0
+    assert images_in(at, "latent_map") == 0  # the map container holds the chart alone
 
 
 def test_uploads_are_placed_on_the_map_by_file_name():
     at = start()
     at.file_uploader(key="upload").set_value([("one.png", digit_one(), "image/png"),
                                               ("also-one.png", digit_one(), "image/png")]).run()
+    starred = _map_stars(at).split("; ")
+    assert starred[-1] == "your input · also-one.png"   # the newest upload is current: its star is drawn last
+    assert "your input · one.png" in starred and any("Sample" in s for s in starred)
+    at.toggle(key="map_interactive").set_value(True).run()
     (spec,) = _chart_specs(at, "map_chart_mnist_conv_32")
     names = [t["name"] for t in spec["data"] if "your input" in t["name"]]
     assert any("one.png" in n for n in names) and any("also-one.png" in n for n in names)
@@ -257,6 +268,7 @@ def test_two_dimensional_latent_shows_the_raw_code_and_a_decoded_grid():
     at = start()
     at.select_slider(key="map_latent").set_value(2).run()
     assert not at.exception
+    at.toggle(key="map_interactive").set_value(True).run()
     (spec,) = _chart_specs(at, "map_chart_mnist_conv_2")
     assert any(t["name"] == "decode here" for t in spec["data"])
     captions = [caption for image in at.get("image") for caption in image.captions]

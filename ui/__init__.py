@@ -4,8 +4,10 @@
   models, reference images, maps, the map fitter, the computed view of a batch of inputs.
 - ``state``: one visitor's state (``st.session_state``), every key with a typed accessor.
 - ``rerun``: what reruns when (the page CSS, the browser timers, the first paint).
-- one module per section: ``sidebar``, ``inputs``, ``workbench`` (inputs + ladder, rerun on
-  every stroke), ``ladder``, ``latent_map``, ``bottleneck_maps``, ``playground``.
+- ``charts``: Plotly figures built once per server; a run adds only the visitor's stars.
+- one module per section: ``sidebar``, ``inputs``, ``workbench`` (inputs + ladder + main map,
+  rerun on every stroke), ``ladder``, ``latent_map``, ``bottleneck_maps``, ``playground``,
+  ``network``, ``features``, ``tour``, ``presentation``, ``exports`` and ``demos/``.
 
 The computing lives in ``ae_demo``; nothing here trains, fits or encodes by itself.
 """

@@ -1,6 +1,7 @@
 """The main map: thousands of held-out images in the model's latent space, the visitor's inputs on it."""
 from __future__ import annotations
 
+import base64
 import html
 import time
 
@@ -33,39 +34,69 @@ def map_latent(dataset: str, family: str) -> int:
 
 
 def latent_map_section(dataset: str, family: str, view: InputsView, items: list[state.InputItem],
-                       column: int) -> int:
+                       column: int) -> None:
     """The main map with every input placed on it, the decoded manifold of a 2-D code, a clicked dot, neighbours.
 
-    Returns the mapped latent size. ``view`` holds the inputs' positions on it (``view.maps[z]``).
+    Part of the workbench (a stroke reruns it): the map is a picture drawn once per server with the
+    inputs' stars laid over it, so a star moves with the ladder. The interactive Plotly chart (hover,
+    zoom, click a dot) is one switch away; it costs the browser a redraw of every dot on each stroke.
+    ``view`` holds the inputs' positions on the map (``view.maps[z]``).
     """
     dims = resources.zoo().latent_dims(dataset, family)
     st.subheader("Where your input lands among real images")
     st.caption("Each dot is a held-out image, encoded by the model and laid out in 2-D so that images with "
-               "similar codes sit close together (UMAP). Stars are your inputs, placed by their nearest "
-               "codes without moving any dot. Click a dot to see it; on a 2-D latent, click anywhere to decode that place.")
+               "similar codes sit close together (UMAP). Stars are your inputs (yellow: the current one), placed "
+               "by their nearest codes without moving any dot. Switch on the interactive map to hover, zoom and "
+               "click a dot; on a 2-D latent, to click anywhere and decode that place.")
     top = st.columns([2, 1, 1])
     z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent")
-    thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails")
+    interactive = top[1].toggle("Interactive map", key="map_interactive",
+                                help="Hover, zoom and click the dots (a Plotly chart, heavier to redraw on each stroke)")
+    thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails", disabled=not interactive)
     on_map: MapView = view.maps[z]
     lm = on_map.latent_map
     top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}")
     order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
+    names = [items[i].name for i in order]
     reference = resources.reference_for(dataset)
-    fig = charts.assemble(resources.map_base_figure(dataset, family, z, state.map_settings(dataset, family, z),
-                                                                   bool(thumbnails)),
-                          charts.map_stars(on_map.placed[order], [items[i].name for i in order]))
+    recomputed = state.map_settings(dataset, family, z)
+    event = None
     map_column, side = st.columns([3, 2] if lm.drawn_as_code else [5, 2], gap="medium")
     with map_column:
         with st.container(key="latent_map"):
-            event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
-                                    selection_mode=("points", "box"), config=exports.chart_config(f"map-{family}-z{z}"))
+            if interactive:
+                fig = charts.assemble(resources.map_base_figure(dataset, family, z, recomputed, bool(thumbnails)),
+                                      charts.map_stars(on_map.placed[order], names))
+                event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
+                                        selection_mode=("points", "box"),
+                                        config=exports.chart_config(f"map-{family}-z{z}"))
+            else:
+                _map_picture(dataset, family, z, recomputed, on_map.placed[order], names)
         exports.map_csv_download(lm, reference.classes, f"map-{dataset}-{family}-z{z}.csv", key="map_csv")
     with side:
         if lm.drawn_as_code:
             manifold_panel(dataset, family, lm)
         selection_panel(dataset, family, z, lm, event)
     neighbours_panel(dataset, lm, on_map.neighbours[column])
-    return z
+
+
+def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | None, placed: np.ndarray,
+                 names: list[str]) -> None:
+    """The map as a picture (drawn and encoded once per server) with a star per input laid over it, and a legend.
+
+    placed (M, 2) and names (M,): the inputs, the current one last. The stars' <img> names them in its alt text.
+    """
+    picture, uri = resources.main_map_picture(dataset, family, z, recomputed)
+    stars = base64.b64encode(picture.stars_svg(placed).encode()).decode()
+    starred = "; ".join(f"your input · {name}" for name in names)
+    classes = resources.reference_for(dataset).classes
+    legend = "".join(f'<span class="ae-key"><i style="background: {resources.CLASS_COLOURS[k]}"></i>'
+                     f'{html.escape(name)}</span>' for k, name in enumerate(classes))
+    st.html(f'<figure class="ae-map ae-main-map"><div class="ae-map-frame"><img src="{uri}" '
+            f'alt="z = {z} map of the held-out images, one colour per class">'
+            f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(starred)}"></div>'
+            f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
+            f'your input: {html.escape(names[-1])}</span></figcaption></figure>')
 
 
 def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
@@ -80,7 +111,8 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
     """The image behind a clicked dot and its reconstruction; or, on a 2-D code's map, the decoded place."""
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if not points:
-        st.caption("Click a dot (or, on a 2-D latent, anywhere) to look at it here.")
+        st.caption("Click a dot (or, on a 2-D latent, anywhere) to look at it here." if event is not None else
+                   "Switch on the interactive map to click a dot (or, on a 2-D latent, anywhere) and look at it here.")
         return
     point = points[0]
     model = resources.models_for(dataset, family)[z]

@@ -36,6 +36,10 @@ def page_style() -> None:
             ".ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
             ".ae-map { margin: 0; } .ae-map-frame { position: relative; } .ae-map img { width: 100%; display: block; }"
             ".ae-map img.ae-stars { position: absolute; inset: 0; height: 100%; pointer-events: none; }"
+            ".ae-main-map { max-width: 720px; } .ae-legend { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem;"
+            " margin-top: 0.5rem; font-size: 0.875rem; } .ae-key i { display: inline-block; width: 0.7rem;"
+            " height: 0.7rem; border-radius: 50%; margin-right: 0.35rem; } .ae-star-key { color: #ffd21f;"
+            " margin-right: 0.35rem; }"
             ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
             ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"
             ".ae-network .ae-title { font-weight: 600; } .ae-arrow { font-size: 1.5rem; opacity: 0.6; }"
@@ -75,17 +79,17 @@ def rerun_timer(token: str | None, delay_ms: int, key: str) -> bool:
     return token is not None and getattr(result, "fired", None) == token
 
 
-def inputs_signature(items: list[state.InputItem], current: state.InputItem) -> str:
-    """A short token for what the page shows: the inputs' images and which one is current."""
-    digest = hashlib.sha1(current.key.encode())
+def inputs_signature(items: list[state.InputItem], current: state.InputItem, also: str = "") -> str:
+    """A short token for what the page shows: the inputs' images, which one is current, and ``also``."""
+    digest = hashlib.sha1(current.key.encode() + b"\0" + also.encode())
     for item in items:
         digest.update(item.key.encode() + b"\0" + item.prepared.image.tobytes())
     return digest.hexdigest()[:16]
 
 
-def page_follows_inputs(items: list[state.InputItem], current: state.InputItem) -> None:
+def page_follows_inputs(items: list[state.InputItem], current: state.InputItem, also: str = "") -> None:
     """At the end of the workbench: when its inputs changed since the whole page last ran, have it follow."""
-    signature = inputs_signature(items, current)
+    signature = inputs_signature(items, current, also)
     if state.in_page_run():
         state.set_page_input(signature)
     stale = signature != state.page_input()

@@ -19,6 +19,7 @@ from ae_demo.display import MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
+from ae_demo.memory import Collector, freeze_and_collect
 from ae_demo.maps import LatentMap, load_map, refit_map
 from ae_demo.preprocess import Prepared, prepare_upload
 from ae_demo.projection import MapSettings
@@ -146,6 +147,19 @@ def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapS
                            thumbnails=MAP_THUMBNAILS if thumbnails else 0, grid=grid)
 
 
+MAIN_MAP_PX = 720
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: MapSettings | None
+                     ) -> tuple[MapPicture, str]:
+    """The main map as a picture and its PNG data URI, drawn once per server (``recomputed`` as ``map_base_figure``)."""
+    lm = (default_map_for(dataset, family, latent_dim) if recomputed is None
+          else custom_map_for(dataset, family, latent_dim, recomputed))
+    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, size=MAIN_MAP_PX, point_radius=2.4)
+    return picture, png_data_uri(picture.pixels)
+
+
 @st.cache_resource(show_spinner=False)
 def error_chart_base(dataset: str) -> dict:
     """The error chart's held-out lines (every ladder family and PCA, from the cards), built once per server."""
@@ -172,6 +186,12 @@ def small_map_picture(dataset: str, latent_dim: int) -> tuple[MapPicture, str]:
 def map_fitter() -> MapFitter:
     """One worker process per server that fits recomputed UMAP maps, warmed up as the server starts."""
     return MapFitter(warm_up=True)
+
+
+@st.cache_resource(show_spinner=False)
+def memory_collector() -> Collector:
+    """Once per server, after the first whole page has loaded what sessions share: see ``ae_demo.memory``."""
+    return freeze_and_collect()
 
 
 def replica_id() -> str:

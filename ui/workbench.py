@@ -1,4 +1,4 @@
-"""The workbench: the inputs and the bottleneck ladder, rerun alone on every stroke."""
+"""The workbench: the inputs, the bottleneck ladder and the main map, rerun alone on every stroke."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,15 +6,15 @@ import streamlit as st
 
 from ae_demo.view import InputsView
 
-from . import inputs, ladder, rerun, resources, state
+from . import inputs, ladder, latent_map, rerun, resources, state
 
 
 def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.InputItem]:
-    """Inputs and the ladder; returns this session's inputs and the current one.
+    """Inputs, the ladder and the main map; returns this session's inputs and the current one.
 
     A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
-    reconstructions arrive at the cost of Streamlit's round trip; the rest of the page
-    follows (see ``rerun``).
+    reconstructions and the input's star on the map arrive at the cost of Streamlit's round
+    trip; the rest of the page follows (see ``rerun``).
     """
     state.set_in_page_run(True)
     _workbench_fragment(dataset, family)
@@ -39,8 +39,12 @@ def _workbench_fragment(dataset: str, family: str) -> None:
     with current_panel:
         current = inputs.current_input_panel()
     items = state.items()
-    view = view_of(dataset, family, items)
+    z = latent_map.map_latent(dataset, family)
+    view = view_of(dataset, family, items, on_maps=(z,))
     state.set_last_inference_s(view.net.seconds + view.pca.seconds)
-    ladder.reconstructions_section(family, view, current, state.current_column())
+    column = state.current_column()
+    ladder.reconstructions_section(family, view, current, column)
     ladder.uploads_section(items, view)
-    rerun.page_follows_inputs(items, current)
+    latent_map.latent_map_section(dataset, family, view, items, column)
+    # the map's size is chosen in here; the sections below that use it follow as they follow an input
+    rerun.page_follows_inputs(items, current, also=f"z={latent_map.map_latent(dataset, family)}")

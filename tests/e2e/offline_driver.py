@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from harness.browser import (REPO_ROOT, chromium_browser, record_requests, streamlit_server,
+from harness.browser import (REPO_ROOT, chromium_browser, record_requests, streamlit_server, wait_for_main_map,
                              wait_for_images)
 
 LADDER_IMAGES = 14
@@ -27,7 +27,7 @@ def main() -> int:
         requests = record_requests(page)
         page.goto(url)
         found["ladder"] = len(wait_for_images(page, "reconstructions", LADDER_IMAGES))
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=120_000)
+        wait_for_main_map(page, timeout=120)
         found["map"] = True
         page.wait_for_timeout(3000)  # whatever the page fetches after drawing the map
         found["traceback"] = "Traceback" in page.inner_text("body")

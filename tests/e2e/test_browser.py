@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
                          draw_stroke, record_requests, streamlit_server, wait_for_change,
-                         wait_for_images, wait_for_map_star)
+                         wait_for_images, wait_for_main_map, wait_for_map_star)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -28,7 +28,7 @@ def test_draw_then_upload(app_url, tmp_path):
     with chromium_page() as page:
         page.goto(app_url)
         first = wait_for_images(page, "reconstructions", LADDER_IMAGES)
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
+        wait_for_main_map(page, timeout=60)
 
         # a "7" drawn on the canvas replaces the sample; the ladder updates
         box = canvas_box(page)
@@ -90,7 +90,7 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
     """Under `streamlit run`, the worker process fits it: no traceback, the map says its new settings."""
     with chromium_page() as page:
         page.goto(app_url)
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=120_000)
+        wait_for_main_map(page, timeout=120)
         page.get_by_text("Recompute the map with other settings").click()
         slider = page.locator(".st-key-map_n_neighbors input[type=range]")
         slider.focus()
@@ -101,7 +101,7 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
         page.get_by_role("button", name="Recompute").click()
         # the first fit after the server starts may wait for the worker's UMAP compile
         page.wait_for_function("() => document.body.innerText.includes('UMAP · n_neighbors 20')", timeout=480_000)
-        page.wait_for_selector(".st-key-latent_map .main-svg", timeout=60_000)
+        wait_for_main_map(page, timeout=60)
         body = page.inner_text("body")
         assert "Traceback" not in body and "BrokenProcessPool" not in body
         assert page.locator("[data-testid=stException]").count() == 0
