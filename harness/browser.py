@@ -198,7 +198,8 @@ def wait_for_change(page, container_key: str, before: list[str], timeout: float 
 _STARS = """key => { const box = document.querySelector(`.st-key-${key}`);
                        if (!box) return null;
                        const overlay = box.querySelector('img.ae-stars');
-                       if (overlay) return overlay.complete ? JSON.stringify([overlay.alt, overlay.src]) : null;
+                       if (overlay) return overlay.complete ? JSON.stringify([overlay.alt, overlay.src, overlay.dataset.input])
+                                                            : null;
                        const plot = box.querySelector('.js-plotly-plot');
                        if (!plot || !plot.data) return null;
                        return JSON.stringify(plot.data.filter(t => String(t.name).startsWith('your input'))
@@ -207,7 +208,7 @@ _STARS = """key => { const box = document.querySelector(`.st-key-${key}`);
 
 def chart_stars(page, container_key: str) -> str | None:
     """The "your input" stars of the map inside the container, as JSON: on a map picture the star overlay
-    (the inputs it names, its picture), on a Plotly chart its "your input" traces (name, x, y); None before
+    (the inputs it names, its picture, the digest of the current input it shows), on a Plotly chart its "your input" traces (name, x, y); None before
     either is drawn."""
     return page.evaluate(_STARS, container_key)
 

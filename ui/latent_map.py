@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import time
 
@@ -71,7 +72,8 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
                                         selection_mode=("points", "box"),
                                         config=exports.chart_config(f"map-{family}-z{z}"))
             else:
-                _map_picture(dataset, family, z, recomputed, on_map.placed[order], names)
+                shown = hashlib.sha1(items[column].prepared.image.tobytes()).hexdigest()[:12]
+                _map_picture(dataset, family, z, recomputed, on_map.placed[order], names, shown)
         exports.map_csv_download(lm, reference.classes, f"map-{dataset}-{family}-z{z}.csv", key="map_csv")
     with side:
         if lm.drawn_as_code:
@@ -81,10 +83,12 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
 
 
 def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | None, placed: np.ndarray,
-                 names: list[str]) -> None:
+                 names: list[str], shown: str) -> None:
     """The map as a picture (drawn and encoded once per server) with a star per input laid over it, and a legend.
 
-    placed (M, 2) and names (M,): the inputs, the current one last. The stars' <img> names them in its alt text.
+    placed (M, 2) and names (M,): the inputs, the current one last. The stars' <img> names them in its alt text
+    and carries ``shown`` (a digest of the current input's picture) as ``data-input``: a slightly different
+    drawing can land on the very same spot, and a browser test or benchmark still knows the map has followed.
     """
     picture, uri = resources.main_map_picture(dataset, family, z, recomputed)
     stars = base64.b64encode(picture.stars_svg(placed).encode()).decode()
@@ -94,7 +98,8 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
                      f'{html.escape(name)}</span>' for k, name in enumerate(classes))
     st.html(f'<figure class="ae-map ae-main-map"><div class="ae-map-frame"><img src="{uri}" '
             f'alt="z = {z} map of the held-out images, one colour per class">'
-            f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(starred)}"></div>'
+            f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(starred)}" '
+            f'data-input="{shown}"></div>'
             f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
             f'your input: {html.escape(names[-1])}</span></figcaption></figure>')
 
