@@ -24,10 +24,14 @@ CATEGORY_NAMES = {"letters": "letters", "faces": "drawn faces", "noise": "random
 
 def scored_image(item: state.InputItem) -> np.ndarray:
     """(28, 28) float32: what is scored for an input, through the path the held-out reference went
-    (``anomaly.anomaly_input``): a held-out sample as its uint8 pixels; a drawing, an upload or a
-    photo as preprocessing made it (the same ``preprocess_to_mnist``)."""
+    (``anomaly.anomaly_input``, i.e. ``preprocess_to_mnist``): a held-out sample as its uint8 pixels;
+    a drawing from the canvas as drawn (the page frames drawings by the canvas's shortcut,
+    ``preprocess.prepare_drawing``, which the reference never went through); an upload or a photo
+    as preprocessing made it."""
     if item.kind is state.InputKind.SAMPLE:
         return anomaly.anomaly_input(np.round(item.prepared.image * 255).astype(np.uint8), item.name)[0]
+    if item.kind is state.InputKind.DRAWING and item.prepared.raw is not None:
+        return anomaly.anomaly_input(np.asarray(item.prepared.raw), item.name)[0]
     return item.prepared.image
 
 
