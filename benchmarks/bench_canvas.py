@@ -150,7 +150,7 @@ def run(strokes: int = 12) -> list[Figure]:
     print(f"app, whole page: new visitor's open -> main map drawn {_ms(app['open_page'])} (median of {OPENS}); "
           f"lone stroke -> its star on the main map {_ms(statistics.median(app['follow']))} (median of "
           f"{len(app['follow'])}), {_ms(statistics.median(app['after_ladder']))} after the ladder (target <= 1 s)")
-    figures = [Figure(f"{what}: app / floor ({_ms(f)} / {_ms(a)})", f"{a / f:.2f}", f"<= {target}", a / f <= target)
+    figures = [Figure(f"{what}: app / floor (floor {_ms(f)}, app {_ms(a)})", f"{a / f:.2f}", f"<= {target}", a / f <= target)
                for what, f, a, target in rows]
     figures.append(Figure(f"new visitor's page open -> main map drawn (median of {OPENS})", _ms(app["open_page"])))
     after = statistics.median(app["after_ladder"])
