@@ -111,12 +111,16 @@ def custom_map_for(dataset: str, family: str, latent_dim: int, settings: MapSett
     return refit_map(default_map_for(dataset, family, latent_dim), settings, fit=map_fitter().fit)
 
 
+def chosen_map(dataset: str, family: str, latent_dim: int, recomputed: MapSettings | None) -> LatentMap:
+    """The default map, or the one recomputed with ``recomputed`` (None: the default)."""
+    if recomputed is None:
+        return default_map_for(dataset, family, latent_dim)
+    return custom_map_for(dataset, family, latent_dim, recomputed)
+
+
 def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
     """The map this visitor looks at: the default one, or the one they recomputed."""
-    settings = state.map_settings(dataset, family, latent_dim)
-    if settings is None:
-        return default_map_for(dataset, family, latent_dim)
-    return custom_map_for(dataset, family, latent_dim, settings)
+    return chosen_map(dataset, family, latent_dim, state.map_settings(dataset, family, latent_dim))
 
 
 def inputs_view(dataset: str, family: str, images: np.ndarray, on_maps: tuple[int, ...] = ()) -> InputsView:
@@ -134,10 +138,9 @@ def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapS
                     thumbnails: bool) -> dict:
     """The main map's shared part (every held-out dot, the layout) as Plotly's dict, built once per server.
 
-    ``recomputed``: the settings of a recomputed map, None for the default one (as ``map_for``).
+    ``recomputed``: the settings of a recomputed map, None for the default one (``chosen_map``).
     """
-    lm = (default_map_for(dataset, family, latent_dim) if recomputed is None
-          else custom_map_for(dataset, family, latent_dim, recomputed))
+    lm = chosen_map(dataset, family, latent_dim, recomputed)
     reference = reference_for(dataset)
     grid = None
     if lm.drawn_as_code:  # a 2-D code: a click anywhere decodes that place
@@ -153,9 +156,8 @@ MAIN_MAP_PX = 720
 @st.cache_resource(show_spinner=False, max_entries=64)
 def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: MapSettings | None
                      ) -> tuple[MapPicture, str]:
-    """The main map as a picture and its PNG data URI, drawn once per server (``recomputed`` as ``map_base_figure``)."""
-    lm = (default_map_for(dataset, family, latent_dim) if recomputed is None
-          else custom_map_for(dataset, family, latent_dim, recomputed))
+    """The main map as a picture and its PNG data URI, drawn once per server (``recomputed``: ``chosen_map``)."""
+    lm = chosen_map(dataset, family, latent_dim, recomputed)
     picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, size=MAIN_MAP_PX, point_radius=2.4)
     return picture, png_data_uri(picture.pixels)
 
