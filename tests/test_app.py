@@ -45,11 +45,11 @@ def images_in(at: AppTest, key: str) -> int:
 
 
 def image_alts(at: AppTest, key: str) -> list[str]:
-    """The alt text of every image in the container with ``key`` ("" for an st.image)."""
+    """The alt text of every image in the container with ``key``, as the browser reads it ("" for an st.image)."""
     block = at.get_by_key(key)
     alts: list[str] = []
-    for html in block.html:
-        alts += re.findall(r'<img [^>]*alt="([^"]*)"', html.value)
+    for element in block.html:
+        alts += [html.unescape(alt) for alt in re.findall(r'<img [^>]*alt="([^"]*)"', element.value)]
     return alts + [""] * len(block.image)
 
 

@@ -1,14 +1,12 @@
 """How the map changes with the bottleneck: the convolutional ladder's maps at three sizes, side by side."""
 from __future__ import annotations
 
-import base64
-
 import streamlit as st
 
 from ae_demo.view import InputsView
 
 from . import resources
-from .latent_map import manifold_panel
+from .latent_map import manifold_panel, starred_picture
 
 SMALL_MAP_SIZES = (2, 8, 32)
 FAMILY = "conv"  # the ladder family: the only one with every size
@@ -36,15 +34,9 @@ def bottleneck_maps_section(dataset: str, conv_view: InputsView, column: int) ->
             how = "raw 2-D code" if on_map.latent_map.drawn_as_code else on_map.latent_map.settings.method.upper()
             st.markdown(f"**z = {z}** ({how})")
             picture, uri = resources.small_map_picture(dataset, z)
-            # the picture (encoded once per server) with the input's star laid over it: an SVG of a few
-            # hundred bytes, as an <img> (st.html keeps pictures but strips inline SVG)
-            stars = base64.b64encode(picture.stars_svg(on_map.placed[[column]]).encode()).decode()
-            st.html(f'<figure class="ae-map"><div class="ae-map-frame"><img src="{uri}" '
-                    f'alt="z = {z} map of the held-out images">'
-                    f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="your input\'s star"></div>'
-                    f'<figcaption class="ae-detail">{len(on_map.latent_map.labels):,} held-out images'
-                    '</figcaption></figure>')
-
+            st.html(starred_picture(picture, uri, on_map.placed[[column]], f"z = {z} map of the held-out images",
+                                    "your input's star", f'<figcaption class="ae-detail">'
+                                    f'{len(on_map.latent_map.labels):,} held-out images</figcaption>'))
     with cells[0]:
         st.markdown("**z = 2, decoded**")
         manifold_panel(dataset, FAMILY, resources.default_map_for(dataset, FAMILY, 2))

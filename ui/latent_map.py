@@ -9,6 +9,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from ae_demo.display import MapPicture
 from ae_demo.inference import decode_codes
 from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
@@ -91,17 +92,26 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
     drawing can land on the very same spot, and a browser test or benchmark still knows the map has followed.
     """
     picture, uri = resources.main_map_picture(dataset, family, z, recomputed)
-    stars = base64.b64encode(picture.stars_svg(placed).encode()).decode()
-    starred = "; ".join(f"your input · {name}" for name in names)
     classes = resources.reference_for(dataset).classes
     legend = "".join(f'<span class="ae-key"><i style="background: {resources.CLASS_COLOURS[k]}"></i>'
                      f'{html.escape(name)}</span>' for k, name in enumerate(classes))
-    st.html(f'<figure class="ae-map ae-main-map"><div class="ae-map-frame"><img src="{uri}" '
-            f'alt="z = {z} map of the held-out images, one colour per class">'
-            f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(starred)}" '
-            f'data-input="{shown}"></div>'
-            f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
-            f'your input: {html.escape(names[-1])}</span></figcaption></figure>')
+    st.html(starred_picture(picture, uri, placed, f"z = {z} map of the held-out images, one colour per class",
+                            "; ".join(f"your input · {name}" for name in names),
+                            f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
+                            f'your input: {html.escape(names[-1])}</span></figcaption>',
+                            css="ae-map ae-main-map", shown=shown))
+
+
+def starred_picture(picture: MapPicture, uri: str, placed: np.ndarray, alt: str, stars_alt: str, caption: str,
+                    css: str = "ae-map", shown: str = "") -> str:
+    """HTML: a map picture (``uri``, encoded once per server) with a star on each of (M, 2) ``placed`` laid
+    over it, then ``caption`` (a <figcaption>). The stars are an SVG of a few hundred bytes in an <img>
+    (st.html keeps pictures but strips inline SVG); ``shown``, when given, goes on it as ``data-input``."""
+    stars = base64.b64encode(picture.stars_svg(placed).encode()).decode()
+    marker = f' data-input="{shown}"' if shown else ""
+    return (f'<figure class="{css}"><div class="ae-map-frame"><img src="{uri}" alt="{html.escape(alt)}">'
+            f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(stars_alt)}"{marker}>'
+            f'</div>{caption}</figure>')
 
 
 def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
