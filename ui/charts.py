@@ -11,14 +11,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ae_demo.display import png_data_uri
+from ae_demo.display import STAR_COLOURS, png_data_uri
 from ae_demo.maps import LatentMap
 from ae_demo.zoo import FAMILIES, Zoo
 
 # One colour per family, the same in every chart of the app.
 FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
-STAR_CURRENT = "#ffd21f"   # the current input's star: yellow, larger, drawn last
-STAR_OTHER = "#ffffff"
 
 
 class _Assembled(go.Figure):
@@ -41,12 +39,13 @@ def assemble(base: dict, traces: list[dict]) -> go.Figure:
     return _Assembled({"data": [*base["data"], *traces], "layout": base["layout"]})
 
 
-def star(x: float, y: float, name: str, current: bool, gl: bool = True) -> dict:
-    """One input as a star trace named ``your input · <name>`` (what the browser tests look for)."""
-    return {"type": "scattergl" if gl else "scatter", "x": [float(x)], "y": [float(y)], "mode": "markers",
+def star(x: float, y: float, name: str, current: bool) -> dict:
+    """One input as a star trace named ``your input · <name>`` (what the browser tests look for); the current
+    one larger, in the same yellow as on the map pictures (``display.STAR_COLOURS``)."""
+    return {"type": "scattergl", "x": [float(x)], "y": [float(y)], "mode": "markers",
             "name": f"your input · {name}", "hovertemplate": f"your input · {name}<extra></extra>",
             "marker": {"symbol": "star", "size": 24 if current else 14,
-                       "color": STAR_CURRENT if current else STAR_OTHER,
+                       "color": STAR_COLOURS[0] if current else STAR_COLOURS[1],
                        "line": {"color": "#000000", "width": 1.5}}}
 
 

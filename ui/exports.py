@@ -9,7 +9,6 @@ get values, never session state: they run outside the script.
 from __future__ import annotations
 
 from functools import partial
-
 from urllib.parse import urlencode
 
 import numpy as np

@@ -47,4 +47,4 @@ def _workbench_fragment(dataset: str, family: str) -> None:
     ladder.uploads_section(items, view)
     latent_map.latent_map_section(dataset, family, view, items, column)
     # the map's size is chosen in here; the sections below that use it follow as they follow an input
-    rerun.page_follows_inputs(items, current, also=f"z={latent_map.map_latent(dataset, family)}")
+    rerun.page_follows_inputs(items, current, also=f"z={z}")
