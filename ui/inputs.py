@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import random
 
 import numpy as np
@@ -10,7 +9,7 @@ import streamlit as st
 
 from ae_demo.preprocess import InputError, Prepared, prepare_drawing
 
-from . import resources, state
+from . import rerun, resources, state
 from .state import InputItem, InputKind
 
 # The formats we read, plus a few we cannot, so those get our explanation rather than a silent refusal.
@@ -138,15 +137,11 @@ def current_input_panel() -> InputItem:
     st.selectbox("Current input", list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
                  on_change=lambda: state.set_current(st.session_state[state.INPUT_CHOICE]))
     given_uri, seen_uri = current.picture_uris
-    given = ("As given (a held-out image)", seen_uri, "held-out image") if given_uri is None else \
-        ("As given", given_uri, "the input as given")
-    figures = [(*given, "ae-raw" if given_uri is not None else ""),
-               ("What the model sees: 28×28", seen_uri, "what the model sees, 28×28", "")]
+    given = rerun.Picture(seen_uri, "held-out image", "As given (a held-out image)") if given_uri is None else \
+        rerun.Picture(given_uri, "the input as given", "As given", css="ae-raw")   # a photo: smooth scaling
     # one HTML block of inline pictures encoded once per input (state.InputItem.picture_uris)
-    st.html('<div class="ae-input" style="--cells: 2">' + "".join(
-        f'<figure class="{css}"><img src="{uri}" alt="{html.escape(alt)}">'
-        f'<figcaption class="ae-detail">{html.escape(caption)}</figcaption></figure>'
-        for caption, uri, alt, css in figures) + "</div>")
+    st.html(rerun.picture_grid("ae-input", [given, rerun.Picture(seen_uri, "what the model sees, 28×28",
+                                                                 "What the model sees: 28×28")]))
     if current.prepared.notes:
         st.caption(" · ".join(current.prepared.notes))
     return current

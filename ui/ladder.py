@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 
 import numpy as np
 import streamlit as st
@@ -12,7 +11,7 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import charts, exports, resources, state
+from . import charts, exports, rerun, resources, state
 
 
 def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps: bool, label: str) -> None:
@@ -28,15 +27,12 @@ def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps:
                                    for a in (target, recons, sse, psnr))).hexdigest()
 
     def make() -> str:
-        cells = [("Input", "28×28, 784 numbers", target, "the input, 28×28")]
+        cells = [rerun.Picture(png_data_uri(target), "the input, 28×28", "28×28, 784 numbers", "Input")]
         for i, z in enumerate(result.latent_dims):
-            cells.append((f"z = {z}", f"SSE {sse[i]:.1f} · {psnr[i]:.1f} dB",
-                          error_heatmap(recons[i], target) if heatmaps else recons[i], f"{label} at z = {z}"))
-        figures = "".join(f'<figure><div class="ae-title">{html.escape(title)}</div>'
-                          f'<img src="{png_data_uri(picture)}" alt="{html.escape(alt)}">'
-                          f'<figcaption class="ae-detail">{html.escape(detail)}</figcaption></figure>'
-                          for title, detail, picture, alt in cells)
-        return f'<div class="ae-ladder" style="--cells: {len(cells)}">{figures}</div>'
+            picture = error_heatmap(recons[i], target) if heatmaps else recons[i]
+            cells.append(rerun.Picture(png_data_uri(picture), f"{label} at z = {z}",
+                                       f"SSE {sse[i]:.1f} · {psnr[i]:.1f} dB", f"z = {z}"))
+        return rerun.picture_grid("ae-ladder", cells)
 
     st.html(resources.rendered_html(("ladder", label, heatmaps, tuple(result.latent_dims), digest), make))
 

@@ -15,7 +15,7 @@ from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
 
-from . import charts, exports, resources, state
+from . import charts, exports, rerun, resources, state
 from .resources import MANIFOLD_STEPS
 
 
@@ -157,11 +157,10 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     cells = []
     for rank, row in enumerate(rows, 1):
         index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
-        cells.append(f'<figure><img src="{resources.heldout_picture_uri(dataset, index)}" '
-                     f'alt="neighbour {rank}: held-out #{index}, {html.escape(name)}">'
-                     f'<figcaption class="ae-detail">{html.escape(name)}</figcaption></figure>')
+        cells.append(rerun.Picture(resources.heldout_picture_uri(dataset, index),
+                                   f"neighbour {rank}: held-out #{index}, {name}", name))
     with st.container(key="neighbours"):
-        st.html(f'<div class="ae-strip" style="--cells: {len(cells)}">{"".join(cells)}</div>')
+        st.html(rerun.picture_grid("ae-strip", cells))
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:

@@ -9,6 +9,8 @@ ladder and stops; the other timer asks for the whole page as soon as that is on 
 from __future__ import annotations
 
 import hashlib
+import html
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -50,6 +52,28 @@ def page_style() -> None:
             "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"
             f"{hidden} {{ display: none; }}"
             ".st-key-below_the_ladder > div { content-visibility: auto; contain-intrinsic-size: auto 400px; }</style>")
+
+
+class Picture(NamedTuple):
+    """One figure of a picture grid: an inline picture, its alt text, a caption; an optional title and CSS class."""
+    uri: str
+    alt: str
+    caption: str
+    title: str | None = None
+    css: str = ""
+
+
+def _figure(picture: Picture) -> str:
+    css = f' class="{picture.css}"' if picture.css else ""
+    title = f'<div class="ae-title">{html.escape(picture.title)}</div>' if picture.title is not None else ""
+    return (f'<figure{css}>{title}<img src="{picture.uri}" alt="{html.escape(picture.alt)}">'
+            f'<figcaption class="ae-detail">{html.escape(picture.caption)}</figcaption></figure>')
+
+
+def picture_grid(kind: str, pictures: list[Picture]) -> str:
+    """HTML: one grid of ``kind`` (``ae-ladder``, ``ae-strip`` or ``ae-input``, styled by ``page_style``),
+    a <figure> per picture, in one element: one update for the browser and no image requests."""
+    return f'<div class="{kind}" style="--cells: {len(pictures)}">{"".join(map(_figure, pictures))}</div>'
 
 
 # A timer in the browser that asks for a rerun once the page has shown a token for a while.
