@@ -41,6 +41,29 @@ def png_data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
+class InlinePictures:
+    """A fixed stack of images, (N, H, W), as inline PNGs, each encoded the first time it is asked for.
+
+    For pictures a page shows a changing few of (the nearest neighbours of every stroke): one
+    lookup each instead of a cache call each. Safe to share between threads: two that ask for
+    the same new picture at once both encode it and store the same string.
+    """
+
+    def __init__(self, images: np.ndarray):
+        self._images = images
+        self._uris: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def uri(self, index: int) -> str:
+        """The ``data:image/png;base64,...`` URI of image ``index``."""
+        uri = self._uris.get(index)
+        if uri is None:
+            uri = self._uris[index] = png_data_uri(self._images[index])
+        return uri
+
+
 def error_heatmap(reconstruction: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(28, 28), (28, 28) in [0, 1] -> (28, 28, 3) uint8: absolute error per pixel in the "hot" colours."""
     error = np.clip(np.abs(reconstruction - target), 0, 1) * (len(_HOT) - 1)

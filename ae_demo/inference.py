@@ -5,14 +5,17 @@ Everything here takes and returns numpy arrays on the CPU, so a caller never see
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from .data import PRETRAINED_DIR
 from .device import pick_device
@@ -49,26 +52,61 @@ def load_family(dataset: str, family: str, device: torch.device | None = None,
     return {card.latent_dim: load_model(card.name, directory, device) for card in read_zoo(directory).cards(dataset, family)}
 
 
+class _LadderModule(nn.Module):
+    """Every model of a ladder in one forward: (B, 1, 28, 28) -> codes per size, (L, B, 28, 28) reconstructions."""
+
+    def __init__(self, models: dict[int, Autoencoder]):
+        super().__init__()
+        self.models = nn.ModuleList(models[z] for z in sorted(models))
+
+    def forward(self, x: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        codes = tuple(model.encode(x) for model in self.models)  # once: the page shows, places and decodes it
+        return codes, torch.stack([model.decode(code).clamp(0, 1).squeeze(1) for model, code in zip(self.models, codes)])
+
+
+def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
+    """The ladder as one frozen TorchScript graph, the same numbers as the eager models (tests/test_inference.py).
+
+    Why: eager PyTorch gives up the GIL at each of a ladder's ~200 operators and must win it
+    back each time; on a server whose other sessions keep Python busy, each win-back waits for
+    Python's switch interval (5 ms), so a 14 ms ladder took 1 s beside one busy thread. The
+    graph gives up the GIL once per call and runs outside it (22 ms beside that thread), so
+    one session's reconstructions no longer queue behind everyone else's page scripts.
+    TorchScript is deprecated in favour of torch.compile/torch.export, which need a compiler
+    toolchain or minutes of warm-up here; its warnings are silenced for this one call.
+    """
+    module = _LadderModule(models).eval()
+    device = next(itertools.chain(module.parameters(), module.buffers())).device
+    example = torch.rand(2, 1, 28, 28, device=device)  # B = 2: nothing specialises on a batch of one
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
+
+
 @torch.inference_mode()
-def run_ladder(models: dict[int, Autoencoder], images: np.ndarray) -> LadderResult:
+def run_ladder(models: dict[int, Autoencoder], images: np.ndarray,
+               compiled: torch.jit.ScriptModule | None = None) -> LadderResult:
     """images (B, 28, 28) float32 in [0, 1] -> every model's reconstruction, error and PSNR.
 
-    All B inputs go through each model as one batch.
+    All B inputs go through each model as one batch; ``compiled``: the same models as
+    ``compile_ladder`` made them, run in one call (``LadderCache`` keeps one).
     """
     dims = tuple(sorted(models))
+    if not dims or len(images) == 0:  # nothing to run: empty results of the right shapes
+        empty = (len(dims), len(images))
+        return LadderResult(dims, tuple(np.zeros((0, z), np.float32) for z in dims),
+                            np.zeros((*empty, 28, 28), np.float32), np.zeros(empty, np.float32),
+                            np.zeros(empty, np.float32), 0.0)
     started = time.perf_counter()
-    codes, outputs = [], []
-    for z in dims:
-        model = models[z]
-        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(model.device)
-        code = model.encode(x)  # once: the page shows this code, places it and decodes it
-        codes.append(code.cpu().numpy().astype(np.float32))
-        outputs.append(model.decode(code).clamp(0, 1).squeeze(1).cpu())
+    device = models[dims[0]].device
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(device)
+    codes, recon = (compiled if compiled is not None else _LadderModule(models))(x)
+    codes = tuple(code.cpu().numpy().astype(np.float32) for code in codes)
+    recon = recon.cpu()  # (L, B, 28, 28)
     seconds = time.perf_counter() - started
-    recon = torch.stack(outputs) if outputs else torch.zeros((0, *images.shape))  # (L, B, 28, 28)
     target = torch.from_numpy(np.asarray(images, dtype=np.float32)).unsqueeze(0).expand_as(recon)
     flat_r, flat_t = recon.reshape(-1, 1, 28, 28), target.reshape(-1, 1, 28, 28)
-    return LadderResult(dims, tuple(codes), recon.numpy(), sse(flat_r, flat_t).view(recon.shape[:2]).numpy(),
+    return LadderResult(dims, codes, recon.numpy(), sse(flat_r, flat_t).view(recon.shape[:2]).numpy(),
                         psnr(flat_r, flat_t).view(recon.shape[:2]).numpy(), seconds)
 
 
@@ -92,6 +130,7 @@ class LadderCache:
 
     def __init__(self, models: dict[int, Autoencoder], max_images: int = 1024):
         self.models = models
+        self.compiled = compile_ladder(models) if models else None
         self.max_images = max_images
         self._results: OrderedDict[bytes, LadderResult] = OrderedDict()
         self._lock = threading.Lock()
@@ -114,7 +153,7 @@ class LadderCache:
         seconds = max((r.seconds for r in known.values()), default=0.0)
         if missing:
             rows = [keys.index(key) for key in missing]
-            fresh = run_ladder(self.models, images[rows])
+            fresh = run_ladder(self.models, images[rows], self.compiled)
             seconds = fresh.seconds
             for j, key in enumerate(missing):
                 one = fresh.columns([j])  # fancy indexing copies: no view keeps the whole batch alive

@@ -62,3 +62,14 @@ def test_the_package_never_imports_streamlit():
                     for alias in node.names}
         imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert "streamlit" not in imported, path.name
+
+
+def test_the_served_app_hands_the_gil_over_within_a_millisecond():
+    """ui.resources (imported by every page) shortens the switch interval for the server process:
+    a thread that gave up the GIL for a torch call or a socket send waits at most 1 ms to resume."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import sys, ui.resources; print(sys.getswitchinterval())"],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    assert float(out) == pytest.approx(0.001)

@@ -86,3 +86,15 @@ def test_png_data_uri_carries_the_pixels():
     assert decoded.shape == (28, 28) and decoded[5, 7] == 255 and decoded[20, 3] == 128 and decoded.sum() == 255 + 128
     colour = png_data_uri(np.full((4, 4, 3), (10, 20, 30), np.uint8))
     assert np.asarray(Image.open(io.BytesIO(base64.b64decode(colour.split(",", 1)[1]))))[0, 0].tolist() == [10, 20, 30]
+
+
+def test_inline_pictures_encode_each_image_once_and_as_png_data_uri_does(monkeypatch):
+    from ae_demo import display
+
+    images = np.random.default_rng(0).random((5, 28, 28)).astype(np.float32)
+    pictures = display.InlinePictures(images)
+    encoded = []
+    real = display.png_data_uri
+    monkeypatch.setattr(display, "png_data_uri", lambda image: encoded.append(1) or real(image))
+    assert pictures.uri(3) == real(images[3]) and pictures.uri(3) == real(images[3])
+    assert len(encoded) == 1 and len(pictures) == 5

@@ -5,7 +5,7 @@ import torch
 
 from ae_demo import inference
 from ae_demo.inference import LadderCache, load_family, run_ladder
-from ae_demo.zoo import load_verified_reference
+from ae_demo.zoo import load_verified_reference, read_zoo
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +23,9 @@ def batch_sizes(monkeypatch):
     """The batch size of every pass the cache makes."""
     sizes = []
 
-    def counting(models, images):
+    def counting(models, images, compiled=None):
         sizes.append(len(images))
-        return run_ladder(models, images)
+        return run_ladder(models, images, compiled)
 
     monkeypatch.setattr(inference, "run_ladder", counting)
     return sizes
@@ -89,3 +89,25 @@ def test_decode_between_runs_from_one_code_to_the_other(pca_models):
     assert frames.shape == (5, 28, 28)
     assert np.allclose(frames[0], inference.decode_codes(model, a[None])[0])
     assert np.allclose(frames[-1], inference.decode_codes(model, b[None])[0])
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_the_compiled_ladder_gives_the_eager_models_numbers_at_any_batch_size(dataset, digits):
+    """The server runs each family's ladder as one TorchScript graph (compile_ladder): the same codes and
+    pictures as the models, for every family the page offers and for one input or several."""
+    zoo = read_zoo()
+    for family in [*zoo.ladder_families(dataset), "pca"]:
+        models = load_family(dataset, family, torch.device("cpu"))
+        compiled = inference.compile_ladder(models)
+        for batch in (digits[:1], digits[:5]):
+            eager, graph = run_ladder(models, batch), run_ladder(models, batch, compiled)
+            assert graph.latent_dims == eager.latent_dims, family
+            assert np.allclose(graph.reconstructions, eager.reconstructions, atol=1e-5), family
+            for a, b in zip(graph.codes, eager.codes):
+                assert a.shape == b.shape and np.allclose(a, b, atol=1e-4), family
+
+
+def test_an_empty_batch_gives_empty_results_of_the_right_shapes(pca_models):
+    result = LadderCache(pca_models).run(np.zeros((0, 28, 28), np.float32))
+    assert result.reconstructions.shape == (6, 0, 28, 28) and result.sse.shape == (6, 0)
+    assert [c.shape for c in result.codes] == [(0, z) for z in result.latent_dims]

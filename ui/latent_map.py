@@ -149,15 +149,15 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
 def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     """The current input's nearest held-out images in latent space (``rows`` of the map, nearest first).
 
-    One HTML strip of pictures encoded once per server (``resources.heldout_picture_uri``): the
+    One HTML strip of pictures encoded once per server (``resources.heldout_pictures``): the
     neighbours change with every input, the pictures they are drawn from do not.
     """
     reference = resources.reference_for(dataset)
     st.markdown(f"**Its {len(rows)} nearest neighbours in latent space** (held-out images, nearest first)")
-    cells = []
+    pictures, cells = resources.heldout_pictures(dataset), []
     for rank, row in enumerate(rows, 1):
         index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
-        cells.append(rerun.Picture(resources.heldout_picture_uri(dataset, index),
+        cells.append(rerun.Picture(pictures.uri(index),
                                    f"neighbour {rank}: held-out #{index}, {name}", name))
     with st.container(key="neighbours"):
         st.html(rerun.picture_grid("ae-strip", cells))

@@ -14,8 +14,8 @@ import streamlit as st
 
 from ae_demo import anomaly, corruption, generation
 from ae_demo.data import DATASETS
-from ae_demo.device import pick_device, use_one_cpu_thread_per_call
-from ae_demo.display import MapPicture, png_bytes, png_data_uri
+from ae_demo.device import pick_device, shorten_gil_switch_interval, use_one_cpu_thread_per_call
+from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
@@ -29,6 +29,7 @@ from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
 from . import charts, state
 
 use_one_cpu_thread_per_call()
+shorten_gil_switch_interval()
 
 # Ten colours, one per class, the same on every map of the app (Plotly's "D3" palette).
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -76,10 +77,10 @@ def rendered_html(key: tuple, _make: Callable[[], str]) -> str:
     return _make()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4096)
-def heldout_picture_uri(dataset: str, index: int) -> str:
-    """Held-out image ``index`` of ``dataset`` as an inline PNG, encoded once per server (the neighbours strip)."""
-    return png_data_uri(reference_for(dataset).images[index])
+@st.cache_resource(show_spinner=False)
+def heldout_pictures(dataset: str) -> InlinePictures:
+    """The held-out images of ``dataset`` as inline PNGs, each encoded once per server (the neighbours strip)."""
+    return InlinePictures(reference_for(dataset).images)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
