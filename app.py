@@ -28,14 +28,13 @@ st.caption("An autoencoder is trained to give back its input (y = x) through a b
            "Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives at each size.")
 tour.tour_panel()
 
-items, current = workbench.workbench(dataset, family)
+items, current, view = workbench.workbench(dataset, family)
 sidebar.about_the_server()
 if rerun.first_paint():  # the ladder first; the charts and maps follow in the next run
     st.stop()
 
 column = state.current_column()
 z = latent_map.map_latent(dataset, family)
-view = workbench.view_of(dataset, family, items, on_maps=(z,))
 exports.view_zip_download(dataset, family, view, current, column)
 with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see rerun.page_style)
     ladder.error_chart_section(dataset, family, view, column)

@@ -14,27 +14,30 @@ from ae_demo.zoo import FAMILIES
 from . import charts, exports, rerun, resources, state
 
 
-def _ladder_row(target: np.ndarray, result: LadderResult, column: int, heatmaps: bool, label: str) -> None:
+def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, column: int, heatmaps: bool,
+                label: str, heading: str = "") -> None:
     """The input and its reconstruction at every size, each an <img> of its own, in one HTML block.
 
     Inline PNGs in one element: a stroke costs the browser one update and no image requests,
     where fourteen st.image elements cost fourteen updates and fourteen fetches. The block is
     kept by its content (``resources.rendered_html``): the whole-page run that follows a stroke
-    shows the same ladder again without encoding it again.
+    shows the same ladder again without encoding it again. ``target_uri``: the input's picture, already
+    encoded; ``heading``: HTML put before the row, in the same element.
     """
     recons, sse, psnr = result.reconstructions[:, column], result.sse[:, column], result.psnr[:, column]
     digest = hashlib.sha1(b"".join(np.ascontiguousarray(a, np.float32).tobytes()
                                    for a in (target, recons, sse, psnr))).hexdigest()
 
     def make() -> str:
-        cells = [rerun.Picture(png_data_uri(target), "the input, 28×28", "28×28, 784 numbers", "Input")]
+        cells = [rerun.Picture(target_uri, "the input, 28×28", "28×28, 784 numbers", "Input")]
         for i, z in enumerate(result.latent_dims):
             picture = error_heatmap(recons[i], target) if heatmaps else recons[i]
             cells.append(rerun.Picture(png_data_uri(picture), f"{label} at z = {z}",
                                        f"SSE {sse[i]:.1f} · {psnr[i]:.1f} dB", f"z = {z}"))
-        return rerun.picture_grid("ae-ladder", cells)
+        return heading + rerun.picture_grid("ae-ladder", cells)
 
-    st.html(resources.rendered_html(("ladder", label, heatmaps, tuple(result.latent_dims), digest), make))
+    # one string for a key: Streamlit's cache hashes a str at once, a tuple element by element
+    st.html(resources.rendered_html(f"ladder|{label}|{heading}|{heatmaps}|{result.latent_dims}|{digest}", make))
 
 
 def reconstructions_section(family: str, view: InputsView, current: state.InputItem, column: int) -> None:
@@ -46,25 +49,30 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
                    "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
                    "PSNR in dB (higher is better).")
         heatmaps = st.toggle("Show per-pixel error instead (black = exact, yellow/white = wrong)", key="error_heatmaps")
-        _ladder_row(target, view.net, column, heatmaps, FAMILIES[family])
-        st.markdown("**PCA at the same sizes** — the best any *linear* autoencoder can do")
-        _ladder_row(target, view.pca, column, heatmaps, "PCA")
+        target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
+        _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family])
+        _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", heading="<p><strong>PCA at the same "
+                    "sizes</strong> — the best any <em>linear</em> autoencoder can do</p>")
 
 
 def uploads_section(items: list[state.InputItem], view: InputsView) -> None:
-    """One result per uploaded image, named by its file."""
+    """One result per uploaded image, named by its file: a row of inline pictures each, kept by content as the
+    ladder is (a stroke reruns this with every upload unchanged: no picture is encoded again)."""
     uploads = [(i, item) for i, item in enumerate(items) if item.kind is state.InputKind.UPLOAD]
     if not uploads:
         return
     net = view.net
     with st.expander(f"Every upload ({len(uploads)})", expanded=len(uploads) > 1), st.container(key="upload_results"):
         for column, item in uploads:
-            cells = st.columns(len(net.latent_dims) + 2)
-            cells[0].markdown(f"**{item.name}**")
-            cells[1].image(item.prepared.image, caption="28×28", width="stretch")
-            for i, z in enumerate(net.latent_dims):
-                cells[i + 2].image(net.reconstructions[i, column], caption=f"z={z} · SSE {net.sse[i, column]:.0f}",
-                                   width="stretch")
+            def make(column=column, item=item) -> str:
+                cells = [rerun.Picture(item.picture_uris[1], f"{item.name}, 28×28", "28×28", item.name)]
+                cells += [rerun.Picture(png_data_uri(net.reconstructions[i, column]), f"{item.name} at z = {z}",
+                                        f"SSE {net.sse[i, column]:.0f}", f"z = {z}")
+                          for i, z in enumerate(net.latent_dims)]
+                return rerun.picture_grid("ae-ladder", cells)
+
+            digest = hashlib.sha1(net.reconstructions[:, column].tobytes()).hexdigest()
+            st.html(resources.rendered_html(f"upload|{item.key}|{item.name}|{net.latent_dims}|{digest}", make))
 
 
 def error_chart_section(dataset: str, family: str, view: InputsView, column: int) -> None:

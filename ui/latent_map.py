@@ -153,14 +153,14 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     neighbours change with every input, the pictures they are drawn from do not.
     """
     reference = resources.reference_for(dataset)
-    st.markdown(f"**Its {len(rows)} nearest neighbours in latent space** (held-out images, nearest first)")
     pictures, cells = resources.heldout_pictures(dataset), []
     for rank, row in enumerate(rows, 1):
         index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
         cells.append(rerun.Picture(pictures.uri(index),
                                    f"neighbour {rank}: held-out #{index}, {name}", name))
-    with st.container(key="neighbours"):
-        st.html(rerun.picture_grid("ae-strip", cells))
+    with st.container(key="neighbours"):  # the heading in the same element: one update fewer a stroke
+        st.html(f"<p><strong>Its {len(rows)} nearest neighbours in latent space</strong> (held-out images, "
+                f"nearest first)</p>{rerun.picture_grid('ae-strip', cells)}")
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import streamlit as st
 
@@ -92,13 +92,14 @@ export default function ({ data, setTriggerValue, parentElement }) {
 }""")
 
 
-def rerun_timer(token: str | None, delay_ms: int, key: str) -> bool:
+def rerun_timer(token: str | None, delay_ms: int, key: str, on_fire: Callable[[], None] = lambda: None) -> bool:
     """Mount the timer for ``token`` (None: no timer); True in the run its firing caused.
 
     Inside a fragment its firing reruns the fragment; outside one, the whole script.
+    ``on_fire`` is called before that run starts (a Streamlit callback).
     """
     assert key in _TIMER_KEYS, key  # page_style hides them by key
-    result = _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=lambda: None)
+    result = _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=on_fire)
     # getattr: outside `streamlit run` (a bare `python app.py`) the result carries no trigger values
     return token is not None and getattr(result, "fired", None) == token
 
@@ -118,7 +119,17 @@ def page_follows_inputs(items: list[state.InputItem], current: state.InputItem, 
         state.set_page_input(signature)
     stale = signature != state.page_input()
     delay = PAGE_FOLLOWS_DRAWING_MS if current.kind is state.InputKind.DRAWING else 0
-    if rerun_timer(signature if stale else None, delay, key="page_follows"):
+    rerun_timer(signature if stale else None, delay, key="page_follows", on_fire=state.mark_page_due)
+
+
+def follow_if_due() -> None:
+    """First thing in the workbench: when the page-follows timer has fired, the whole page runs now.
+
+    The timer sits in the workbench (a fragment), so its firing reruns the workbench, which would
+    redo the inputs, the ladder and the map, a stroke's worth of work, only to be thrown away by
+    the whole-page run. Its callback marks the page due before the workbench starts instead.
+    """
+    if state.take_page_due():
         st.rerun(scope="app")
 
 

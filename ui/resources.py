@@ -70,7 +70,7 @@ def reference_for(dataset: str) -> Reference:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)   # ~20 KB a ladder row: 10 MB at most
-def rendered_html(key: tuple, _make: Callable[[], str]) -> str:
+def rendered_html(key: str, _make: Callable[[], str]) -> str:
     """The HTML block that ``key`` names (a digest of what it shows), made by ``_make()`` the first time;
     shared by every session, so the run that repeats a picture does not encode it again.
     (``_make`` is left out of the cache key: Streamlit does not hash arguments named with a leading _.)"""

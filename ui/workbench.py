@@ -9,17 +9,18 @@ from ae_demo.view import InputsView
 from . import inputs, ladder, latent_map, rerun, resources, state
 
 
-def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.InputItem]:
-    """Inputs, the ladder and the main map; returns this session's inputs and the current one.
+def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.InputItem, InputsView]:
+    """Inputs, the ladder and the main map; returns this session's inputs, the current one, and their view
+    on the main map's latent size (``latent_map.map_latent``), for the sections below to reuse.
 
     A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
     reconstructions and the input's star on the map arrive at the cost of Streamlit's round
     trip; the rest of the page follows (see ``rerun``).
     """
     state.set_in_page_run(True)
-    _workbench_fragment(dataset, family)
+    view = _workbench_fragment(dataset, family)  # in a whole-page run a fragment returns what it returns
     state.set_in_page_run(False)
-    return state.items(), state.current_item()
+    return state.items(), state.current_item(), view
 
 
 def images_of(items: list[state.InputItem]) -> np.ndarray:
@@ -32,7 +33,8 @@ def view_of(dataset: str, family: str, items: list[state.InputItem], on_maps: tu
 
 
 @st.fragment
-def _workbench_fragment(dataset: str, family: str) -> None:
+def _workbench_fragment(dataset: str, family: str) -> InputsView:
+    rerun.follow_if_due()
     sources, current_panel = st.columns([3, 2], gap="large")
     with sources:
         inputs.input_sources(dataset)
@@ -48,3 +50,4 @@ def _workbench_fragment(dataset: str, family: str) -> None:
     latent_map.latent_map_section(dataset, family, view, items, column)
     # the map's size is chosen in here; the sections below that use it follow as they follow an input
     rerun.page_follows_inputs(items, current, also=f"z={z}")
+    return view
