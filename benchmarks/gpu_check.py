@@ -12,19 +12,43 @@ from __future__ import annotations
 
 import statistics
 import sys
+import threading
+import time
 
 import numpy as np
 import torch
 
-from ae_demo.device import describe_device, pick_device
-from ae_demo.inference import load_family, run_ladder
+from ae_demo.device import GIL_SWITCH_INTERVAL_S, describe_device, pick_device
+from ae_demo.inference import compile_ladder, load_family, run_ladder
 from ae_demo.zoo import FAMILIES, load_verified_reference, read_zoo
 from harness.report import Figure
 
 
-def timed(models, images, repeats: int = 20) -> float:
-    run_ladder(models, images)  # warm-up (CUDA context, kernels)
-    return statistics.median(run_ladder(models, images).seconds for _ in range(repeats))
+def timed(models, images, repeats: int = 20, compiled=None) -> float:
+    run_ladder(models, images, compiled)  # warm-up (CUDA context, kernels)
+    return statistics.median(run_ladder(models, images, compiled).seconds for _ in range(repeats))
+
+
+def beside_a_busy_thread(models, image, compiled=None, seconds: float = 3.0) -> float:
+    """Seconds per ladder pass of one image while another thread keeps Python busy, as other sessions'
+    page scripts keep a loaded server busy (the GIL hand-over each pass must wait for)."""
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    other = threading.Thread(target=busy, daemon=True)
+    other.start()
+    try:
+        passes, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            run_ladder(models, image, compiled)
+            passes += 1
+    finally:
+        stop.set()
+        other.join()
+    return seconds / passes
 
 
 def main() -> int:
@@ -53,7 +77,9 @@ def main() -> int:
 
 def ladder_figures() -> list[Figure]:
     """Inference per ladder: the conv family's six models reconstructing one image (a stroke) and
-    256, on the CPU as the server runs it (one torch thread per call), and on the GPU when there is one."""
+    256, as the server runs them (one TorchScript graph, ``inference.compile_ladder``; on the CPU one
+    torch thread per call), on the CPU and on the GPU when there is one; and one image's pass beside a
+    busy Python thread, eager against the graph, at Python's default switch interval and the server's."""
     images = load_verified_reference("mnist").images[:256].numpy().astype(np.float32) / 255.0
     devices = [torch.device("cpu")] + ([pick_device()] if pick_device().type == "cuda" else [])
     figures = []
@@ -62,9 +88,19 @@ def ladder_figures() -> list[Figure]:
     try:
         for device in devices:
             models = load_family("mnist", "conv", device)
-            one, batch = timed(models, images[:1]), timed(models, images, 5)
+            compiled = compile_ladder(models)
+            one, batch = timed(models, images[:1], compiled=compiled), timed(models, images, 5, compiled)
             figures.append(Figure(f"inference, conv ladder z = 2…64 on mnist, {describe_device(device)}: one image / 256",
                                   f"{one * 1000:.1f} ms / {batch * 1000:.0f} ms"))
+        models = load_family("mnist", "conv", torch.device("cpu"))
+        compiled = compile_ladder(models)
+        interval = sys.getswitchinterval()
+        for switch in (0.005, GIL_SWITCH_INTERVAL_S):
+            sys.setswitchinterval(switch)
+            eager, graph = beside_a_busy_thread(models, images[:1]), beside_a_busy_thread(models, images[:1], compiled)
+            figures.append(Figure(f"one image's conv ladder beside a busy Python thread, switch interval {switch * 1000:g} ms:"
+                                  " eager / one graph", f"{eager * 1000:.0f} ms / {graph * 1000:.1f} ms"))
+        sys.setswitchinterval(interval)
     finally:
         torch.set_num_threads(threads)
     if len(devices) == 1:
