@@ -40,7 +40,7 @@ def draw_tab() -> None:
 
 def upload_tab() -> None:
     files = st.file_uploader("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
-                             accept_multiple_files=True, key="upload",
+                             accept_multiple_files=True, key="upload", on_change=state.mark_page_due,
                              help="A photo of a digit on paper works: the background is removed and the ink centred.")
     files = files or []
     errors, unreadable = {}, {}
@@ -69,7 +69,7 @@ def upload_tab() -> None:
 
 def camera_tab() -> None:
     st.caption("Hold a digit written in thick dark pen on white paper up to the camera, filling most of the frame.")
-    photo = st.camera_input("Take a photo", key="camera")
+    photo = st.camera_input("Take a photo", key="camera", on_change=state.mark_page_due)
     if photo is None:
         state.forget(InputKind.CAMERA.value)
         return
@@ -85,12 +85,20 @@ def camera_tab() -> None:
 def sample_tab(dataset: str) -> None:
     reference = resources.reference_for(dataset)
     st.caption(f"{len(reference.labels):,} held-out images the models never saw in training.")
-    choice = st.selectbox("Class", ["any class", *reference.classes], key="sample_class")
-    if st.button("Pick a random sample", key="sample_random", icon=":material/casino:"):
-        pool = np.arange(len(reference.labels))
-        if choice != "any class":
-            pool = pool[reference.labels == reference.classes.index(choice)]
-        pick_sample(dataset, int(random.choice(pool)))
+    st.selectbox("Class", ["any class", *reference.classes], key="sample_class")
+    st.button("Pick a random sample", key="sample_random", icon=":material/casino:", on_click=_pick_random,
+              args=(dataset,))
+
+
+def _pick_random(dataset: str) -> None:
+    """The button's callback: a random held-out image of the chosen class, then the whole page at once."""
+    reference = resources.reference_for(dataset)
+    pool = np.arange(len(reference.labels))
+    choice = st.session_state.get("sample_class", "any class")
+    if choice in reference.classes:
+        pool = pool[reference.labels == reference.classes.index(choice)]
+    pick_sample(dataset, int(random.choice(pool)))
+    state.mark_page_due()
 
 
 def pick_sample(dataset: str, index: int) -> None:
@@ -129,13 +137,18 @@ def input_sources(dataset: str) -> None:
         sample_tab(dataset)
 
 
+def _choose_current() -> None:
+    state.set_current(st.session_state[state.INPUT_CHOICE])
+    state.mark_page_due()
+
+
 def current_input_panel() -> InputItem:
     """The input being explored: as given, and as the model sees it."""
     items = {item.key: item for item in state.items()}
     current = state.current_item()
     st.session_state[state.INPUT_CHOICE] = current.key
     st.selectbox("Current input", list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
-                 on_change=lambda: state.set_current(st.session_state[state.INPUT_CHOICE]))
+                 on_change=_choose_current)
     given_uri, seen_uri = current.picture_uris
     given = rerun.Picture(seen_uri, "held-out image", "As given (a held-out image)") if given_uri is None else \
         rerun.Picture(given_uri, "the input as given", "As given", css="ae-raw")   # a photo: smooth scaling

@@ -51,7 +51,7 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
                "by their nearest codes without moving any dot. Switch on the interactive map to hover, zoom and "
                "click a dot; on a 2-D latent, to click anywhere and decode that place.")
     top = st.columns([2, 1, 1])
-    z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent")
+    z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent", on_change=state.mark_page_due)
     interactive = top[1].toggle("Interactive map", key="map_interactive",
                                 help="Hover, zoom and click the dots (a Plotly chart, heavier to redraw on each stroke)")
     thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails", disabled=not interactive)

@@ -123,13 +123,17 @@ def page_follows_inputs(items: list[state.InputItem], current: state.InputItem, 
 
 
 def follow_if_due() -> None:
-    """First thing in the workbench: when the page-follows timer has fired, the whole page runs now.
+    """First thing in the workbench: when the whole page is due (``state.mark_page_due``), it runs now.
 
-    The timer sits in the workbench (a fragment), so its firing reruns the workbench, which would
-    redo the inputs, the ladder and the map, a stroke's worth of work, only to be thrown away by
-    the whole-page run. Its callback marks the page due before the workbench starts instead.
+    The page-follows timer and the inputs that change the whole page at once (a sample pick, an
+    upload, a webcam photo, another current input, another map size) sit in the workbench, a
+    fragment: their events rerun the workbench, which would redo the inputs, the ladder and the
+    map, a stroke's worth of work, before the whole page ran and drew it all again. Their
+    callbacks mark the page due before the workbench starts instead, and it hands over at once.
+    In a whole-page run (or under AppTest, which runs the whole script every time) it is already
+    running: the mark is just cleared.
     """
-    if state.take_page_due():
+    if state.take_page_due() and not state.in_page_run():
         st.rerun(scope="app")
 
 
