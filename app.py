@@ -54,4 +54,5 @@ with st.container(key="below_the_ladder"):  # drawn by the browser only when scr
     generate.generate_section(dataset)
     arithmetic.arithmetic_section(dataset)
 resources.map_fitter()  # its UMAP warm-up starts once the first page is out
+resources.compile_ladders(dataset, family)  # and the ladders it ran become one graph each
 resources.memory_collector()  # from now on closed sessions' memory is collected without a GC after every run

@@ -52,6 +52,12 @@ def load_family(dataset: str, family: str, device: torch.device | None = None,
     return {card.latent_dim: load_model(card.name, directory, device) for card in read_zoo(directory).cards(dataset, family)}
 
 
+# compile_ladder's use of TorchScript, said once for the process: a warnings.catch_warnings() around the call
+# would not do, as it is not thread-safe and the compile runs in a thread (LadderCache.compile_in_background)
+_JIT_DEPRECATED = r"`torch\.jit\.\w+` is deprecated"
+warnings.filterwarnings("ignore", message=_JIT_DEPRECATED, category=FutureWarning)
+
+
 class _LadderModule(nn.Module):
     """Every model of a ladder in one forward: (B, 1, 28, 28) -> codes per size, (L, B, 28, 28) reconstructions."""
 
@@ -73,14 +79,17 @@ def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
     graph gives up the GIL once per call and runs outside it (22 ms beside that thread), so
     one session's reconstructions no longer queue behind everyone else's page scripts.
     TorchScript is deprecated in favour of torch.compile/torch.export, which need a compiler
-    toolchain or minutes of warm-up here; its warnings are silenced for this one call.
+    toolchain or minutes of warm-up here; its deprecation warnings are silenced (``_JIT_DEPRECATED``).
     """
     module = _LadderModule(models).eval()
     device = next(itertools.chain(module.parameters(), module.buffers())).device
     example = torch.rand(2, 1, 28, 28, device=device)  # B = 2: nothing specialises on a batch of one
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
+    with torch.no_grad():
+        graph = torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
+    with torch.inference_mode():  # as run_ladder calls it
+        for batch in (1, 1, 2):  # TorchScript optimises a graph over its first calls (93, 38, then 12 ms here)
+            graph(torch.rand(batch, 1, 28, 28, device=device))
+    return graph
 
 
 @torch.inference_mode()
@@ -126,14 +135,34 @@ class LadderCache:
     the images that are new in one call still go through each model as one batch. Shared by
     every session of a server (thread-safe); the least recently used images are dropped
     beyond ``max_images`` (each is about 20 KB for a 6-size ladder).
+
+    It runs the eager models until ``compile_in_background`` has made the ladder one graph
+    (``compile_ladder``, the same numbers), which a loaded server needs and a first visit
+    should not wait for (half a second for the conv ladder here).
     """
 
     def __init__(self, models: dict[int, Autoencoder], max_images: int = 1024):
         self.models = models
-        self.compiled = compile_ladder(models) if models else None
+        self.compiled: torch.jit.ScriptModule | None = None
         self.max_images = max_images
         self._results: OrderedDict[bytes, LadderResult] = OrderedDict()
         self._lock = threading.Lock()
+        self._compiler: threading.Thread | None = None
+
+    def compile_in_background(self) -> threading.Thread | None:
+        """Start making the ladder one graph in a thread, once per cache; returns that thread (None when
+        there are no models). ``run`` uses the graph from the call after it is ready."""
+        with self._lock:
+            if self._compiler is None and self.models:
+                # not a daemon (said outright: a thread started by a script run, itself a daemon, would
+                # inherit that): a process that exits mid-compile waits the half second for it, where
+                # torch aborts a process that exits with a thread still inside the tracer
+                self._compiler = threading.Thread(target=self._compile, name="ladder-compile", daemon=False)
+                self._compiler.start()
+            return self._compiler
+
+    def _compile(self) -> None:
+        self.compiled = compile_ladder(self.models)
 
     def __len__(self) -> int:
         return len(self._results)
@@ -153,7 +182,7 @@ class LadderCache:
         seconds = max((r.seconds for r in known.values()), default=0.0)
         if missing:
             rows = [keys.index(key) for key in missing]
-            fresh = run_ladder(self.models, images[rows], self.compiled)
+            fresh = run_ladder(self.models, images[rows], self.compiled)  # the graph once it is ready
             seconds = fresh.seconds
             for j, key in enumerate(missing):
                 one = fresh.columns([j])  # fancy indexing copies: no view keeps the whole batch alive

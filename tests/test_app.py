@@ -379,3 +379,19 @@ def test_the_first_page_never_imports_umap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_after_a_whole_page_the_ladders_it_ran_become_one_graph_each():
+    """The app serves eager models at first (a first visit does not wait) and compiles its ladders in the
+    background after the first whole page (resources.compile_ladders): then strokes give up the GIL once."""
+    import time
+
+    from ui import resources
+
+    at = start()
+    assert not at.exception
+    caches = [resources._ladder_cache("mnist", "conv"), resources._pca_ladder_cache("mnist", "conv")]
+    deadline = time.monotonic() + 60
+    while any(cache.compiled is None for cache in caches) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(cache.compiled is not None for cache in caches)

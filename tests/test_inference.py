@@ -111,3 +111,16 @@ def test_an_empty_batch_gives_empty_results_of_the_right_shapes(pca_models):
     result = LadderCache(pca_models).run(np.zeros((0, 28, 28), np.float32))
     assert result.reconstructions.shape == (6, 0, 28, 28) and result.sse.shape == (6, 0)
     assert [c.shape for c in result.codes] == [(0, z) for z in result.latent_dims]
+
+
+def test_the_cache_runs_the_eager_models_until_its_graph_is_ready_then_the_graph(pca_models, digits):
+    cache = LadderCache(pca_models)
+    assert cache.compiled is None
+    before = cache.run(digits[:2])
+    compiler = cache.compile_in_background()
+    assert cache.compile_in_background() is compiler  # once per cache
+    compiler.join(timeout=60)
+    assert cache.compiled is not None
+    after = cache.run(digits[2:4])
+    assert np.allclose(after.reconstructions, run_ladder(pca_models, digits[2:4]).reconstructions, atol=1e-5)
+    assert np.allclose(cache.run(digits[:2]).reconstructions, before.reconstructions)

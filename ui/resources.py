@@ -191,6 +191,13 @@ def map_fitter() -> MapFitter:
     return MapFitter(warm_up=True)
 
 
+def compile_ladders(dataset: str, family: str) -> None:
+    """After a whole page: the ladders it ran become one graph each, in the background, once per server
+    (``LadderCache.compile_in_background``); the first visit does not wait for it."""
+    _ladder_cache(dataset, family).compile_in_background()
+    _pca_ladder_cache(dataset, family).compile_in_background()
+
+
 @st.cache_resource(show_spinner=False)
 def memory_collector() -> Collector:
     """Once per server, after the first whole page has loaded what sessions share: see ``ae_demo.memory``."""
