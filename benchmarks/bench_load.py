@@ -11,8 +11,9 @@ after the last stroke: the whole page), looks for a few seconds, and every few r
 sample or uploads a photo. A stroke's latency is from sending its BackMsg to receiving the
 script_finished of its run, whose deltas carry the new ladder (checked on every stroke).
 
-Prints, for each number of active sessions, p50/p95 stroke latency, and the same for the whole page
-that follows and for uploads; then the most sessions one server holds with p95 <= 1.5 s (the
+Prints first what one interaction costs the server (CPU time of a stroke, of the whole page after a
+drawing, of a sample pick; one session alone), then, for each number of active sessions, p50/p95
+stroke latency, and the same for the whole page that follows and for uploads; then the most sessions one server holds with p95 <= 1.5 s (the
 largest level that does, refined between it and the next), and the same through HAProxy
 (deploy/replicas.sh) with 1 and 2 replicas. The load generator runs on the same cores as the
 server: its own CPU share is printed too. --py-spy N records the single server for N seconds at
@@ -220,7 +221,12 @@ def run(levels: list[int], seconds: float = 40, balanced: list[int] = (1, 2), py
     with streamlit_process(REPO_ROOT / "app.py") as (url, process):
         server = [psutil.Process(process.pid)]
         asyncio.run(_first_visit(url))  # as the first student does: the server's own start-up work begins
-        print(f"one server ({url}), after {wait_until_idle(server):.0f} s of its start-up work; every level:", flush=True)
+        print(f"one server ({url}), after {wait_until_idle(server):.0f} s of its start-up work", flush=True)
+        costs = asyncio.run(interaction_costs(url, server[0]))
+        for figure in costs:
+            print(f"  {figure.what}: {figure.value}", flush=True)
+        figures += costs
+        print("every level:", flush=True)
         results = []
         for n in levels:
             results.append(level(url, n, seconds, server, profile_s=py_spy if n == 20 else 0))
@@ -255,6 +261,41 @@ def run(levels: list[int], seconds: float = 40, balanced: list[int] = (1, 2), py
         figures.append(Figure(f"sessions HAProxy + {replicas} replica{'s' * (replicas > 1)} hold at stroke p95 <= 1.5 s",
                               str(held)))
     return figures
+
+
+async def interaction_costs(url: str, server: psutil.Process, rounds: int = 30) -> list[Figure]:
+    """One session alone, one thing at a time: the server's CPU time per stroke, per whole page after a
+    drawing, and per sample pick (which runs the whole page at once). Medians; the process's CPU clock
+    ticks in 10 ms, hence the rounds."""
+    rng = np.random.default_rng(0)
+
+    def cpu() -> float:
+        times = server.cpu_times()
+        return times.user + times.system
+
+    strokes, pages, picks = [], [], []
+    async with ProtocolSession(url) as session:
+        await session.open_page()
+        for points in random_strokes(rng, 3):  # the first strokes of a visit warm their caches
+            await session.stroke(points)
+        await session.follow()
+        for i in range(rounds):
+            if i % 4 == 0:
+                session.clear_drawing()
+            before = cpu()
+            await session.stroke(random_strokes(rng, 1)[0])
+            strokes.append(cpu() - before)
+            before = cpu()
+            if await session.follow() is not None:
+                pages.append(cpu() - before)
+            if i % 3 == 0:
+                before = cpu()
+                await session.pick_sample()
+                picks.append(cpu() - before)
+    ms = lambda values: f"{np.median(values) * 1000:.0f} ms (mean {np.mean(values) * 1000:.0f})"  # noqa: E731
+    return [Figure("server CPU per stroke, one session alone (median of 30)", ms(strokes)),
+            Figure(f"server CPU per whole page after a drawing (median of {len(pages)})", ms(pages)),
+            Figure(f"server CPU per sample pick, the whole page included (median of {len(picks)})", ms(picks))]
 
 
 async def _first_visit(url: str) -> None:

@@ -1,10 +1,11 @@
 """What reruns when: the page's CSS, two browser timers, and the visit's first paint.
 
-A stroke reruns only the workbench (a fragment: the inputs and the ladder). The rest of the
-page follows in one whole-page run asked for by a timer in the browser: at once for a pick
-or an upload, and ``PAGE_FOLLOWS_DRAWING_MS`` after the last stroke of a drawing, so a digit
-drawn in five strokes redraws the charts once. A visit's first run shows the inputs and the
-ladder and stops; the other timer asks for the whole page as soon as that is on the screen.
+A stroke reruns only the workbench (a fragment: the inputs, the ladder and the main map). The
+rest of the page follows in one whole-page run asked for by a timer in the browser
+``PAGE_FOLLOWS_DRAWING_MS`` after the last stroke of a drawing, so a digit drawn in five
+strokes redraws the charts once. A pick, an upload, a photo, another current input or map
+size run the whole page at once (``follow_if_due``). A visit's first run shows the inputs and
+the ladder and stops; the other timer asks for the whole page as soon as that is on the screen.
 """
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.I
     """Inputs, the ladder and the main map; returns this session's inputs, the current one, and their view
     on the main map's latent size (``latent_map.map_latent``), for the sections below to reuse.
 
-    A stroke, an upload or a sample pick reruns only this part (a fragment), so the new
-    reconstructions and the input's star on the map arrive at the cost of Streamlit's round
-    trip; the rest of the page follows (see ``rerun``).
+    A stroke reruns only this part (a fragment), so the new reconstructions and the input's
+    star on the map arrive at the cost of Streamlit's round trip; the rest of the page follows
+    a second after the last stroke. A sample pick, an upload or a photo go to the whole page at
+    once (see ``rerun``).
     """
     state.set_in_page_run(True)
     view = _workbench_fragment(dataset, family)  # in a whole-page run a fragment returns what it returns
