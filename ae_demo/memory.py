@@ -8,16 +8,42 @@ resident memory of a server that saw a class of twenty did not come back.
 
 Instead: once the server has loaded what it shares, ``gc.freeze()`` moves those objects out of
 the collector's sight for good, and a daemon thread runs a full collection every few seconds,
-which then only walks what sessions made since (~15 ms). This module does not import streamlit.
+which then only walks what sessions made since (~15 ms). After each collection, glibc is asked to
+hand the pages it holds free back to the system (``malloc_trim``): the freed objects of a class's
+twenty sessions are scattered over the allocator's per-thread arenas, and without the trim the
+resident size stayed up by a varying 100-400 MB after they closed. This module does not import
+streamlit.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
 import threading
 import time
 from dataclasses import dataclass, field
 
 COLLECT_EVERY_S = 10.0
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def give_back_free_memory() -> bool:
+    """Return the C allocator's free pages to the system (glibc); False where that cannot be done.
+    A ctypes call: it runs without the GIL."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 @dataclass
@@ -34,6 +60,7 @@ class Collector:
         while not self._stop.wait(self.every_s):
             started = time.perf_counter()
             gc.collect()
+            give_back_free_memory()
             self.last_ms = (time.perf_counter() - started) * 1000
             self.collections += 1
 

@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import socket
+import signal
 import subprocess
 import sys
 import time
@@ -113,6 +114,9 @@ def replica_set(replicas: int, timeout: float = 180):
     process = subprocess.Popen(
         ["bash", str(REPO_ROOT / "deploy" / "replicas.sh"), str(replicas), str(port)], cwd=REPO_ROOT,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        # Ctrl-C as in a terminal: a test run started in the background (`.ci/run &`) has SIGINT ignored, which
+        # its children inherit, and bash cannot trap a signal that was ignored when it started
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         env={**os.environ, "AE_DEMO_PYTHON": sys.executable, "AE_DEMO_BIND": "127.0.0.1"})
     url = f"http://127.0.0.1:{port}"
     try:

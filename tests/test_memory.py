@@ -35,3 +35,20 @@ def test_objects_made_before_are_frozen_and_cycles_made_after_are_collected():
     finally:
         collector.stop()
         gc.unfreeze()
+
+
+def test_free_pages_go_back_to_the_system_where_glibc_can():
+    import platform
+
+    import psutil
+
+    from ae_demo.memory import give_back_free_memory
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        assert give_back_free_memory() in (True, False)
+        return
+    blocks = [bytearray(64 * 1024) for _ in range(4000)]  # ~250 MB in blocks below mmap's threshold: the heap
+    held = psutil.Process().memory_info().rss
+    del blocks[:-1]  # the newest block stays on top of the heap, so the heap cannot shrink by itself
+    assert give_back_free_memory()
+    assert psutil.Process().memory_info().rss < held - 100 * 2**20

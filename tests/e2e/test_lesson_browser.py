@@ -37,6 +37,9 @@ def test_the_arrow_keys_step_through_the_tour(app_url):
         wait_until_idle(page)
         page.keyboard.press("ArrowLeft")
         page.wait_for_function("() => location.search.includes('tour=2')", timeout=30_000)
+        # the URL changes at the start of the run, the panel when the run gets to it
+        page.wait_for_function("() => document.querySelector('.st-key-tour').innerText.includes('step 2 of')",
+                               timeout=30_000)
         assert "step 2 of" in _tour_text(page) and "Traceback" not in page.inner_text("body")
 
 
