@@ -5,6 +5,8 @@
 - ``state``: one visitor's state (``st.session_state``), every key with a typed accessor.
 - ``rerun``: what reruns when (the page CSS, the browser timers, the first paint).
 - ``charts``: Plotly figures built once per server; a run adds only the visitor's stars.
+- ``warm_start``: the server's start-up (``app.py``'s lifespan): the first page's models, maps
+  and compiled ladders, made before the first visitor comes.
 - one module per section: ``sidebar``, ``inputs``, ``workbench`` (inputs + ladder + main map,
   rerun on every stroke), ``ladder``, ``latent_map``, ``bottleneck_maps``, ``playground``,
   ``network``, ``features``, ``tour``, ``presentation``, ``exports`` and ``demos/``.

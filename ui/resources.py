@@ -127,7 +127,7 @@ def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
 def inputs_view(dataset: str, family: str, images: np.ndarray, on_maps: tuple[int, ...] = ()) -> InputsView:
     """Everything the page shows about (B, 28, 28) float32 inputs for ``family``; placed on the maps of ``on_maps``."""
     maps = {z: map_for(dataset, family, z) for z in on_maps}
-    return compute_view(_ladder_cache(dataset, family), _pca_ladder_cache(dataset, family), maps, images)
+    return compute_view(*ladder_caches(dataset, family), maps, images)
 
 
 MAP_HEIGHT_PX = 560
@@ -191,11 +191,16 @@ def map_fitter() -> MapFitter:
     return MapFitter(warm_up=True)
 
 
+def ladder_caches(dataset: str, family: str) -> tuple[LadderCache, LadderCache]:
+    """``family``'s ladder and PCA's at the same sizes, each shared by the whole server."""
+    return _ladder_cache(dataset, family), _pca_ladder_cache(dataset, family)
+
+
 def compile_ladders(dataset: str, family: str) -> None:
     """After a whole page: the ladders it ran become one graph each, in the background, once per server
-    (``LadderCache.compile_in_background``); the first visit does not wait for it."""
-    _ladder_cache(dataset, family).compile_in_background()
-    _pca_ladder_cache(dataset, family).compile_in_background()
+    (``LadderCache.compile_in_background``; ``ui.warm_start`` has done it for the default ones)."""
+    for cache in ladder_caches(dataset, family):
+        cache.compile_in_background()
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,39 @@
+"""A server's start-up: what a visit's first page needs, made before the first visitor comes.
+
+``app.py``'s server (an ``st.App``) runs ``warm_start`` in its lifespan, so ``streamlit run
+app.py`` answers its first request only once torch is imported, the default models are
+loaded and their ladders compiled, and the maps the first page shows are loaded and drawn.
+Without it the first visitor of a just-started server waited for all of that (about 3 s here,
+torch's import most of it). Everything goes into the same caches the page uses
+(``ui.resources``); the other datasets and families load when first asked for.
+"""
+from __future__ import annotations
+
+import time
+
+from ae_demo.zoo import DEFAULT_MODEL
+
+from . import bottleneck_maps, resources
+
+DATASET = "mnist"  # the page's default (ui.sidebar.model_picker)
+
+
+def warm_start(dataset: str = DATASET, family: str = DEFAULT_MODEL[0], latent_dim: int = DEFAULT_MODEL[1]) -> float:
+    """Load, draw and compile the default view of ``dataset`` / ``family``; returns the seconds it took."""
+    started = time.perf_counter()
+    # Streamlit imports pandas when a component first mounts (it looks for dataframes in the
+    # canvas's arguments): half a second of the first visit's canvas otherwise
+    import pandas  # noqa: F401
+
+    resources.reference_for(dataset)
+    resources.heldout_pictures(dataset)
+    resources.main_map_picture(dataset, family, latent_dim, None)
+    for z in bottleneck_maps.sizes(dataset):
+        resources.small_map_picture(dataset, z)
+    resources.error_chart_base(dataset)
+    # the ladders as the server serves them: one graph each, compiled now rather than after the first page
+    for compiling in resources.ladder_caches(dataset, family):
+        thread = compiling.compile_in_background()
+        if thread is not None:
+            thread.join()
+    return time.perf_counter() - started
