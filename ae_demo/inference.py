@@ -76,8 +76,9 @@ def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
     Why: eager PyTorch gives up the GIL at each of a ladder's ~200 operators and must win it
     back each time; on a server whose other sessions keep Python busy, each win-back waits for
     Python's switch interval (5 ms), so a 14 ms ladder took 1 s beside one busy thread. The
-    graph gives up the GIL once per call and runs outside it (22 ms beside that thread), so
-    one session's reconstructions no longer queue behind everyone else's page scripts.
+    graph gives up the GIL once per call and runs outside it (120 ms beside that thread; 33 ms
+    at the server's 1 ms switch interval: benchmarks/gpu_check.py's ladder_figures), so one
+    session's reconstructions no longer queue behind everyone else's page scripts.
     TorchScript is deprecated in favour of torch.compile/torch.export, which need a compiler
     toolchain or minutes of warm-up here; its deprecation warnings are silenced (``_JIT_DEPRECATED``).
     """

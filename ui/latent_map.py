@@ -14,6 +14,7 @@ from ae_demo.inference import decode_codes
 from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
+from ae_demo.zoo import DEFAULT_MODEL
 
 from . import charts, exports, rerun, resources, state
 from .resources import MANIFOLD_STEPS
@@ -28,10 +29,10 @@ def describe_settings(settings: MapSettings) -> str:
 
 
 def map_latent(dataset: str, family: str) -> int:
-    """The latent size of the mapped model, chosen on the page (32 where there is one)."""
+    """The latent size of the mapped model, chosen on the page (the default model's, 32, where there is one)."""
     dims = resources.zoo().latent_dims(dataset, family)
     if st.session_state.get("map_latent") not in dims:
-        st.session_state["map_latent"] = 32 if 32 in dims else dims[-1]
+        st.session_state["map_latent"] = DEFAULT_MODEL[1] if DEFAULT_MODEL[1] in dims else dims[-1]
     return st.session_state["map_latent"]
 
 

@@ -93,16 +93,14 @@ export default function ({ data, setTriggerValue, parentElement }) {
 }""")
 
 
-def rerun_timer(token: str | None, delay_ms: int, key: str, on_fire: Callable[[], None] = lambda: None) -> bool:
-    """Mount the timer for ``token`` (None: no timer); True in the run its firing caused.
+def rerun_timer(token: str | None, delay_ms: int, key: str, on_fire: Callable[[], None] = lambda: None) -> None:
+    """Mount the timer for ``token`` (None: no timer).
 
     Inside a fragment its firing reruns the fragment; outside one, the whole script.
     ``on_fire`` is called before that run starts (a Streamlit callback).
     """
     assert key in _TIMER_KEYS, key  # page_style hides them by key
-    result = _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=on_fire)
-    # getattr: outside `streamlit run` (a bare `python app.py`) the result carries no trigger values
-    return token is not None and getattr(result, "fired", None) == token
+    _RERUN_TIMER(key=key, data={"token": token, "delay_ms": delay_ms}, on_fired_change=on_fire)
 
 
 def inputs_signature(items: list[state.InputItem], current: state.InputItem, also: str = "") -> str:

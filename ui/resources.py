@@ -6,6 +6,7 @@ computed once per server (and what each visitor's run merely looks up) can be re
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -196,11 +197,11 @@ def ladder_caches(dataset: str, family: str) -> tuple[LadderCache, LadderCache]:
     return _ladder_cache(dataset, family), _pca_ladder_cache(dataset, family)
 
 
-def compile_ladders(dataset: str, family: str) -> None:
-    """After a whole page: the ladders it ran become one graph each, in the background, once per server
-    (``LadderCache.compile_in_background``; ``ui.warm_start`` has done it for the default ones)."""
-    for cache in ladder_caches(dataset, family):
-        cache.compile_in_background()
+def compile_ladders(dataset: str, family: str) -> list[threading.Thread]:
+    """The ladders of ``dataset`` / ``family`` become one graph each, in the background, once per server
+    (``LadderCache.compile_in_background``); returns the compiling threads. Called after every whole page
+    (a no-op once started) and by ``ui.warm_start``, which waits for the default ones."""
+    return [thread for cache in ladder_caches(dataset, family) if (thread := cache.compile_in_background())]
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,6 +9,8 @@ from ae_demo.zoo import DEFAULT_MODEL, FAMILIES
 
 from . import resources, state
 
+DEFAULT_DATASET = "mnist"  # what a link without ?dataset= opens
+
 
 def model_picker() -> tuple[str, str]:
     """Dataset and model family, kept in the URL so a link reopens the same view."""
@@ -16,7 +18,7 @@ def model_picker() -> tuple[str, str]:
     st.sidebar.title("Autoencoder Lab")
     datasets = list(DATASETS)
     if state.DATASET not in st.session_state:
-        st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else "mnist"
+        st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
     dataset = st.sidebar.radio("Dataset", datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].title,
                                on_change=state.set_current, args=(state.InputKind.SAMPLE.value,))

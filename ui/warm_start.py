@@ -14,15 +14,15 @@ import time
 from ae_demo.zoo import DEFAULT_MODEL
 
 from . import bottleneck_maps, resources
+from .sidebar import DEFAULT_DATASET
 
-DATASET = "mnist"  # the page's default (ui.sidebar.model_picker)
 
-
-def warm_start(dataset: str = DATASET, family: str = DEFAULT_MODEL[0], latent_dim: int = DEFAULT_MODEL[1]) -> float:
+def warm_start(dataset: str = DEFAULT_DATASET, family: str = DEFAULT_MODEL[0],
+               latent_dim: int = DEFAULT_MODEL[1]) -> float:
     """Load, draw and compile the default view of ``dataset`` / ``family``; returns the seconds it took."""
     started = time.perf_counter()
     # Streamlit imports pandas when a component first mounts (it looks for dataframes in the
-    # canvas's arguments): half a second of the first visit's canvas otherwise
+    # canvas's arguments): a few tenths of a second of the first visit's canvas otherwise
     import pandas  # noqa: F401
 
     resources.reference_for(dataset)
@@ -32,8 +32,6 @@ def warm_start(dataset: str = DATASET, family: str = DEFAULT_MODEL[0], latent_di
         resources.small_map_picture(dataset, z)
     resources.error_chart_base(dataset)
     # the ladders as the server serves them: one graph each, compiled now rather than after the first page
-    for compiling in resources.ladder_caches(dataset, family):
-        thread = compiling.compile_in_background()
-        if thread is not None:
-            thread.join()
+    for thread in resources.compile_ladders(dataset, family):
+        thread.join()
     return time.perf_counter() - started
