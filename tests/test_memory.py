@@ -17,7 +17,9 @@ def test_objects_made_before_are_frozen_and_cycles_made_after_are_collected():
     before = _Node()
     collector = freeze_and_collect(every_s=0.05)
     try:
-        assert collector.frozen > 1000 and gc.get_freeze_count() == collector.frozen
+        # a frozen object that loses its last reference is still freed (and leaves the count), so the count
+        # may have dropped by the few that other threads let go of since
+        assert collector.frozen > 1000 and 0.99 * collector.frozen <= gc.get_freeze_count() <= collector.frozen
         frozen_ref = weakref.ref(before)
         del before
         gc.disable()   # only the collector's full collections may free the cycle below
