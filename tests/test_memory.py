@@ -5,6 +5,8 @@ import gc
 import time
 import weakref
 
+import pytest
+
 from ae_demo.memory import freeze_and_collect
 
 
@@ -54,3 +56,40 @@ def test_free_pages_go_back_to_the_system_where_glibc_can():
     del blocks[:-1]  # the newest block stays on top of the heap, so the heap cannot shrink by itself
     assert give_back_free_memory()
     assert psutil.Process().memory_info().rss < held - 100 * 2**20
+
+
+# Photos and pictures freed between small objects that stay: how much of them goes back to the system at once.
+_FREED_BETWEEN_KEPT_OBJECTS = """
+import sys
+import psutil
+if sys.argv[1] == "served":
+    import ui.resources  # noqa: F401  (what every page imports; it sets the allocator up for serving)
+del_me = bytearray(8 * 2**20); del del_me  # as after the first photo: glibc's own threshold now exceeds 2 MB
+large, kept = [], []
+for _ in range(100):
+    large.append(bytearray(2 * 2**20))   # a photo's bytes, a decoded picture
+    kept.append(bytearray(2000))         # what the run keeps: a cache entry, a session's state
+held = psutil.Process().memory_info().rss
+del large
+print((held - psutil.Process().memory_info().rss) / 2**20)
+"""
+
+
+def _returned_mb(how: str) -> float:
+    import subprocess
+    import sys
+
+    return float(subprocess.run([sys.executable, "-c", _FREED_BETWEEN_KEPT_OBJECTS, how], capture_output=True,
+                                text=True, check=True, timeout=120).stdout)
+
+
+def test_the_served_app_gives_large_freed_blocks_back_at_once():
+    """ui.resources fixes glibc's mmap threshold at 1 MiB (memory.map_large_blocks_directly): 200 MB of 2 MB
+    blocks, freed while small objects made between them stay, go back to the system without a trim; in a
+    process left to glibc's sliding threshold they stay with it (which is what kept a closed class's memory)."""
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's allocator only")
+    assert _returned_mb("served") > 180
+    assert _returned_mb("plain") < 50

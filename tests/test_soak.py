@@ -128,7 +128,7 @@ def session_memory(url: str) -> dict[str, float]:
 
 def test_memory_returns_after_20_sessions_open_and_close(server):
     """20 sessions with a photo each, open at once, then closed: after their TTL Streamlit drops their uploads
-    and media, and the process gives back what they took; a second class of 20 rests no higher."""
+    and media, and the process gives back most of what they took; so does a second class of 20."""
     url, process = server
     rng = np.random.default_rng(3)
 
@@ -184,5 +184,7 @@ def test_memory_returns_after_20_sessions_open_and_close(server):
 
     taken = open_a - baseline
     assert taken > 20, "20 open sessions should have taken memory: the check would mean nothing"
-    returned = open_a - after_a >= taken / 3 and after_b <= open_a
+    # each class leaves at most half of what it took (with memory.map_large_blocks_directly, 8-20 % in three
+    # runs; with the trim alone, 10-82 %: the first class left from 33 to 413 MB behind)
+    returned = after_a - baseline <= taken / 2 and after_b - baseline <= taken / 2
     assert returned, f"resident memory did not return: {baseline:.0f} -> {open_a:.0f} -> {after_a:.0f} -> {open_b:.0f} -> {after_b:.0f} MB"

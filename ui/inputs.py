@@ -7,7 +7,7 @@ import random
 import numpy as np
 import streamlit as st
 
-from ae_demo.preprocess import InputError, Prepared, prepare_drawing
+from ae_demo.preprocess import InputError, Prepared, prepare_drawing, prepare_upload
 
 from . import rerun, resources, state
 from .state import InputItem, InputKind
@@ -52,7 +52,9 @@ def upload_tab() -> None:
         if new in known:
             continue
         try:
-            prepared = resources.prepare_cached(file.getvalue(), file.name)
+            # once per file and session (``known`` above), so not cached for the server: a cache shared by
+            # every session kept each photo's picture (~0.6 MB) for as long as the server ran
+            prepared = prepare_upload(file.getvalue(), file.name)
             state.remember(InputItem.make(InputKind.UPLOAD, file.name, prepared, file.file_id),
                            make_current=True)  # the newest upload becomes the current input
         except InputError as error:
@@ -76,7 +78,7 @@ def camera_tab() -> None:
     if state.seen_camera(photo.file_id):
         return
     try:
-        prepared = resources.prepare_cached(photo.getvalue(), "webcam photo")
+        prepared = prepare_upload(photo.getvalue(), "webcam photo")  # once per photo (seen_camera above)
         state.remember(InputItem.make(InputKind.CAMERA, "Webcam photo", prepared), make_current=True)
     except InputError as error:
         st.error(f"Webcam photo: {error}")

@@ -20,9 +20,8 @@ from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
-from ae_demo.memory import Collector, freeze_and_collect
+from ae_demo.memory import Collector, freeze_and_collect, map_large_blocks_directly
 from ae_demo.maps import LatentMap, load_map, refit_map
-from ae_demo.preprocess import Prepared, prepare_upload
 from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
@@ -31,6 +30,7 @@ from . import charts, state
 
 use_one_cpu_thread_per_call()
 shorten_gil_switch_interval()
+map_large_blocks_directly()  # before the first visitor: sessions' photos and pictures go back when freed
 
 # Ten colours, one per class, the same on every map of the app (Plotly's "D3" palette).
 CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -82,11 +82,6 @@ def rendered_html(key: str, _make: Callable[[], str]) -> str:
 def heldout_pictures(dataset: str) -> InlinePictures:
     """The held-out images of ``dataset`` as inline PNGs, each encoded once per server (the neighbours strip)."""
     return InlinePictures(reference_for(dataset).images)
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def prepare_cached(data: bytes, name: str) -> Prepared:
-    return prepare_upload(data, name)
 
 
 @st.cache_resource(show_spinner=False)
