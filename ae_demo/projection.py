@@ -45,8 +45,10 @@ def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
         raise ValueError(f"unknown map method {settings.method!r}")
     import umap  # seconds to import (numba): only ever on this path
 
+    # n_jobs=1 said, not implied: a seeded fit runs on one thread anyway (UMAP forces it, and warned so
+    # in every server's log at each fit)
     reducer = umap.UMAP(n_neighbors=settings.n_neighbors, min_dist=settings.min_dist, metric=settings.metric,
-                        random_state=settings.seed, n_components=2)
+                        random_state=settings.seed, n_components=2, n_jobs=1)
     return reducer.fit_transform(codes).astype(np.float32)
 
 
