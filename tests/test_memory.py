@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import gc
+import platform
 import time
 import weakref
 
 import pytest
 
 from ae_demo.memory import freeze_and_collect
+
+ON_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"  # the allocator these tests are about
 
 
 class _Node:
@@ -42,13 +45,11 @@ def test_objects_made_before_are_frozen_and_cycles_made_after_are_collected():
 
 
 def test_free_pages_go_back_to_the_system_where_glibc_can():
-    import platform
-
     import psutil
 
     from ae_demo.memory import give_back_free_memory
 
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not ON_GLIBC:
         assert give_back_free_memory() in (True, False)
         return
     blocks = [bytearray(64 * 1024) for _ in range(4000)]  # ~250 MB in blocks below mmap's threshold: the heap
@@ -87,9 +88,7 @@ def test_the_served_app_gives_large_freed_blocks_back_at_once():
     """ui.resources fixes glibc's mmap threshold at 1 MiB (memory.map_large_blocks_directly): 200 MB of 2 MB
     blocks, freed while small objects made between them stay, go back to the system without a trim; in a
     process left to glibc's sliding threshold they stay with it (which is what kept a closed class's memory)."""
-    import platform
-
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not ON_GLIBC:
         pytest.skip("glibc's allocator only")
     assert _returned_mb("served") > 180
     assert _returned_mb("plain") < 50
