@@ -572,3 +572,45 @@ def as_plain_image(source: bytes | np.ndarray | Image.Image, name: str = "upload
         raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
     gray = np.asarray(_to_8bit(pil, notes).convert("L"), dtype=np.float32) / 255.0
     return np.clip(_resize(gray, FIELD, FIELD), 0.0, 1.0).astype(np.float32)
+
+
+def as_dataset_picture(source: bytes | np.ndarray | Image.Image, size: int, colour: bool,
+                       name: str = "upload") -> np.ndarray:
+    """A picture as a teacher's own dataset holds it: (C, size, size) float32 in [0, 1], C = 3 or 1.
+
+    The framing of ``image_sets``: upright by EXIF, 8 bits a channel (CMYK, 16-bit and palette
+    pictures converted as for every upload), transparency flattened, the largest centred square
+    cut out (as torchvision's ``Resize`` + ``CenterCrop``) and resized to ``size``; grey is
+    ITU-R 601 luma. No inversion, no cropping to ink: a photo stays a photo. Drawings and
+    uploads on such a dataset go through here too, so they are framed as its pictures were.
+    Raises InputError for what cannot be read as a picture (not an image, too small, empty).
+    """
+    notes: list[str] = []
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = decode_image(bytes(source), name)
+    if isinstance(source, np.ndarray):
+        pil = _array_to_pil(source, notes)
+    elif isinstance(source, Image.Image):
+        _check_size(*source.size)
+        try:
+            pil = ImageOps.exif_transpose(source)
+        except Exception:  # noqa: BLE001 - malformed EXIF: the pixels themselves are fine
+            pil = source
+    else:
+        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+    pixels = np.asarray(_to_8bit(pil, notes), dtype=np.float32) / 255.0
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    rgb = pixels[:, :, :3] if pixels.shape[2] >= 3 else np.repeat(pixels[:, :, :1], 3, axis=2)
+    if pixels.shape[2] in (2, 4):
+        alpha = pixels[:, :, -1]
+        if alpha.max() == 0:
+            raise InputError(f"'{name}' is fully transparent: nothing is drawn on it.")
+        if alpha.min() < 1.0:
+            rgb = _flatten_alpha(rgb, alpha, notes)
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = rgb[top:top + side, left:left + side]
+    planes = [square @ _LUMA] if not colour else [square[:, :, c] for c in range(3)]
+    return np.clip(np.stack([_resize(p, size, size) for p in planes]), 0.0, 1.0).astype(np.float32)
