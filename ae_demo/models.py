@@ -1,12 +1,13 @@
 """The autoencoders: one base class, four networks and the PCA baseline.
 
-Every model maps images ``(B, 1, 28, 28)`` float32 in [0, 1] to codes ``(B, latent_dim)``
-and back. ``ModelConfig`` is everything needed to rebuild a model; it travels with the
+Every model maps images ``(B, C, H, W)`` float32 in [0, 1] to codes ``(B, latent_dim)``
+and back; ``ModelConfig.image_shape`` says which (the zoo's: ``(1, 28, 28)``; a teacher's own
+pictures: 1 or 3 channels at 28, 32 or 64 pixels a side). ``ModelConfig`` is everything needed to rebuild a model; it travels with the
 weights (safetensors metadata and ``pretrained/manifest.json``), as nanoGPT's
 ``GPTConfig`` travels with its checkpoint.
 
-- ``ConvAutoencoder``: strided convolutions down to 7x7, a linear bottleneck, transposed
-  convolutions back up. Denoising and plain training both use it.
+- ``ConvAutoencoder``: strided convolutions down to a quarter of the side (7x7 for 28x28;
+  one more halving for 64x64), a linear bottleneck, transposed convolutions back up. Denoising and plain training both use it.
 - ``DenseAutoencoder``: fully connected, after Hinton & Salakhutdinov (Science, 2006).
 - ``ConvVAE``: the same convolutional body with a Gaussian code (Kingma & Welling, 2014);
   ``encode`` returns the mean, so what the app shows is deterministic.
@@ -25,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-IMAGE_SHAPE = (1, 28, 28)
+IMAGE_SHAPE = (1, 28, 28)   # the zoo's digits and clothes
 N_PIXELS = 28 * 28
+IMAGE_SIDES = (28, 32, 64)  # what the convolutional body is built for (a side divisible by 4; 64 halves once more)
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,30 @@ class ModelConfig:
     latent_dim: int            # code size; sparse: the number of hidden units (may exceed the 784 pixels)
     width: int = 32            # conv/vae: channels of the first stage (then 2x, 2x)
     hidden: tuple[int, ...] = field(default=(512, 256))  # dense: hidden layer sizes, input side first
+    image_shape: tuple[int, int, int] = IMAGE_SHAPE  # (C, H, W) of the input; conv/vae/pca/dense
+
+    def __post_init__(self):
+        channels, height, width = self.image_shape
+        if channels not in (1, 3) or height != width or height not in IMAGE_SIDES:
+            raise ValueError(f"image_shape {self.image_shape} is not offered: (1 or 3, S, S) with S in {IMAGE_SIDES}")
+
+    @property
+    def n_values(self) -> int:
+        """C * H * W: the numbers in one image."""
+        return self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        values = asdict(self)
+        if self.image_shape == IMAGE_SHAPE:
+            # the zoo's files were written without it: their metadata, so their sha256, stay as they are
+            del values["image_shape"]
+        return json.dumps(values, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict) -> "ModelConfig":
         values = dict(values)
         values["hidden"] = tuple(values.get("hidden", cls.hidden))
+        values["image_shape"] = tuple(values.get("image_shape", IMAGE_SHAPE))
         return cls(**values)
 
 
@@ -85,7 +103,7 @@ class Autoencoder(nn.Module):
         t = torch.linspace(0, 1, steps, device=z0.device).view(1, steps, 1)
         codes = (1 - t) * z0.unsqueeze(1) + t * z1.unsqueeze(1)             # (B, steps, latent_dim)
         images = self.decode(codes.reshape(-1, self.latent_dim))
-        return images.view(start.shape[0], steps, *IMAGE_SHAPE)
+        return images.view(start.shape[0], steps, *self.config.image_shape)
 
 
 def _conv_block(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequential:
@@ -100,27 +118,35 @@ def _up_block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class _ConvBody(nn.Module):
-    """28x28 -> (2w, 7, 7) features and back; shared by ConvAutoencoder and ConvVAE."""
+    """(C, S, S) -> (2w, S/4, S/4) features and back (S/8 for S = 64); shared by ConvAutoencoder and ConvVAE.
 
-    def __init__(self, width: int):
+    For (1, 28, 28) the layers and their names are those the zoo's weights were saved with.
+    """
+
+    def __init__(self, width: int, image_shape: tuple[int, int, int] = IMAGE_SHAPE):
         super().__init__()
         w = width
-        self.features = 2 * w * 7 * 7
+        channels, side, _ = image_shape
+        extra = 1 if side >= 64 else 0     # one more halving keeps the bottleneck's input small (8x8, not 16x16)
+        grid = side // 4 // (2 ** extra)
+        self.features = 2 * w * grid * grid
         self.down = nn.Sequential(
-            _conv_block(1, w, 3),            # 28x28
-            _conv_block(w, 2 * w, 4, 2),     # 14x14
+            _conv_block(channels, w, 3),     # S x S
+            _conv_block(w, 2 * w, 4, 2),     # S/2
             _conv_block(2 * w, 2 * w, 3),
-            _conv_block(2 * w, 2 * w, 4, 2),  # 7x7
+            _conv_block(2 * w, 2 * w, 4, 2),  # S/4
+            *[_conv_block(2 * w, 2 * w, 4, 2) for _ in range(extra)],  # S/8
             nn.Flatten(),
         )
         self.up = nn.Sequential(
-            nn.Unflatten(1, (2 * w, 7, 7)),
+            nn.Unflatten(1, (2 * w, grid, grid)),
             nn.GELU(),
-            _up_block(2 * w, 2 * w),          # 14x14
+            *[_up_block(2 * w, 2 * w) for _ in range(extra)],
+            _up_block(2 * w, 2 * w),          # S/2
             _conv_block(2 * w, 2 * w, 3),
-            _up_block(2 * w, w),              # 28x28
+            _up_block(2 * w, w),              # S
             _conv_block(w, w, 3),
-            nn.Conv2d(w, 1, 3, padding=1),    # logits
+            nn.Conv2d(w, channels, 3, padding=1),    # logits
         )
 
 
@@ -130,7 +156,7 @@ class ConvAutoencoder(Autoencoder):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.body = _ConvBody(config.width)
+        self.body = _ConvBody(config.width, config.image_shape)
         self.to_code = nn.Linear(self.body.features, config.latent_dim)
         self.from_code = nn.Linear(config.latent_dim, self.body.features)
 
@@ -138,7 +164,7 @@ class ConvAutoencoder(Autoencoder):
         return self.to_code(self.body.down(x))
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        """(B, latent_dim) -> (B, 1, 28, 28) logits, before the sigmoid."""
+        """(B, latent_dim) -> (B, C, H, W) logits, before the sigmoid."""
         return self.body.up(self.from_code(z))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -159,12 +185,12 @@ class ConvVAE(ConvAutoencoder):
 
 
 class DenseAutoencoder(Autoencoder):
-    """Fully connected autoencoder 784 -> hidden... -> latent -> ...hidden -> 784."""
+    """Fully connected autoencoder C*H*W (784) -> hidden... -> latent -> ...hidden -> C*H*W."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        sizes = (N_PIXELS, *config.hidden)
+        sizes = (config.n_values, *config.hidden)
         enc: list[nn.Module] = [nn.Flatten()]
         for a, b in zip(sizes, sizes[1:]):
             enc += [nn.Linear(a, b), nn.LayerNorm(b), nn.GELU()]
@@ -173,7 +199,7 @@ class DenseAutoencoder(Autoencoder):
         rev = (config.latent_dim, *reversed(sizes[1:]))
         for a, b in zip(rev, rev[1:]):
             dec += [nn.Linear(a, b), nn.LayerNorm(b), nn.GELU()]
-        dec += [nn.Linear(rev[-1], N_PIXELS), nn.Unflatten(1, IMAGE_SHAPE)]
+        dec += [nn.Linear(rev[-1], config.n_values), nn.Unflatten(1, config.image_shape)]
         self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -189,7 +215,8 @@ class DenseAutoencoder(Autoencoder):
 class PCAAutoencoder(Autoencoder):
     """PCA as a linear autoencoder: code = (x - mean) @ components.T.
 
-    ``components`` (latent_dim, 784) are orthonormal rows, ``mean`` (784,) is in [0, 1].
+    ``components`` (latent_dim, C*H*W) are orthonormal rows, ``mean`` (C*H*W,) is in [0, 1]
+    (784 values for the zoo's (1, 28, 28)).
     ``decode`` is linear and not clipped, so it equals scikit-learn's ``inverse_transform``
     and may stray slightly outside [0, 1]; displays clip it.
     """
@@ -197,22 +224,22 @@ class PCAAutoencoder(Autoencoder):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.register_buffer("mean", torch.zeros(N_PIXELS))
-        self.register_buffer("components", torch.zeros(config.latent_dim, N_PIXELS))
+        self.register_buffer("mean", torch.zeros(config.n_values))
+        self.register_buffer("components", torch.zeros(config.latent_dim, config.n_values))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return (x.flatten(1) - self.mean) @ self.components.T
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return (z @ self.components + self.mean).view(-1, *IMAGE_SHAPE)
+        return (z @ self.components + self.mean).view(-1, *self.config.image_shape)
 
     @classmethod
     def fit(cls, images: torch.Tensor, latent_dim: int) -> "PCAAutoencoder":
-        """Fit with scikit-learn's PCA on (N, 1, 28, 28) images in [0, 1]."""
+        """Fit with scikit-learn's PCA on (N, C, H, W) images in [0, 1] (the zoo's: (N, 1, 28, 28))."""
         from sklearn.decomposition import PCA
 
         pca = PCA(n_components=latent_dim, svd_solver="full").fit(images.flatten(1).double().numpy())
-        model = cls(ModelConfig("pca", latent_dim))
+        model = cls(ModelConfig("pca", latent_dim, image_shape=tuple(images.shape[1:])))
         model.mean.copy_(torch.from_numpy(pca.mean_))
         model.components.copy_(torch.from_numpy(pca.components_))
         return model

@@ -1,3 +1,4 @@
+import json
 import numpy as np
 import pytest
 import torch
@@ -124,3 +125,40 @@ def test_features_of_the_shipped_sparse_net_are_its_normalised_weight_rows():
     # no other input of unit norm excites a unit more than its feature does
     others = torch.nn.functional.normalize(torch.randn(500, 784), dim=1)
     assert ((others @ net.encoder.weight.T).max(0).values < (tiles.flatten(1) * net.encoder.weight).sum(1)).all()
+
+
+class TestOtherImageShapes:
+    """The conv family (and PCA, dense) built for a teacher's own pictures: the shape comes from the config."""
+
+    @pytest.mark.parametrize("latent_dim", (2, 4, 8, 16, 32, 64))
+    def test_the_ladder_for_colour_32(self, latent_dim):
+        config = ModelConfig("conv", latent_dim, width=8, image_shape=(3, 32, 32))
+        net = build_model(config).eval()
+        x = torch.rand(5, 3, 32, 32)
+        codes = net.encode(x)
+        assert codes.shape == (5, latent_dim)
+        out = net.decode(codes)
+        assert out.shape == (5, 3, 32, 32) and out.min() >= 0 and out.max() <= 1
+        assert net.interpolate(x[:2], x[2:4], steps=3).shape == (2, 3, 3, 32, 32)
+        assert net.body.features == 2 * 8 * 8 * 8        # 32 -> 8x8 after two halvings
+
+    @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 28, 28), (1, 64, 64), (3, 64, 64)])
+    def test_every_offered_shape_round_trips(self, shape):
+        for architecture in ("conv", "vae", "dense"):
+            net = build_model(ModelConfig(architecture, 4, width=4, hidden=(16,), image_shape=shape)).eval()
+            assert net.reconstruct(torch.rand(2, *shape)).shape == (2, *shape)
+
+    def test_pca_takes_the_images_shape(self):
+        images = torch.rand(40, 3, 32, 32)
+        pca = PCAAutoencoder.fit(images, 8)
+        assert pca.config.image_shape == (3, 32, 32) and pca.reconstruct(images).shape == images.shape
+
+    def test_the_zoo_config_json_is_unchanged(self):
+        # the shipped weights' metadata (and so their sha256 file names) were written without image_shape
+        assert "image_shape" not in ModelConfig("conv", 32).to_json()
+        config = ModelConfig("conv", 32, image_shape=(3, 32, 32))
+        assert ModelConfig.from_dict(json.loads(config.to_json())) == config
+
+    def test_a_shape_not_offered_is_named(self):
+        with pytest.raises(ValueError, match="not offered"):
+            ModelConfig("conv", 8, image_shape=(3, 30, 30))
