@@ -6,10 +6,12 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
+from plotly.colors import hex_to_rgb, sequential
 
-# Per-pixel error colours: black (0) -> red -> yellow -> white (1), like matplotlib's "hot".
-_HOT = np.array([[0, 0, 0], [230, 30, 20], [255, 210, 40], [255, 255, 255]], dtype=np.float32)
+# Per-pixel error colours: cividis, dark blue (0) -> grey -> yellow (1), a map made perceptually uniform and
+# readable with colour-vision deficiency (Nuñez et al. 2018, PLOS ONE); Plotly's ten stops of it, interpolated.
+ERROR_COLOURS = np.array([hex_to_rgb(c) for c in sequential.Cividis], dtype=np.float32)
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -65,11 +67,12 @@ class InlinePictures:
 
 
 def error_heatmap(reconstruction: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(28, 28), (28, 28) in [0, 1] -> (28, 28, 3) uint8: absolute error per pixel in the "hot" colours."""
-    error = np.clip(np.abs(reconstruction - target), 0, 1) * (len(_HOT) - 1)
-    low = np.minimum(error.astype(int), len(_HOT) - 2)
+    """(28, 28), (28, 28) in [0, 1] -> (28, 28, 3) uint8: absolute error per pixel in ``ERROR_COLOURS``
+    (dark blue: exact, yellow: wrong by the whole range)."""
+    error = np.clip(np.abs(reconstruction - target), 0, 1) * (len(ERROR_COLOURS) - 1)
+    low = np.minimum(error.astype(int), len(ERROR_COLOURS) - 2)
     frac = (error - low)[..., None]
-    return ((1 - frac) * _HOT[low] + frac * _HOT[low + 1] + 0.5).astype(np.uint8)
+    return ((1 - frac) * ERROR_COLOURS[low] + frac * ERROR_COLOURS[low + 1] + 0.5).astype(np.uint8)
 
 
 def image_strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
@@ -116,9 +119,13 @@ class MapPicture:
 
     @classmethod
     def draw(cls, coords: np.ndarray, labels: np.ndarray, class_colours: tuple[str, ...], size: int = 360,
-             point_radius: float = 1.8, background: str = "#0e1117") -> "MapPicture":
+             point_radius: float = 1.8, class_names: tuple[str, ...] = (),
+             background: str = "#0e1117") -> "MapPicture":
         """(N, 2) positions in map units, coloured by their (N,) class; one scale for both axes
-        (the larger span fits, with a 4 % margin), y pointing up as on the interactive map."""
+        (the larger span fits, with a 4 % margin), y pointing up as on the interactive map.
+
+        ``class_names``: written at each class's median position, white on a dark outline, so that a class
+        can be told by its name as well as by its colour (colour-vision deficiency, grey print)."""
         coords = np.asarray(coords, np.float64)
         low, high = coords.min(0), coords.max(0)
         centre, scale = (low + high) / 2, (1 - 2 * 0.04) * size / max(float((high - low).max()), 1e-9)
@@ -128,6 +135,15 @@ class MapPicture:
         r = point_radius
         for (x, y), label in zip(_to_pixels(coords, centre, scale, size), labels):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=palette[int(label) % len(palette)])
+        if class_names:
+            font = ImageFont.load_default(size=max(14, size // 22))
+            labels = np.asarray(labels)
+            for label, name in enumerate(class_names):
+                members = coords[labels == label]
+                if len(members):
+                    (x, y), = _to_pixels(np.median(members, 0), centre, scale, size)
+                    draw.text((x, y), name, fill=(255, 255, 255), font=font, anchor="mm",
+                              stroke_width=max(2, size // 160), stroke_fill=_rgb(background))
         return cls(np.asarray(image), centre, scale)
 
     def to_pixels(self, points: np.ndarray) -> np.ndarray:

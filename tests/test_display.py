@@ -21,12 +21,16 @@ def test_enlarge_repeats_pixels():
     assert (big[:, :3] == 0).all() and (big[:, 3:] == 255).all()
 
 
-def test_error_heatmap_is_black_where_exact_and_white_where_fully_wrong():
+def test_error_heatmap_is_cividis_dark_blue_where_exact_and_yellow_where_fully_wrong():
     target = np.zeros((28, 28), np.float32)
     recon = target.copy()
-    recon[0, 0] = 1.0
+    recon[0, 0], recon[0, 1] = 1.0, 0.5
     heat = error_heatmap(recon, target)
-    assert heat.shape == (28, 28, 3) and (heat[0, 0] == 255).all() and (heat[1:, 1:] == 0).all()
+    assert heat.shape == (28, 28, 3)
+    assert tuple(heat[0, 0]) == (0xfe, 0xe8, 0x38) and (heat[1:, 1:] == (0x00, 0x22, 0x4e)).all()
+    # perceptually ordered: lightness rises with the error
+    luma = heat[0, :2].astype(float) @ (0.2126, 0.7152, 0.0722)
+    assert luma[0] > luma[1] > float(heat[1, 1].astype(float) @ (0.2126, 0.7152, 0.0722))
 
 
 def test_image_strip_puts_images_side_by_side():
@@ -98,3 +102,14 @@ def test_inline_pictures_encode_each_image_once_and_as_png_data_uri_does(monkeyp
     monkeypatch.setattr(display, "png_data_uri", lambda image: encoded.append(1) or real(image))
     assert pictures.uri(3) == real(images[3]) and pictures.uri(3) == real(images[3])
     assert len(encoded) == 1 and len(pictures) == 5
+
+
+def test_map_picture_writes_each_class_name_at_its_centre():
+    coords = np.array([[0.0, 0.0]] * 20 + [[10.0, 10.0]] * 20)
+    labels = np.array([0] * 20 + [1] * 20)
+    plain = MapPicture.draw(coords, labels, COLOURS, size=200).pixels
+    picture = MapPicture.draw(coords, labels, COLOURS, size=200, class_names=("zero", "one"))
+    named = picture.pixels
+    assert _colour_share(plain, (255, 255, 255)) == 0
+    for x, y in picture.to_pixels(np.array([[0.0, 0.0], [10.0, 10.0]])).astype(int):   # white letters there
+        assert _colour_share(named[max(y - 12, 0):y + 12, max(x - 30, 0):x + 30], (255, 255, 255)) > 0.02

@@ -64,6 +64,10 @@ def map_base(lm: LatentMap, classes: tuple[str, ...], images: np.ndarray, colour
             marker=dict(size=4, color=colours[label], opacity=0.7),
             customdata=np.stack([lm.indices[rows], np.full(len(rows), label)], 1),
             hovertemplate=f"{name}<br>held-out #%{{customdata[0]}}<extra></extra>"))
+        if len(rows):  # the class named at its centre too, not by colour alone
+            x, y = np.median(lm.coords[rows], 0)
+            fig.add_annotation(x=float(x), y=float(y), text=f"<b>{name}</b>", showarrow=False,
+                               font=dict(size=15, color="#ffffff"), bgcolor="rgba(14,17,23,0.75)")
     if grid is not None:
         fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="decode here",
                                    marker=dict(size=12, opacity=0), showlegend=False,

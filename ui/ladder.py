@@ -48,7 +48,7 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
         st.caption(f"The input squeezed through a bottleneck of z numbers by the {FAMILIES[family].lower()} "
                    "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
                    "PSNR in dB (higher is better).")
-        heatmaps = st.toggle("Show per-pixel error instead (black = exact, yellow/white = wrong)", key="error_heatmaps")
+        heatmaps = st.toggle("Show per-pixel error instead (dark blue = exact, yellow = wrong)", key="error_heatmaps")
         target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
         _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family])
         _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", heading="<p><strong>PCA at the same "

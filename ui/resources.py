@@ -32,9 +32,13 @@ use_one_cpu_thread_per_call()
 shorten_gil_switch_interval()
 map_large_blocks_directly()  # before the first visitor: sessions' photos and pictures go back when freed
 
-# Ten colours, one per class, the same on every map of the app (Plotly's "D3" palette).
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# Ten colours, one per class, the same on every map of the app: Petroff's ten-colour sequence (Petroff 2021,
+# "Accessible Color Sequences for Data Visualization"; matplotlib's "petroff10"), chosen to stay apart under
+# colour-vision deficiency, with its purple lightened from #832db6 so that every colour has 3:1 contrast with
+# the dark map background (WCAG 1.4.11). Plotly's D3 palette before it made orange and green one colour under
+# protanopia. tests/test_colour_vision.py measures the distances after simulation.
+CLASS_COLOURS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#8f3ac2",
+                 "#a96b59", "#e76300", "#b9ac70", "#717581", "#92dadd")
 MANIFOLD_STEPS = 15      # decoded manifold: a 15x15 grid of latent points
 
 
@@ -155,7 +159,8 @@ def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: Map
                      ) -> tuple[MapPicture, str]:
     """The main map as a picture and its PNG data URI, drawn once per server (``recomputed``: ``chosen_map``)."""
     lm = chosen_map(dataset, family, latent_dim, recomputed)
-    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, size=MAIN_MAP_PX, point_radius=2.4)
+    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, size=MAIN_MAP_PX, point_radius=2.4,
+                              class_names=reference_for(dataset).classes)
     return picture, png_data_uri(picture.pixels)
 
 
@@ -177,7 +182,7 @@ def small_map_picture(dataset: str, latent_dim: int) -> tuple[MapPicture, str]:
     """The conv model's default map at ``latent_dim`` drawn and encoded (a PNG data URI) once per server;
     stars are laid over it (``MapPicture.stars_svg``)."""
     lm = default_map_for(dataset, "conv", latent_dim)
-    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS)
+    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, class_names=reference_for(dataset).classes)
     return picture, png_data_uri(picture.pixels)
 
 

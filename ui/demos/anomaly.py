@@ -62,7 +62,7 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
         cells = st.columns(3)
         cells[0].image(result.image, caption="what is scored", width="stretch")
         cells[1].image(result.reconstruction, caption=f"reconstruction, z = {result.latent_dim}", width="stretch")
-        cells[2].image(result.heatmap, caption="error per pixel (black = exact)", width="stretch")
+        cells[2].image(result.heatmap, caption="error per pixel (dark blue = exact, yellow = wrong)", width="stretch")
         exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
         aucs = ", ".join(f"{CATEGORY_NAMES.get(c, c)} {a:.2f}" for c, a in reference.category_auc.items())
         st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels, from "
