@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]  # the checkout that holds app.py
+ARTIFACTS = REPO_ROOT / "artifacts"  # servers' logs and the screenshots tests leave, when the folder exists
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
@@ -85,8 +86,8 @@ def streamlit_process(script: str | Path, timeout: float = 120, env: dict[str, s
     """As ``streamlit_server``, yielding (URL, the server's Popen); ``options``: Streamlit config options for the
     command line beside the shipped config, e.g. {"server.disconnectedSessionTTL": 2}."""
     port = _free_port()
-    log = open(REPO_ROOT / "artifacts" / f"streamlit-{Path(script).stem}-{port}.log", "w") \
-        if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    log = open(ARTIFACTS / f"streamlit-{Path(script).stem}-{port}.log", "w") \
+        if ARTIFACTS.is_dir() else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
                                 *[arg for name, value in (options or {}).items() for arg in (f"--{name}", str(value))]],
                                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
@@ -109,8 +110,8 @@ def replica_set(replicas: int, timeout: float = 180):
     Ctrl-C; the caller may stop it earlier and check what it left behind."""
     port = free_port_run(replicas + 1)
     ports = [port + i for i in range(1, replicas + 1)]
-    log = open(REPO_ROOT / "artifacts" / f"replicas-{replicas}-{port}.log", "w") \
-        if (REPO_ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    log = open(ARTIFACTS / f"replicas-{replicas}-{port}.log", "w") \
+        if ARTIFACTS.is_dir() else subprocess.DEVNULL
     process = subprocess.Popen(
         ["bash", str(REPO_ROOT / "deploy" / "replicas.sh"), str(replicas), str(port)], cwd=REPO_ROOT,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

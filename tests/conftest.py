@@ -1,8 +1,11 @@
-"""Shared fixtures: tiny generated datasets, so no test reads ../shared or the internet."""
+"""Shared fixtures: tiny generated datasets, so no test reads ../shared or the internet; the page under AppTest."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from ae_demo.data import OFFICIAL_FILES, TEN_K_FILES, write_idx
 
@@ -53,3 +56,50 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# --- the page under Streamlit's AppTest ----------------------------------------------------
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE_TIMEOUT_S = 180  # a run's limit: the first run of a test module loads torch and the models
+
+
+def _fresh_page(**query) -> AppTest:
+    """The page before its first run, with ``query`` in its URL (``?dataset=fashion`` …)."""
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT_S)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def _open_page(**query) -> AppTest:
+    """The page as a visitor gets it: the first run (workbench only), then the whole page,
+    which the browser asks for at once (a timer AppTest does not run; here a second run)."""
+    return _fresh_page(**query).run().run()
+
+
+@pytest.fixture(scope="session")
+def app_file() -> Path:
+    """app.py, the page's script (for a test that runs it in a process of its own)."""
+    return APP
+
+
+@pytest.fixture(scope="session")
+def fresh_page():
+    """``fresh_page(**query)``: the page not yet run, for a test of its first run."""
+    return _fresh_page
+
+
+@pytest.fixture(scope="session")
+def open_page():
+    """``open_page(**query)``: the page after the two runs a browser's first visit makes."""
+    return _open_page
+
+
+@pytest.fixture(scope="session")
+def ladder_images() -> int:
+    """Pictures in the default view's ladder block, counted from the zoo: the input and one picture per
+    bottleneck size, once for the default family and once for PCA."""
+    from ae_demo.zoo import DEFAULT_MODEL, read_zoo
+
+    return 2 * (len(read_zoo().latent_dims("mnist", DEFAULT_MODEL[0])) + 1)

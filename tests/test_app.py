@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from ae_demo.zoo import read_zoo
 
-LADDER = (2, 4, 8, 16, 32, 64)
-APP = Path(__file__).resolve().parent.parent / "app.py"
+LADDER = read_zoo().latent_dims("mnist", "conv")  # the default view's bottleneck sizes
 
 
 def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
@@ -28,15 +26,6 @@ def digit_one() -> bytes:
     image = Image.new("L", (120, 160), 235)
     ImageDraw.Draw(image).line([(60, 20), (60, 140)], fill=20, width=14)
     return png_bytes(image)
-
-
-def start(**query) -> AppTest:
-    """The page as a visitor gets it: the first run (workbench only), then the whole page,
-    which the browser asks for at once (a timer AppTest does not run; here a second run)."""
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run().run()
 
 
 def images_in(at: AppTest, key: str) -> int:
@@ -76,8 +65,8 @@ def captions(at: AppTest) -> str:
 
 
 @pytest.fixture(scope="module")
-def default_page():
-    return start()
+def default_page(open_page):
+    return open_page()
 
 
 class TestDefaultPage:
@@ -102,8 +91,8 @@ class TestDefaultPage:
         assert default_page.query_params["family"] == "conv"
 
 
-def test_url_opens_the_view_it_names():
-    at = start(dataset="fashion", family="vae", sample="17")
+def test_url_opens_the_view_it_names(open_page):
+    at = open_page(dataset="fashion", family="vae", sample="17")
     assert not at.exception
     assert at.radio(key="dataset").value == "fashion" and at.selectbox(key="family").value == "vae"
     assert "Sample #17" in at.selectbox(key="input_choice").format_func("sample")
@@ -112,25 +101,25 @@ def test_url_opens_the_view_it_names():
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
 @pytest.mark.parametrize("family", ["conv", "dense", "vae", "dae"])
-def test_every_dataset_and_family(dataset, family):
-    at = start()
+def test_every_dataset_and_family(dataset, family, open_page):
+    at = open_page()
     at.radio(key="dataset").set_value(dataset).run()
     at.selectbox(key="family").set_value(family).run()
     assert not at.exception
     assert images_in(at, "reconstructions") == 2 * (len(read_zoo().latent_dims(dataset, family)) + 1)
 
 
-def test_upload_becomes_the_current_input():
-    at = start()
+def test_upload_becomes_the_current_input(open_page, ladder_images):
+    at = open_page()
     at.file_uploader(key="upload").set_value(("one.png", digit_one(), "image/png")).run()
     assert not at.exception
     choice = at.selectbox(key="input_choice")
     assert choice.value.startswith("upload:") and choice.format_func(choice.value) == "one.png"
-    assert images_in(at, "reconstructions") == 14
+    assert images_in(at, "reconstructions") == ladder_images
 
 
-def test_several_uploads_each_get_a_result_and_the_newest_is_current():
-    at = start()
+def test_several_uploads_each_get_a_result_and_the_newest_is_current(open_page):
+    at = open_page()
     files = [("first.png", digit_one(), "image/png"), ("second.png", digit_one()[:len(digit_one()) // 2], "image/png"),
              ("third.jpg", png_bytes(Image.open(io.BytesIO(digit_one())).convert("RGB"), "JPEG"), "image/jpeg")]
     at.file_uploader(key="upload").set_value(files).run()
@@ -143,15 +132,15 @@ def test_several_uploads_each_get_a_result_and_the_newest_is_current():
     assert images_in(at, "upload_results") >= 2 * (1 + len(LADDER))
 
 
-def test_picking_another_input():
-    at = start()
+def test_picking_another_input(open_page):
+    at = open_page()
     at.file_uploader(key="upload").set_value(("one.png", digit_one(), "image/png")).run()
     at.selectbox(key="input_choice").set_value("sample").run()
     assert not at.exception and at.selectbox(key="input_choice").value == "sample"
 
 
-def test_random_sample_of_a_class():
-    at = start()
+def test_random_sample_of_a_class(open_page):
+    at = open_page()
     at.selectbox(key="sample_class").set_value("7").run()
     at.button(key="sample_random").click().run()
     assert not at.exception
@@ -160,18 +149,18 @@ def test_random_sample_of_a_class():
     assert at.query_params["sample"] == name.split("#")[1].split()[0]
 
 
-def test_camera_photo_goes_through_the_same_path():
-    at = start()
+def test_camera_photo_goes_through_the_same_path(open_page):
+    at = open_page()
     photo = png_bytes(Image.open(io.BytesIO(digit_one())).convert("RGB"), "JPEG")
     at.camera_input(key="camera").set_value(("photo.jpg", photo, "image/jpeg")).run()
     assert not at.exception
     assert at.selectbox(key="input_choice").value == "camera"
 
 
-def test_error_heatmaps_toggle():
-    at = start()
+def test_error_heatmaps_toggle(open_page, ladder_images):
+    at = open_page()
     at.toggle(key="error_heatmaps").set_value(True).run()
-    assert not at.exception and images_in(at, "reconstructions") == 14
+    assert not at.exception and images_in(at, "reconstructions") == ladder_images
 
 
 BAD_UPLOADS = {
@@ -186,24 +175,24 @@ BAD_UPLOADS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_UPLOADS))
-def test_bad_upload_gets_a_message_and_the_page_keeps_working(name):
-    at = start()
+def test_bad_upload_gets_a_message_and_the_page_keeps_working(name, open_page, ladder_images):
+    at = open_page()
     at.file_uploader(key="upload").set_value((name, BAD_UPLOADS[name], "image/png")).run()
     assert not at.exception
     messages = [e.value for e in at.error]
     assert any(name in m for m in messages), messages
     assert at.selectbox(key="input_choice").value == "sample"  # the page still shows the last good input
-    assert images_in(at, "reconstructions") == 14
+    assert images_in(at, "reconstructions") == ladder_images
     at.file_uploader(key="upload").set_value(("one.png", digit_one(), "image/png")).run()
     assert not at.exception and at.selectbox(key="input_choice").value.startswith("upload:")
 
 
-def test_the_first_run_shows_the_ladder_and_asks_for_the_rest():
+def test_the_first_run_shows_the_ladder_and_asks_for_the_rest(fresh_page, ladder_images):
     """The charts cost the browser seconds to draw, so a visit's first run leaves them out and
     mounts a timer that asks for the whole page; the next run draws it."""
-    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at = fresh_page().run()
     assert not at.exception
-    assert images_in(at, "reconstructions") == 14
+    assert images_in(at, "reconstructions") == ladder_images
     assert not at.get("plotly_chart") and not has_container(at, "small_map_32")
     assert timer_data(at, "first_paint") == {"token": "whole page", "delay_ms": 0}
     assert timer_data(at, "page_follows")["token"] is None  # the page shows the current input: nothing to follow
@@ -234,8 +223,8 @@ def test_main_map_is_a_picture_with_the_input_starred(default_page):
     assert not _chart_specs(default_page, "map_chart_")   # the interactive chart only when switched on
 
 
-def test_the_interactive_map_has_one_trace_per_class_and_the_input_as_a_star():
-    at = start()
+def test_the_interactive_map_has_one_trace_per_class_and_the_input_as_a_star(open_page):
+    at = open_page()
     at.toggle(key="map_interactive").set_value(True).run()
     (spec,) = _chart_specs(at, "map_chart_mnist_conv_32")
     names = [trace["name"] for trace in spec["data"]]
@@ -245,8 +234,8 @@ def test_the_interactive_map_has_one_trace_per_class_and_the_input_as_a_star():
     assert images_in(at, "latent_map") == 0  # the map container holds the chart alone
 
 
-def test_uploads_are_placed_on_the_map_by_file_name():
-    at = start()
+def test_uploads_are_placed_on_the_map_by_file_name(open_page):
+    at = open_page()
     at.file_uploader(key="upload").set_value([("one.png", digit_one(), "image/png"),
                                               ("also-one.png", digit_one(), "image/png")]).run()
     starred = _map_stars(at).split("; ")
@@ -264,8 +253,8 @@ def test_small_maps_for_three_bottleneck_sizes(default_page):
     assert not default_page.exception
 
 
-def test_two_dimensional_latent_shows_the_raw_code_and_a_decoded_grid():
-    at = start()
+def test_two_dimensional_latent_shows_the_raw_code_and_a_decoded_grid(open_page):
+    at = open_page()
     at.select_slider(key="map_latent").set_value(2).run()
     assert not at.exception
     at.toggle(key="map_interactive").set_value(True).run()
@@ -280,8 +269,8 @@ def test_the_playground_opens_on_the_morph_and_runs_only_the_open_tab(default_pa
     assert not [s for s in default_page.slider if s.key and s.key.startswith("nudge_")]
 
 
-def test_nudging_a_code_changes_the_decoded_image():
-    at = start(playground="Nudge the code")  # the tab, as a link to it opens it
+def test_nudging_a_code_changes_the_decoded_image(open_page):
+    at = open_page(playground="Nudge the code")  # the tab, as a link to it opens it
     assert not has_container(at, "morph")
     sliders = [s for s in at.slider if s.key and s.key.startswith("nudge_mnist_conv_16_")]
     assert len(sliders) == 16
@@ -298,15 +287,15 @@ def _decoded_pictures(at: AppTest) -> list[str]:
     return [image.value[0] for image in at.get("image") if any("decoded from the" in c for c in image.captions)]
 
 
-def test_morph_offers_png_and_gif():
-    at = start()
+def test_morph_offers_png_and_gif(open_page):
+    at = open_page()
     assert images_in(at, "morph") == 1
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download PNG strip" in labels and "Download GIF" in labels
 
 
-def test_recompute_the_map_with_pca():
-    at = start()
+def test_recompute_the_map_with_pca(open_page):
+    at = open_page()
     at.radio(key="map_method").set_value("pca")
     at.button(key="FormSubmitter:map_form-Recompute").click().run()
     assert not at.exception
@@ -344,19 +333,19 @@ ODD_BUT_VALID = _odd_but_valid()
 
 
 @pytest.mark.parametrize("name", sorted(ODD_BUT_VALID))
-def test_unusual_uploads_still_give_a_result(name):
-    at = start()
+def test_unusual_uploads_still_give_a_result(name, open_page, ladder_images):
+    at = open_page()
     at.file_uploader(key="upload").set_value((name, ODD_BUT_VALID[name], "application/octet-stream")).run()
     assert not at.exception and not at.error
     choice = at.selectbox(key="input_choice")
     assert choice.format_func(choice.value) == name
-    assert images_in(at, "reconstructions") == 14
+    assert images_in(at, "reconstructions") == ladder_images
 
 
-def test_decompression_bomb_and_a_thin_strip_are_refused_politely():
+def test_decompression_bomb_and_a_thin_strip_are_refused_politely(open_page):
     from test_preprocess import bomb_png
 
-    at = start()
+    at = open_page()
     at.file_uploader(key="upload").set_value([("bomb.png", bomb_png(30000, 30000), "image/png"),
                                               ("strip.png", png_bytes(Image.new("L", (1, 20000), 0)), "image/png")])
     at.run()
@@ -366,14 +355,14 @@ def test_decompression_bomb_and_a_thin_strip_are_refused_politely():
     assert at.selectbox(key="input_choice").value == "sample"
 
 
-def test_the_first_page_never_imports_umap():
+def test_the_first_page_never_imports_umap(app_file):
     """`import umap` costs seconds (numba): the page must be out before anything needs it."""
     import subprocess
     import sys
 
     code = ("import sys\n"
             "from streamlit.testing.v1 import AppTest\n"
-            f"at = AppTest.from_file({str(APP)!r}, default_timeout=120).run().run()\n"
+            f"at = AppTest.from_file({str(app_file)!r}, default_timeout=120).run().run()\n"
             "assert not at.exception, at.exception\n"
             "print('umap' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -381,14 +370,14 @@ def test_the_first_page_never_imports_umap():
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_after_a_whole_page_the_ladders_it_ran_become_one_graph_each():
+def test_after_a_whole_page_the_ladders_it_ran_become_one_graph_each(open_page):
     """The app serves eager models at first (a first visit does not wait) and compiles its ladders in the
     background after the first whole page (resources.compile_ladders): then strokes give up the GIL once."""
     import time
 
     from ui import resources
 
-    at = start()
+    at = open_page()
     assert not at.exception
     caches = [resources._ladder_cache("mnist", "conv"), resources._pca_ladder_cache("mnist", "conv")]
     deadline = time.monotonic() + 60

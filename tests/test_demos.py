@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +14,7 @@ from ae_demo import anomaly
 from ae_demo.zoo import load_model, load_verified_reference, model_name
 from ui.demos import NAMES
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 
-
-def start(**query) -> AppTest:
-    """The first run and the whole page's run, as a browser gets them (see test_app.start)."""
-    at = AppTest.from_file(str(APP), default_timeout=180)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run().run()
 
 
 def texts(node) -> list[str]:
@@ -46,8 +37,8 @@ def urls_of_images(block) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def closed_page():
-    return start()
+def closed_page(open_page):
+    return open_page()
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -58,8 +49,8 @@ def test_a_closed_demo_computes_nothing(closed_page, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_link_opens_the_demo_and_keeps_the_input(name):
-    at = start(demo=name, sample="1500")
+def test_a_link_opens_the_demo_and_keeps_the_input(name, open_page):
+    at = open_page(demo=name, sample="1500")
     assert not at.exception
     assert at.session_state[f"demo_{name}_open"]
     assert at.selectbox(key="input_choice").value == "sample" and at.session_state["sample_index"] == 1500
@@ -69,8 +60,8 @@ def test_a_link_opens_the_demo_and_keeps_the_input(name):
             assert not at.get_by_key(other).image
 
 
-def test_denoise_shows_both_nets_with_their_sse():
-    at = start(demo="denoise")
+def test_denoise_shows_both_nets_with_their_sse(open_page):
+    at = open_page(demo="denoise")
     captions = captions_of_images(at.get_by_key("denoise"))
     assert any(re.match(r"convolutional z = 32 · SSE \d+\.\d", c) for c in captions)
     assert any(re.match(r"denoising z = 32 · SSE \d+\.\d", c) for c in captions)
@@ -94,8 +85,8 @@ def first_percent(at: AppTest, key: str) -> int:
 
 
 @pytest.mark.parametrize("row", [1500, 3])
-def test_anomaly_says_the_percentile_the_backend_computes(row):
-    at = start(demo="anomaly", sample=str(row))
+def test_anomaly_says_the_percentile_the_backend_computes(row, open_page):
+    at = open_page(demo="anomaly", sample=str(row))
     assert not at.exception
     assert first_percent(at, "anomaly") == math.floor(_backend_percentile("mnist", row))
     text = " ".join(texts(at.get_by_key("anomaly")))
@@ -103,11 +94,11 @@ def test_anomaly_says_the_percentile_the_backend_computes(row):
     assert len(at.get_by_key("anomaly").get("plotly_chart")) == 1
 
 
-def test_a_noise_upload_still_gets_an_anomaly_answer():
+def test_a_noise_upload_still_gets_an_anomaly_answer(open_page):
     noise = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")
-    at = start(demo="anomaly")
+    at = open_page(demo="anomaly")
     at.file_uploader(key="upload").set_value(("noise.png", buffer.getvalue(), "image/png")).run()
     assert not at.exception and any("noise.png" in e.value for e in at.error)  # the page could not read it
     text = " ".join(texts(at.get_by_key("anomaly")))
@@ -115,8 +106,8 @@ def test_a_noise_upload_still_gets_an_anomaly_answer():
     assert answer and int(answer.group(1)) >= 95
 
 
-def test_new_samples_follow_the_seed():
-    at = start(demo="generate")
+def test_new_samples_follow_the_seed(open_page):
+    at = open_page(demo="generate")
     before = urls_of_images(at.get_by_key("generate_vae"))
     at.number_input(key="generate_seed").set_value(7).run()
     after = urls_of_images(at.get_by_key("generate_vae"))
@@ -128,8 +119,8 @@ def test_new_samples_follow_the_seed():
     assert not at.exception and not at.get_by_key("generate").get("plotly_chart")
 
 
-def test_arithmetic_at_strength_zero_is_the_inputs_own_reconstruction():
-    at = start(demo="arithmetic")
+def test_arithmetic_at_strength_zero_is_the_inputs_own_reconstruction(open_page):
+    at = open_page(demo="arithmetic")
     block = at.get_by_key("arithmetic")
     (own,) = [url for image in block.image if any("its reconstruction" in c for c in image.captions)
               for url in image.value]
@@ -139,10 +130,10 @@ def test_arithmetic_at_strength_zero_is_the_inputs_own_reconstruction():
     assert not at.exception and set(urls_of_images(at.get_by_key("arithmetic_strip"))) == {own}
 
 
-def test_exports_are_offered(closed_page):
+def test_exports_are_offered(closed_page, open_page):
     labels = [b.proto.label for b in closed_page.get("download_button")]
     assert "Download the map as CSV" in labels and "Download this view (zip)" in labels
-    demo = start(demo="denoise")
+    demo = open_page(demo="denoise")
     assert "Download PNG strip" in [b.proto.label for b in demo.get_by_key("denoise").get("download_button")]
     import json
 
@@ -150,10 +141,10 @@ def test_exports_are_offered(closed_page):
         assert "toImageButtonOptions" in json.loads(chart.proto.config or "{}")
 
 
-def test_one_live_training_per_server_and_a_second_visitor_is_told_when_it_is_free():
+def test_one_live_training_per_server_and_a_second_visitor_is_told_when_it_is_free(open_page):
     from ui import resources
 
-    first, second = start(demo="learn_live"), start(demo="learn_live")
+    first, second = open_page(demo="learn_live"), open_page(demo="learn_live")
     try:
         first.select_slider(key="learn_live_latent").set_value(2)
         first.button(key="learn_live_start").click().run()

@@ -2,22 +2,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui.tour import STEPS
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 
-
-def start(**query) -> AppTest:
-    """The first run and the whole page's run, as a browser gets them (see test_app.start)."""
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run().run()
 
 
 def network_cards(at: AppTest) -> list[str]:
@@ -26,9 +17,9 @@ def network_cards(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
-def test_each_tour_step_sets_up_the_page_it_promises(number):
+def test_each_tour_step_sets_up_the_page_it_promises(number, open_page):
     step = STEPS[number - 1]
-    at = start(tour=str(number))
+    at = open_page(tour=str(number))
     assert not at.exception
     assert at.radio(key="dataset").value == step.dataset and at.selectbox(key="family").value == step.family
     assert at.selectbox(key="input_choice").value == "sample"
@@ -41,8 +32,8 @@ def test_each_tour_step_sets_up_the_page_it_promises(number):
     assert at.query_params["tour"] in (str(number), [str(number)])
 
 
-def test_next_and_back_move_through_the_tour_and_the_url_follows():
-    at = start(tour="2")
+def test_next_and_back_move_through_the_tour_and_the_url_follows(open_page):
+    at = open_page(tour="2")
     at.button(key="tour_next").click().run()
     assert not at.exception and "step 3 of" in " ".join(m.value for m in at.get_by_key("tour").markdown)
     at.button(key="tour_back").click().run().button(key="tour_back").click().run()
@@ -53,8 +44,8 @@ def test_next_and_back_move_through_the_tour_and_the_url_follows():
     assert at.button(key="tour_start")
 
 
-def test_a_tour_step_brings_back_its_input_after_the_visitor_moved_on():
-    at = start(tour="1")
+def test_a_tour_step_brings_back_its_input_after_the_visitor_moved_on(open_page):
+    at = open_page(tour="1")
     at.selectbox(key="sample_class").set_value("3")
     at.button(key="sample_random").click().run()
     assert at.session_state["sample_index"] != STEPS[0].sample  # a 3, where the step showed a 7
@@ -62,18 +53,18 @@ def test_a_tour_step_brings_back_its_input_after_the_visitor_moved_on():
     assert at.session_state["sample_index"] == STEPS[1].sample and at.selectbox(key="input_choice").value == "sample"
 
 
-def test_the_network_view_runs_only_while_open():
-    closed = start()
+def test_the_network_view_runs_only_while_open(open_page):
+    closed = open_page()
     assert not closed.exception and network_cards(closed) == []
-    opened = start(tour=str([s.opens for s in STEPS].index("network_open") + 1))
+    opened = open_page(tour=str([s.opens for s in STEPS].index("network_open") + 1))
     cards = network_cards(opened)
     assert len(cards) == 11  # the conv net: 4 encoder convs, the code, expand, 4 decoder steps, the output
     assert "64 × 14 × 14" in cards[1] and "32 parameters" not in cards[4] and "(32,)" not in cards[4]
     assert re.search(r"32 · [\d,]+ parameters", cards[4])  # the code: 32 numbers
 
 
-def test_presentation_mode_from_the_url_and_the_toggle():
-    at = start(present="1")
+def test_presentation_mode_from_the_url_and_the_toggle(open_page):
+    at = open_page(present="1")
     assert not at.exception and at.toggle(key="present_mode").value
     assert any("hue-rotate" in h.value and "minmax(200px" in h.value for h in at.get("html"))
     at.toggle(key="present_mode").set_value(False).run()

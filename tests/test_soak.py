@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from ae_demo.memory import COLLECT_EVERY_S
-from harness.browser import REPO_ROOT, streamlit_process
+from harness.browser import ARTIFACTS, REPO_ROOT, streamlit_process
 from harness.st_protocol import ProtocolSession, Run, paper_png, random_strokes
 
 tomllib = pytest.importorskip("tomllib", reason="Python 3.11's tomllib reads .streamlit/config.toml")
@@ -31,7 +31,7 @@ TTL_S = 2             # the test server's server.disconnectedSessionTTL (the shi
 
 @pytest.fixture(scope="module")
 def server():
-    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(exist_ok=True)
     with streamlit_process(REPO_ROOT / "app.py",
                            options={"server.disconnectedSessionTTL": TTL_S}) as (url, process):
         yield url, psutil.Process(process.pid)

@@ -6,35 +6,25 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image, ImageDraw
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, canvas_box,
-                         draw_stroke, record_requests, streamlit_server, wait_for_change,
-                         wait_for_images, wait_for_main_map, wait_for_map_star)
+from harness.browser import (ARTIFACTS, HOW_TO_GET_CHROMIUM, chromium_available, chromium_page, canvas_box,
+                             draw_stroke, record_requests, wait_for_change, wait_for_images, wait_for_main_map,
+                             wait_for_map_star)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
 
-LADDER_IMAGES = 14   # input + six sizes, for the network and for PCA
-ARTIFACTS = REPO_ROOT / "artifacts"
 
-
-@pytest.fixture(scope="module")
-def app_url():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(REPO_ROOT / "app.py") as url:
-        yield url
-
-
-def test_draw_then_upload(app_url, tmp_path):
+def test_draw_then_upload(app_url, tmp_path, ladder_images):
     with chromium_page() as page:
         page.goto(app_url)
-        first = wait_for_images(page, "reconstructions", LADDER_IMAGES)
+        first = wait_for_images(page, "reconstructions", ladder_images)
         wait_for_main_map(page, timeout=60)
 
         # a "7" drawn on the canvas replaces the sample; the ladder updates
         box = canvas_box(page)
         draw_stroke(page, box, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
         drawn = wait_for_change(page, "reconstructions", first)
-        assert len(drawn) == LADDER_IMAGES
+        assert len(drawn) == ladder_images
         page.wait_for_function("() => document.body.innerText.includes('Drawing')", timeout=30_000)
         # the rest of the page follows the drawing once the strokes pause: its star on the main map
         wait_for_map_star(page, "Drawing")
@@ -47,7 +37,7 @@ def test_draw_then_upload(app_url, tmp_path):
         page.get_by_role("tab", name="Upload").click()
         page.locator(".st-key-upload input[type=file]").set_input_files(str(path))
         uploaded = wait_for_change(page, "reconstructions", drawn)
-        assert len(uploaded) == LADDER_IMAGES
+        assert len(uploaded) == ladder_images
         page.wait_for_function("() => document.body.innerText.includes('zero-on-paper.png')", timeout=30_000)
 
         # the star for the upload is on the main map
@@ -109,14 +99,14 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
         assert page.locator("[data-testid=stException]").count() == 0
 
 
-def test_a_download_is_made_when_pressed_and_holds_the_view(app_url, tmp_path):
+def test_a_download_is_made_when_pressed_and_holds_the_view(app_url, tmp_path, ladder_images):
     """The files are made on the click (deferred downloads): the sidebar's zip of the view and the morph's GIF."""
     import json
     import zipfile
 
     with chromium_page() as page:
         page.goto(app_url)
-        wait_for_images(page, "reconstructions", LADDER_IMAGES)
+        wait_for_images(page, "reconstructions", ladder_images)
         page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the whole page is out
         with page.expect_download(timeout=60_000) as download:
             page.locator(".st-key-view_zip").get_by_role("button", name="Download this view (zip)").click()

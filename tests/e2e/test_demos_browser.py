@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, CHROMIUM, CHROMIUM_FLAGS, chromium_available,
-                             streamlit_server, wait_for_images)
+from harness.browser import (HOW_TO_GET_CHROMIUM, CHROMIUM, CHROMIUM_FLAGS, chromium_available, wait_for_images)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -13,30 +12,23 @@ _POINTS = """() => { const plot = document.querySelector('.st-key-learn_live_cha
                      return plot && plot.data && plot.data[0] ? plot.data[0].x.length : 0; }"""
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server(REPO_ROOT / "app.py") as url:
-        yield url
-
-
-def _open_demo(browser, url: str):
+def _open_demo(browser, url: str, ladder_images: int):
     page = browser.new_page(viewport={"width": 1600, "height": 1200})  # a context of its own: another visitor
     page.goto(f"{url}/?demo=learn_live")
-    wait_for_images(page, "reconstructions", 14)
+    wait_for_images(page, "reconstructions", ladder_images)
     start = page.locator(".st-key-learn_live_start button")
     start.wait_for(state="visible", timeout=120_000)
     start.scroll_into_view_if_needed()
     return page, start
 
 
-def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is_busy(app_url):
+def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is_busy(app_url, ladder_images):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
-            first, start = _open_demo(browser, app_url)
+            first, start = _open_demo(browser, app_url, ladder_images)
             start.click()
             chart = first.locator(".st-key-learn_live_chart")
             chart.wait_for(state="attached", timeout=120_000)
@@ -46,7 +38,7 @@ def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is
             earlier = first.evaluate(_POINTS)
             first.wait_for_function(f"() => ({_POINTS})() > {earlier}", timeout=60_000)  # polled, no click
             assert first.evaluate(_POINTS) > earlier
-            second, start_again = _open_demo(browser, app_url)
+            second, start_again = _open_demo(browser, app_url, ladder_images)
             start_again.click()
             second.wait_for_function("() => document.querySelector('.st-key-learn_live')?.innerText"
                                      ".includes('Busy: someone else is training')", timeout=60_000)

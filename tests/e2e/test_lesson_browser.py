@@ -3,28 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
-                             wait_for_images, wait_until_idle)
+from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_page, wait_for_images, wait_until_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server(REPO_ROOT / "app.py") as url:
-        yield url
 
 
 def _tour_text(page) -> str:
     return page.inner_text(".st-key-tour")
 
 
-def test_the_arrow_keys_step_through_the_tour(app_url):
+def test_the_arrow_keys_step_through_the_tour(app_url, ladder_images):
     with chromium_page(1920, 1080) as page:
         page.goto(f"{app_url}/?tour=1")
-        wait_for_images(page, "reconstructions", 14)
+        wait_for_images(page, "reconstructions", ladder_images)
         page.wait_for_function("() => document.querySelector('.st-key-tour')?.innerText.includes('step 1 of')",
                                timeout=60_000)
         page.mouse.click(5, 300)  # focus the page, not a widget
@@ -43,10 +35,10 @@ def test_the_arrow_keys_step_through_the_tour(app_url):
         assert "step 2 of" in _tour_text(page) and "Traceback" not in page.inner_text("body")
 
 
-def test_a_tour_link_in_presentation_mode_shows_the_features_at_projector_size(app_url):
+def test_a_tour_link_in_presentation_mode_shows_the_features_at_projector_size(app_url, ladder_images):
     with chromium_page(1920, 1080) as page:
         page.goto(f"{app_url}/?tour=4&present=1")
-        wait_for_images(page, "reconstructions", 14)
+        wait_for_images(page, "reconstructions", ladder_images)
         grid = page.locator(".st-key-features img").first
         grid.wait_for(state="visible", timeout=120_000)
         page.wait_for_timeout(1500)  # the step scrolls to the section
