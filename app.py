@@ -19,6 +19,7 @@ def page() -> None:
     """The page, top to bottom."""
     st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide",
                        initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
+    i18n.choose_language()  # before any text: every text goes through i18n._
     tour.follow_the_url()  # a tour step sets the page up before any widget is made
     demos.follow_the_url()  # ?demo=<name> opens that demo
 
@@ -26,11 +27,13 @@ def page() -> None:
     presentation.style()
     dataset, family = sidebar.model_picker()
     presentation.toggle()
+    i18n.language_picker()
     inputs.remember_sample(dataset)
 
     st.title("Autoencoder Lab")
-    st.caption("An autoencoder is trained to give back its input (y = x) through a bottleneck of a few numbers. "
-               "Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives at each size.")
+    st.caption(i18n._("An autoencoder is trained to give back its input (y = x) through a bottleneck of a few "
+                      "numbers. Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives "
+                      "at each size."))
     tour.tour_panel()
 
     items, current, view = workbench.workbench(dataset, family)
@@ -52,7 +55,7 @@ def page() -> None:
         st.divider()
         playground.playground_section(dataset, family, z, view, column)
         st.divider()
-        st.subheader("Classroom demos")
+        st.subheader(i18n._("Classroom demos"))
         learn_live.learn_live_section(dataset)
         denoise.denoise_section(dataset)
         anomaly.anomaly_section(dataset)
@@ -72,8 +75,8 @@ async def _warm_start(_app):
 
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
-    from ui import (bottleneck_maps, demos, exports, features, inputs, ladder, latent_map, network, playground,
-                    presentation, rerun, resources, sidebar, state, tour, workbench)
+    from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network,
+                    playground, presentation, rerun, resources, sidebar, state, tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
     page()

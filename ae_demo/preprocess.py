@@ -39,7 +39,15 @@ NOTES_KEY = "ae_demo.notes"
 
 
 class InputError(ValueError):
-    """A problem with the user's input; str(error) is a message a user can act on (what was wrong, what to do)."""
+    """A problem with the user's input; str(error) is a message a user can act on (what was wrong, what to do).
+
+    ``template``: the message in English with named placeholders, ``params`` their values, so that a page can
+    show it in the visitor's language (``ui.i18n.error_text``); a message with no params is its own template.
+    """
+
+    def __init__(self, template: str, **params):
+        super().__init__(template.format(**params) if params else template)
+        self.template, self.params = template, params
 
 
 @dataclass(frozen=True)
@@ -67,26 +75,27 @@ def _size_text(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
 
 
-def _unreadable_message(data: bytes, name: str) -> str:
+def _unreadable(data: bytes, name: str) -> InputError:
     """Why Pillow could not identify ``data``, as specifically as the first bytes allow."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if name.lower().endswith((".svg", ".svgz")) or b"<svg" in head:
-        return (f"'{name}' is an SVG, a vector drawing with no pixels to read: "
-                "export it as PNG (most editors: File > Export) and upload that.")
+        return InputError("'{name}' is an SVG, a vector drawing with no pixels to read: "
+                          "export it as PNG (most editors: File > Export) and upload that.", name=name)
     if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        return (f"'{name}' is a HEIC/HEIF/AVIF photo, which cannot be read here: save it as JPEG or PNG "
-                "(on an iPhone: Settings > Camera > Formats > Most Compatible) and upload that.")
+        return InputError("'{name}' is a HEIC/HEIF/AVIF photo, which cannot be read here: save it as JPEG or PNG "
+                          "(on an iPhone: Settings > Camera > Formats > Most Compatible) and upload that.", name=name)
     for magic, what, fix in _FOREIGN_FORMATS:
         if data.startswith(magic):
-            return f"'{name}' is {what}, not an image: {fix}."
+            return InputError(f"'{name}' is {what}, not an image: {fix}.")
     try:
         text = data[:4096].decode("utf-8")
     except UnicodeDecodeError:
         text = None
     if text is not None and all(c.isprintable() or c.isspace() for c in text):
-        return f"'{name}' contains text, not an image: upload a PNG, JPEG, GIF, BMP, WebP or TIFF picture of a digit."
-    return (f"'{name}' is not an image format that can be read here: "
-            "upload a PNG, JPEG, GIF, BMP, WebP or TIFF picture of a digit.")
+        return InputError("'{name}' contains text, not an image: upload a PNG, JPEG, GIF, BMP, WebP or TIFF "
+                          "picture of a digit.", name=name)
+    return InputError("'{name}' is not an image format that can be read here: "
+                      "upload a PNG, JPEG, GIF, BMP, WebP or TIFF picture of a digit.", name=name)
 
 
 def _too_many_pixels(name: str, width: int, height: int) -> InputError:
@@ -108,7 +117,7 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
         raise InputError(f"'{name}' could not be read as a file (got {type(data).__name__}): upload it again.")
     data = bytes(data)
     if not data:
-        raise InputError(f"'{name}' is empty (0 bytes): choose the image file again, or pick another one.")
+        raise InputError("'{name}' is empty (0 bytes): choose the image file again, or pick another one.", name=name)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"'{name}' is {_size_text(len(data))}, more than the {_size_text(MAX_UPLOAD_BYTES)} "
                          "limit: scale the picture down or save it as JPEG, then upload it again.")
@@ -142,9 +151,9 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
         raise InputError(f"'{name}' declares an enormous picture ({error}); it is refused to protect the "
                          "server: scale it down and upload it again.") from error
     except UnidentifiedImageError as error:
-        raise InputError(_unreadable_message(data, name)) from error
+        raise _unreadable(data, name) from error
     except MemoryError as error:
-        raise InputError(f"'{name}' is too large to decode: scale it down and upload it again.") from error
+        raise InputError("'{name}' is too large to decode: scale it down and upload it again.", name=name) from error
     except Exception as error:  # noqa: BLE001 - Pillow's plugins raise many types on malformed data
         raise InputError(f"'{name}' looks truncated or damaged ({type(error).__name__}: {error}): "
                          "upload the complete file again, or open and re-save it as PNG or JPEG.") from error

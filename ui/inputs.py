@@ -9,18 +9,23 @@ import streamlit as st
 
 from ae_demo.preprocess import InputError, Prepared, prepare_drawing, prepare_upload
 
-from . import rerun, resources, state
+from . import i18n, rerun, resources, state
+from .i18n import N_, _
 from .state import InputItem, InputKind
 
 # The formats we read, plus a few we cannot, so those get our explanation rather than a silent refusal.
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "svg", "heic", "heif", "avif"]
+ANY_CLASS = N_("any class")   # the sample picker's choice of no class in particular
 CANVAS_PX = 280          # 10 canvas pixels per model pixel: a finger or a mouse draws comfortably
 
 
 def draw_tab() -> None:
-    st.caption("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
-               "the canvas's top-right corner; they show while the pointer is over the canvas.")
-    width = st.slider("Stroke width", 8, 40, 22, key="stroke_width")
+    st.caption(_("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
+                 "the canvas's top-right corner; they show while the pointer is over the canvas."))
+    # WCAG 2.1.1: the canvas takes a pointer only; the same input comes from the other tabs
+    st.caption(_("The canvas cannot be drawn with the keyboard: the Samples tab picks a held-out image and the "
+                 "Upload tab takes a picture of a digit, and both go through the same steps as a drawing."))
+    width = st.slider(_("Stroke width"), 8, 40, 22, key="stroke_width")
     result = None
     with st.container(key="draw_canvas"):
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
@@ -33,15 +38,16 @@ def draw_tab() -> None:
         return
     try:
         # not cached: each stroke makes a new picture, and the canvas path costs ~2 ms (preprocess.prepare_drawing)
-        state.remember(InputItem.make(InputKind.DRAWING, "Drawing", prepare_drawing(png)), make_current=True)
+        state.remember(InputItem.make(InputKind.DRAWING, _("Drawing"), prepare_drawing(png)), make_current=True)
     except InputError:  # an empty or cleared canvas: nothing to show, nothing wrong
         state.forget(InputKind.DRAWING.value)
 
 
 def upload_tab() -> None:
-    files = st.file_uploader("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
+    files = st.file_uploader(_("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)"), type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="upload", on_change=state.mark_page_due,
-                             help="A photo of a digit on paper works: the background is removed and the ink centred.")
+                             help=_("A photo of a digit on paper works: the background is removed and the ink "
+                                    "centred."))
     files = files or []
     errors, unreadable = {}, {}
     known = {item.key for item in state.items_of(InputKind.UPLOAD)}
@@ -58,7 +64,7 @@ def upload_tab() -> None:
             state.remember(InputItem.make(InputKind.UPLOAD, file.name, prepared, file.file_id),
                            make_current=True)  # the newest upload becomes the current input
         except InputError as error:
-            errors[file.name] = str(error)
+            errors[file.name] = i18n.error_text(error)
             unreadable[file.name] = file.getvalue()  # still scored by "How unusual is this?" (ui.demos.anomaly)
     for gone in known - seen:
         state.forget(gone)  # removed from the uploader
@@ -70,8 +76,9 @@ def upload_tab() -> None:
 
 
 def camera_tab() -> None:
-    st.caption("Hold a digit written in thick dark pen on white paper up to the camera, filling most of the frame.")
-    photo = st.camera_input("Take a photo", key="camera", on_change=state.mark_page_due)
+    st.caption(_("Hold a digit written in thick dark pen on white paper up to the camera, filling most of the "
+                 "frame."))
+    photo = st.camera_input(_("Take a photo"), key="camera", on_change=state.mark_page_due)
     if photo is None:
         state.forget(InputKind.CAMERA.value)
         return
@@ -79,16 +86,17 @@ def camera_tab() -> None:
         return
     try:
         prepared = prepare_upload(photo.getvalue(), "webcam photo")  # once per photo (seen_camera above)
-        state.remember(InputItem.make(InputKind.CAMERA, "Webcam photo", prepared), make_current=True)
+        state.remember(InputItem.make(InputKind.CAMERA, _("Webcam photo"), prepared), make_current=True)
     except InputError as error:
-        st.error(f"Webcam photo: {error}")
+        st.error(_("Webcam photo: {message}").format(message=i18n.error_text(error)))
 
 
 def sample_tab(dataset: str) -> None:
     reference = resources.reference_for(dataset)
-    st.caption(f"{len(reference.labels):,} held-out images the models never saw in training.")
-    st.selectbox("Class", ["any class", *reference.classes], key="sample_class")
-    st.button("Pick a random sample", key="sample_random", icon=":material/casino:", on_click=_pick_random,
+    st.caption(_("{count} held-out images the models never saw in training.")
+               .format(count=i18n.integer(len(reference.labels))))
+    st.selectbox(_("Class"), [_(ANY_CLASS), *reference.classes], key="sample_class")
+    st.button(_("Pick a random sample"), key="sample_random", icon=":material/casino:", on_click=_pick_random,
               args=(dataset,))
 
 
@@ -96,7 +104,7 @@ def _pick_random(dataset: str) -> None:
     """The button's callback: a random held-out image of the chosen class, then the whole page at once."""
     reference = resources.reference_for(dataset)
     pool = np.arange(len(reference.labels))
-    choice = st.session_state.get("sample_class", "any class")
+    choice = st.session_state.get("sample_class")
     if choice in reference.classes:
         pool = pool[reference.labels == reference.classes.index(choice)]
     pick_sample(dataset, int(random.choice(pool)))
@@ -122,13 +130,15 @@ def remember_sample(dataset: str) -> None:
     index %= n
     state.set_sample_index(index)
     prepared = Prepared(raw=None, image=reference.images[index], notes=("held-out image, used as it is",))
-    state.remember(InputItem.make(InputKind.SAMPLE, f"Sample #{index} ({reference.name(index)})", prepared))
+    state.remember(InputItem.make(
+        InputKind.SAMPLE, _("Sample #{index} ({name})").format(index=index, name=reference.name(index)), prepared))
 
 
 def input_sources(dataset: str) -> None:
     """Draw, upload, photograph or pick: every path ends in the same preprocessing."""
-    draw, upload, camera, sample = st.tabs([":material/draw: Draw", ":material/upload_file: Upload",
-                                            ":material/photo_camera: Webcam", ":material/casino: Samples"])
+    draw, upload, camera, sample = st.tabs([":material/draw: " + _("Draw"), ":material/upload_file: " + _("Upload"),
+                                            ":material/photo_camera: " + _("Webcam"),
+                                            ":material/casino: " + _("Samples")])
     with draw:
         draw_tab()
     with upload:
@@ -149,14 +159,17 @@ def current_input_panel() -> InputItem:
     items = {item.key: item for item in state.items()}
     current = state.current_item()
     st.session_state[state.INPUT_CHOICE] = current.key
-    st.selectbox("Current input", list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
+    st.selectbox(_("Current input"), list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
                  on_change=_choose_current)
     given_uri, seen_uri = current.picture_uris
-    given = rerun.Picture(seen_uri, "held-out image", "As given (a held-out image)") if given_uri is None else \
-        rerun.Picture(given_uri, "the input as given", "As given", css="ae-raw")   # a photo: smooth scaling
+    given = rerun.Picture(seen_uri, _("{name}, a held-out image").format(name=current.name),
+                          _("As given (a held-out image)")) if given_uri is None else \
+        rerun.Picture(given_uri, _("{name} as given").format(name=current.name), _("As given"),
+                      css="ae-raw")   # a photo: smooth scaling
     # one HTML block of inline pictures encoded once per input (state.InputItem.picture_uris)
-    st.html(rerun.picture_grid("ae-input", [given, rerun.Picture(seen_uri, "what the model sees, 28×28",
-                                                                 "What the model sees: 28×28")]))
+    st.html(rerun.picture_grid("ae-input", [given, rerun.Picture(
+        seen_uri, _("{name} as the model sees it: 28×28 grey levels").format(name=current.name),
+        _("What the model sees: 28×28"))]))
     if current.prepared.notes:
         st.caption(" · ".join(current.prepared.notes))
     return current

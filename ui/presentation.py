@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .i18n import _
+
 PARAM = "present"
 _KEY = "present_mode"
 
@@ -41,8 +43,9 @@ def _follow_toggle() -> None:
 
 
 def toggle() -> None:
-    st.sidebar.toggle("Presentation mode", key=_KEY, on_change=_follow_toggle,
-                      help="Large type and pictures, a light page, no toolbar: for a projector. Link: ?present=1")
+    st.sidebar.toggle(_("Presentation mode"), key=_KEY, on_change=_follow_toggle,
+                      help=_("Large type and pictures, a light page, no toolbar: for a projector. Link: {link}")
+                      .format(link="?present=1"))
 
 
 def style() -> None:

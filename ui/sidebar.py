@@ -7,7 +7,8 @@ from ae_demo.data import DATASETS
 from ae_demo.device import describe_device, pick_device
 from ae_demo.zoo import DEFAULT_MODEL, FAMILIES
 
-from . import resources, state
+from . import i18n, resources, state
+from .i18n import _
 
 DEFAULT_DATASET = "mnist"  # what a link without ?dataset= opens
 
@@ -20,26 +21,27 @@ def model_picker() -> tuple[str, str]:
     if state.DATASET not in st.session_state:
         st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
-    dataset = st.sidebar.radio("Dataset", datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].title,
+    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].title,
                                on_change=state.set_current, args=(state.InputKind.SAMPLE.value,))
     families = resources.zoo().ladder_families(dataset)
     if st.session_state.get(state.FAMILY) not in families:
         wanted = params.get("family")
         st.session_state[state.FAMILY] = wanted if wanted in families else DEFAULT_MODEL[0]
-    family = st.sidebar.selectbox("Model family", families, key=state.FAMILY, format_func=lambda f: FAMILIES[f],
-                                  help="Convolutional is the bottleneck ladder 2…64; the others exist at some sizes.")
+    family = st.sidebar.selectbox(_("Model family"), families, key=state.FAMILY, format_func=lambda f: FAMILIES[f],
+                                  help=_("Convolutional is the bottleneck ladder 2…64; the others exist at some sizes."))
     st.query_params["dataset"], st.query_params["family"] = dataset, family
     return dataset, family
 
 
 def about_the_server() -> None:
     """Where the models run, how long the last pass took, which replica serves this page, and credits."""
-    st.sidebar.markdown("**Runs on**")
+    st.sidebar.markdown("**" + _("Runs on") + "**")
     st.sidebar.caption(describe_device(pick_device()))
     seconds = state.last_inference_s()
     if seconds is not None:
-        st.sidebar.caption(f"Last inference: {seconds * 1000:.1f} ms for all models of the family and PCA")
-    st.sidebar.caption(f"Served by replica {resources.replica_id()}")
+        st.sidebar.caption(_("Last inference: {milliseconds} ms for all models of the family and PCA")
+                           .format(milliseconds=i18n.number(seconds * 1000)))
+    st.sidebar.caption(_("Served by replica {replica}").format(replica=resources.replica_id()))
     st.sidebar.divider()
-    st.sidebar.caption(f"Images: {DATASETS[state.dataset()].attribution}. "
-                       "Models trained for this app; see the README.")
+    st.sidebar.caption(_("Images: {attribution}. Models trained for this app; see the README.")
+                       .format(attribution=DATASETS[state.dataset()].attribution))

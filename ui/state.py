@@ -20,6 +20,7 @@ from ae_demo.projection import MapSettings
 DATASET = "dataset"
 FAMILY = "family"
 INPUT_CHOICE = "input_choice"
+LANGUAGE = "language"               # the page's language, a code of ui.i18n.LANGUAGES (the sidebar's picker)
 
 # Keys the page keeps for itself.
 _INPUTS = "inputs"                  # dict[str, InputItem], oldest first

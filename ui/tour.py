@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from . import state
+from .i18n import N_, _
 from .state import InputKind
 
 PARAM = "tour"
@@ -30,10 +31,10 @@ class TourStep:
 
 
 STEPS: tuple[TourStep, ...] = (
-    TourStep("y = x: a network trained to copy",
-             "An autoencoder is trained with its targets set to its inputs (y = x): it learns a function "
-             "h(x) ≈ x. Copying is only interesting under a constraint: here every picture must pass through a "
-             "bottleneck of z numbers, so the network has to learn what matters about digits.",
+    TourStep(N_("y = x: a network trained to copy"),
+             N_("An autoencoder is trained with its targets set to its inputs (y = x): it learns a function "
+                "h(x) ≈ x. Copying is only interesting under a constraint: here every picture must pass through a "
+                "bottleneck of z numbers, so the network has to learn what matters about digits."),
              "reconstructions"),
     TourStep("The bottleneck ladder",
              "Each picture is the same input squeezed through fewer numbers and rebuilt. With 2 numbers only a "
@@ -161,7 +162,7 @@ def tour_panel() -> None:
     number = current_step()
     with st.container(key="tour"):
         if number is None:
-            st.button("Take the guided tour", key="tour_start", icon=":material/school:", on_click=_go, args=(1,))
+            st.button(_("Take the guided tour"), key="tour_start", icon=":material/school:", on_click=_go, args=(1,))
             return
         step = STEPS[number - 1]
         # a bar along the bottom of the window: in view wherever the step scrolls the page
@@ -169,13 +170,14 @@ def tour_panel() -> None:
                 " background: #1b1f2a; border-top: 3px solid #ffd21f; padding: 0.75rem 2rem 0.5rem;"
                 " max-height: 40vh; overflow-y: auto; }"
                 " [data-testid='stMain'] { padding-bottom: 14rem; }</style>")
-        st.markdown(f"**Guided tour · step {number} of {len(STEPS)}: {step.title}**")
-        st.markdown(step.says)
-        back, forward, end, _ = st.columns([1, 1, 1, 5])
-        back.button("Back", key="tour_back", icon=":material/arrow_back:", disabled=number == 1,
+        st.markdown("**" + _("Guided tour · step {number} of {count}: {title}").format(
+            number=number, count=len(STEPS), title=_(step.title)) + "**")
+        st.markdown(_(step.says))
+        back, forward, end, _spacer = st.columns([1, 1, 1, 5])
+        back.button(_("Back"), key="tour_back", icon=":material/arrow_back:", disabled=number == 1,
                     on_click=_move, args=(-1,), shortcut="Left")
-        forward.button("Next", key="tour_next", icon=":material/arrow_forward:", type="primary",
+        forward.button(_("Next"), key="tour_next", icon=":material/arrow_forward:", type="primary",
                        disabled=number == len(STEPS), on_click=_move, args=(1,), shortcut="Right")
-        end.button("End the tour", key="tour_end", on_click=_end)
-        st.caption("← and → on the keyboard go back and forward.")
+        end.button(_("End the tour"), key="tour_end", on_click=_end)
+        st.caption(_("← and → on the keyboard go back and forward."))
         _SCROLL(key="tour_scroll", data={"target": step.section, "token": f"{number}"})
