@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from streamlit.testing.v1 import AppTest
-
 from ui import i18n
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.SOURCE_LANGUAGE]
 GLOSSARY = tomllib.loads((i18n.LOCALES_DIR / "glossary.toml").read_text(encoding="utf-8"))
 
@@ -87,13 +83,6 @@ def test_numbers_follow_the_language(monkeypatch, code, decimal, count, share):
     assert (i18n.number(1234.56), i18n.integer(10_000), i18n.percent(0.873)) == (decimal, count, share)
 
 
-def start(**query) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run().run()
-
-
 def markdown(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown)
 
@@ -102,8 +91,8 @@ def markdown(at: AppTest) -> str:
 @pytest.mark.parametrize("code, tour_title, error_start", [
     ("es", "y = x: una red entrenada para copiar", "«empty.png» está vacío"),
     ("zh", "y = x：一个被训练来复制的网络", "“empty.png”是空文件")])
-def test_lang_shows_the_tours_first_step_and_errors_translated(code, tour_title, error_start):
-    at = start(lang=code, tour="1")
+def test_lang_shows_the_tours_first_step_and_errors_translated(open_page, code, tour_title, error_start):
+    at = open_page(lang=code, tour="1")
     assert not at.exception
     assert at.selectbox(key="language").value == code
     text = markdown(at)
@@ -116,8 +105,8 @@ def test_lang_shows_the_tours_first_step_and_errors_translated(code, tour_title,
 
 
 @pytest.mark.slow
-def test_the_picker_changes_the_language_and_the_link_keeps_it():
-    at = start()
+def test_the_picker_changes_the_language_and_the_link_keeps_it(open_page):
+    at = open_page()
     assert at.selectbox(key="language").value == "en" and "lang" not in at.query_params
     at.selectbox(key="language").set_value("zh").run()
     assert not at.exception and at.query_params["lang"] == "zh"
