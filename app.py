@@ -26,6 +26,8 @@ def page() -> None:
     rerun.page_style()
     presentation.style()
     dataset, family = sidebar.model_picker()
+    seat = room.follow_the_url()
+    room.sidebar_section(seat, dataset, family, latent_map.map_latent(dataset, family))
     presentation.toggle()
     i18n.language_picker()
     inputs.remember_sample(dataset)
@@ -34,6 +36,7 @@ def page() -> None:
     st.caption(i18n._("An autoencoder is trained to give back its input (y = x) through a bottleneck of a few "
                       "numbers. Draw, upload, photograph or pick a 28×28 image (784 numbers) and see what survives "
                       "at each size."))
+    room.room_panels(seat)
     tour.tour_panel()
 
     items, current, view = workbench.workbench(dataset, family)
@@ -76,7 +79,7 @@ async def _warm_start(_app):
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
     from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network,
-                    playground, presentation, rerun, resources, sidebar, state, tour, workbench)
+                    playground, presentation, rerun, resources, room, sidebar, state, tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
     page()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ae_demo import anomaly, corruption, generation
+from ae_demo import anomaly, corruption, generation, rooms
 from ae_demo.data import DATASETS
 from ae_demo.device import pick_device, shorten_gil_switch_interval, use_one_cpu_thread_per_call
 from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
@@ -208,6 +208,12 @@ def compile_ladders(dataset: str, family: str) -> list[threading.Thread]:
 def memory_collector() -> Collector:
     """Once per server, after the first whole page has loaded what sessions share: see ``ae_demo.memory``."""
     return freeze_and_collect()
+
+
+@st.cache_resource(show_spinner=False)
+def room_store() -> rooms.RoomStore:
+    """The class rooms of this server: in its memory, or in Redis shared by every replica when REDIS_URL is set."""
+    return rooms.open_store()
 
 
 def replica_id() -> str:

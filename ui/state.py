@@ -39,6 +39,17 @@ _UNREADABLE_UPLOADS = "unreadable_uploads"  # file name -> bytes of uploads prep
 _VISITOR = "visitor"                # a random id of this session: who owns the live training it started
 _BUSY = "live_busy"                 # the message of this visitor's last refused Start
 _DEMO_APPLIED = "demo_applied"      # the ?demo= value whose expander has been opened
+_ROOM_SEAT = "room_seat"            # RoomSeat: this visitor's place in a class room (ui/room.py)
+_ROOM_SHARED = "room_shared"        # digest of the picture this member last shared
+_ROOM_PANEL = "room_panel"          # RoomPanel: what the teacher's panel last drew, by the room's version
+
+# The class room's widgets (ui/room.py) whose keys the issue names or other modules read.
+ROOM_START = "room_start"           # the sidebar's "Start a class room" button
+ROOM_SHARE = "room_share"           # a member's share switch
+ROOM_POLL_QUESTION = "room_poll_question"  # the teacher's poll form: the question,
+ROOM_POLL_CHOICES = "room_poll_choices"    # the choices, one a line,
+ROOM_POLL_CORRECT = "room_poll_correct"    # and the right answer's line (0: none)
+_ROOM_MESSAGE = "room_message"      # what the room refused of the visitor's last action, shown once
 
 
 class InputKind(enum.Enum):
@@ -238,3 +249,71 @@ def set_last_inference_s(seconds: float) -> None:
 
 def dataset() -> str:
     return st.session_state[DATASET]
+
+
+@dataclass
+class RoomSeat:
+    """This visitor's place in a class room: the teacher (``key``) or a member (``member``), or why neither."""
+
+    code: str
+    key: str | None = None          # the teacher key: this visitor steers the room
+    member: str | None = None       # a student's member id
+    problem: str | None = None      # why this visitor is not in the room, as the banner says it
+    room: object | None = None      # the rooms.Room as read when seated (its dataset, family and map size)
+
+
+@dataclass
+class RoomPanel:
+    """What the teacher's panel computed at one version of the room (it redraws only when that moves)."""
+
+    version: int
+    view: object                    # rooms.ClassView
+    reconstructions: np.ndarray     # (N, 28, 28) float32, one per visible drawing, at the room's map size
+
+
+def room_seat() -> RoomSeat | None:
+    return st.session_state.get(_ROOM_SEAT)
+
+
+def set_room_seat(seat: RoomSeat | None) -> None:
+    st.session_state[_ROOM_SEAT] = seat
+    st.session_state.pop(_ROOM_SHARED, None)
+    st.session_state.pop(_ROOM_PANEL, None)
+
+
+def room_sharing() -> bool:
+    """The member's share switch (on until they turn it off)."""
+    return bool(st.session_state.get(ROOM_SHARE, True))
+
+
+def room_shared() -> str | None:
+    return st.session_state.get(_ROOM_SHARED)
+
+
+def set_room_shared(digest: str | None) -> None:
+    st.session_state[_ROOM_SHARED] = digest
+
+
+def room_poll_draft() -> tuple[str, list[str], int | None]:
+    """The teacher's poll form: the question, the choices (non-empty lines), the right one's index or None."""
+    lines = [line.strip() for line in str(st.session_state.get(ROOM_POLL_CHOICES) or "").splitlines()]
+    correct = int(st.session_state.get(ROOM_POLL_CORRECT) or 0)
+    return str(st.session_state.get(ROOM_POLL_QUESTION) or ""), [line for line in lines if line], \
+        (correct - 1 if correct else None)
+
+
+def room_message() -> str | None:
+    """The message of the room's last refusal, once (taken by the call)."""
+    return st.session_state.pop(_ROOM_MESSAGE, None)
+
+
+def set_room_message(message: str) -> None:
+    st.session_state[_ROOM_MESSAGE] = message
+
+
+def room_panel() -> RoomPanel | None:
+    return st.session_state.get(_ROOM_PANEL)
+
+
+def set_room_panel(panel: RoomPanel) -> None:
+    st.session_state[_ROOM_PANEL] = panel

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ae_demo.view import InputsView
 
-from . import inputs, ladder, latent_map, rerun, resources, state
+from . import inputs, ladder, latent_map, rerun, resources, room, state
 
 
 def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.InputItem, InputsView]:
@@ -49,6 +49,7 @@ def _workbench_fragment(dataset: str, family: str) -> InputsView:
     ladder.reconstructions_section(family, view, current, column)
     ladder.uploads_section(items, view)
     latent_map.latent_map_section(dataset, family, view, items, column)
+    room.share_current(current)  # in a class room, the current input goes to the teacher's map
     # the map's size is chosen in here; the sections below that use it follow as they follow an input
     rerun.page_follows_inputs(items, current, also=f"z={z}")
     return view

@@ -1,0 +1,529 @@
+"""The class room on the page: the teacher starts one, students join it by link or QR code, the class's
+drawings land on the teacher's map, and the teacher asks polls.
+
+- ``?room=CODE&key=SECRET``: the teacher's page (bookmarked), with the invitation (``room_invite``) and
+  the room panel (``room``): the counts, the room map (``room_map``), the gallery (``room_gallery``),
+  moderation and polls (``room_poll``). The panel is a fragment that checks the room's version every
+  ``PANEL_REFRESH_S`` and computes only when it moved.
+- ``?room=CODE``: a student's page, the normal app under a banner (``room_member``). Each new current
+  input is shared (``share_current``, called by the workbench on every stroke); a fragment checks only
+  the room's current poll every ``POLL_CHECK_S``. A student never loads other students' drawings.
+
+The rooms themselves live in ``ae_demo.rooms`` (``resources.room_store``). Nothing a student sends is
+rendered as HTML or Markdown: nicknames go into HTML escaped, and poll texts into Markdown as literal
+text (``literal``). When the store does not answer, the room's panels say so and try again; the rest
+of the page does not wait for it.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+
+from ae_demo import rooms
+from ae_demo.display import png_data_uri
+from ae_demo.view import compute_view
+
+from . import charts, resources, state
+
+PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often (the issue: a star within 2 s)
+POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
+GALLERY_SIZES = {"small": 56, "medium": 84, "large": 140}   # px per picture
+ORDERS = ("time", "predicted class", "most unusual")
+_UNREACHABLE = "The class room is unreachable just now (its store does not answer). Retrying by itself; " \
+               "everything else on this page works as before."
+_KINDS = {state.InputKind.DRAWING: rooms.DrawingKind.DRAWING, state.InputKind.UPLOAD: rooms.DrawingKind.UPLOAD,
+          state.InputKind.SAMPLE: rooms.DrawingKind.SAMPLE, state.InputKind.CAMERA: rooms.DrawingKind.CAMERA}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def literal(text: str) -> str:
+    """``text`` for a Markdown label, shown as typed: every Markdown character escaped, one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _store() -> rooms.RoomStore:
+    return resources.room_store()
+
+
+# --------------------------------------------------------------------------- who this visitor is
+
+def follow_the_url() -> state.RoomSeat | None:
+    """Seat this visitor by the URL: ``?room=`` joins as a student, with ``&key=`` opens the teacher's page."""
+    params = st.query_params
+    code = params.get("room")
+    seat = state.room_seat()
+    if not code:
+        if seat is not None:
+            state.set_room_seat(None)
+        return None
+    key = params.get("key")
+    if seat is not None and seat.code == code.strip().upper() and seat.key == (key or None):
+        return seat
+    store = _store()
+    try:
+        if "key" in params:
+            room = store.room(code)
+            if not store.is_teacher(room.code, key):
+                seat = state.RoomSeat(room.code, problem=f"This link's teacher key does not open class room "
+                                      f"{room.code}, so it steers nothing. Open the teacher's link you bookmarked, "
+                                      f"or join as a student with the link without the key.")
+            else:
+                seat = state.RoomSeat(room.code, key=key, room=room)
+        else:
+            member = store.join(code, params.get("member"))
+            room = store.room(code)
+            params["member"] = member  # a reload, or a page back on another replica, is the same member
+            seat = state.RoomSeat(room.code, member=member, room=room)
+    except rooms.StoreUnreachable:
+        return state.RoomSeat(code, problem=_UNREACHABLE)  # not kept: the next run tries again
+    except rooms.RoomError as error:
+        seat = state.RoomSeat(code.strip().upper()[:12], problem=str(error))
+    state.set_room_seat(seat)
+    return seat
+
+
+def _start_room(dataset: str, family: str, latent_dim: int) -> None:
+    try:
+        room, key = _store().create_room(dataset, family, latent_dim)
+    except rooms.RoomError as error:  # the store is full, or unreachable
+        state.set_room_message(str(error))
+        return
+    st.query_params["room"], st.query_params["key"] = room.code, key
+    st.query_params.pop("member", None)
+    state.set_room_seat(state.RoomSeat(room.code, key=key, room=room))
+
+
+def sidebar_section(seat: state.RoomSeat | None, dataset: str, family: str, latent_dim: int) -> None:
+    """The sidebar's class-room part: start a room, or which room this page is in."""
+    st.sidebar.markdown("**Class room**")
+    if seat is not None and seat.key is not None:
+        st.sidebar.caption(f"You teach class room {seat.code}. Bookmark this page: its link holds your teacher key.")
+        return
+    if seat is not None and seat.member is not None:
+        st.sidebar.caption(f"You are in class room {seat.code}.")
+        return
+    st.sidebar.button("Start a class room", key=state.ROOM_START, on_click=_start_room,
+                      args=(dataset, family, latent_dim),
+                      help="Students join with a link or a QR code; their drawings appear on your map, and you "
+                           f"can ask them polls. The room uses this dataset, model family and the z = {latent_dim} map.")
+    problem = state.room_message()
+    if problem:
+        st.sidebar.error(problem)
+
+
+def room_panels(seat: state.RoomSeat | None) -> None:
+    """Under the title: the teacher's invitation and room panel, or a student's banner and poll."""
+    if seat is None:
+        return
+    if seat.key is not None:
+        invitation(seat)
+        with st.container(key="room"):
+            _teacher_panel(seat.code, seat.key)
+    else:
+        with st.container(key="room_member"):
+            member_banner(seat)
+
+
+# --------------------------------------------------------------------------- the teacher
+
+def student_link(code: str) -> str:
+    """The link students open: this page's address with ``?room=CODE`` and nothing else (never the key)."""
+    url = st.context.url or "http://localhost:8501/"
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    return f"{base}?room={code}"
+
+
+def invitation(seat: state.RoomSeat) -> None:
+    """The student link in large type and its QR code, readable from the back of a hall."""
+    link = student_link(seat.code)
+    qr = segno.make(link, error="m")
+    with st.container(key="room_invite"):
+        st.html(f'<div style="display:flex; gap:2rem; align-items:center; flex-wrap:wrap">'
+                f'<img src="{qr.svg_data_uri(scale=10, border=2, dark="#000000", light="#ffffff")}" '
+                f'alt="QR code of {html.escape(link)}" style="width:min(320px, 80vw); image-rendering:pixelated; '
+                f'background:#fff">'
+                f'<div><div style="font-size:1.4rem">Join class room</div>'
+                f'<div style="font-size:4rem; font-weight:700; letter-spacing:0.3rem">{html.escape(seat.code)}</div>'
+                f'<div style="font-size:1.6rem; word-break:break-all">{html.escape(link)}</div>'
+                f'<div style="opacity:0.7">Scan the code or open the link: your drawings appear on this map, '
+                f'without your names.</div></div></div>')
+
+
+@st.fragment(run_every=PANEL_REFRESH_S)
+def _teacher_panel(code: str, key: str) -> None:
+    store = _store()
+    try:
+        version = store.version(code)
+        panel = state.room_panel()
+        if panel is None or panel.version != version:
+            view = store.class_view(code, key)
+            panel = state.RoomPanel(view.version, view, _reconstructions(view))
+            state.set_room_panel(panel)
+    except rooms.StoreUnreachable:
+        st.warning(_UNREACHABLE)
+        return
+    except rooms.RoomError as error:
+        st.error(str(error))
+        return
+    message = state.room_message()
+    if message:
+        st.error(message)
+    view = panel.view
+    if view.room.closed:
+        st.info(f"Class room {code} is closed. Start a new one from the sidebar "
+                "(remove ?room= from the address first).")
+        return
+    c = view.counts
+    st.markdown(f"**{_in_words(c.members, 'in the room', 'in the room')}, "
+                f"{_in_words(c.shared, 'drawing shared', 'drawings shared')}**"
+                + (f" ({c.hidden} hidden)" if c.hidden else "")
+                + (" · locked: no new members" if view.room.locked else ""))
+    map_column, side = st.columns([3, 2], gap="medium")
+    with map_column:
+        selected = _room_map(view)
+    with side:
+        _look_at(view, panel.reconstructions, selected)
+        _poll_admin(code, key, view)
+    _gallery(view, panel.reconstructions)
+    _moderation(code, key, view)
+
+
+def _in_words(n: int, one: str, many: str) -> str:
+    """"0 drawings shared", "1 drawing shared", "13 drawings shared"."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _reconstructions(view: rooms.ClassView) -> np.ndarray:
+    """(N, 28, 28) float32: the room's model's reconstruction of each visible drawing at the map's size."""
+    if not view.drawings:
+        return np.zeros((0, 28, 28), np.float32)
+    room = view.room
+    images = np.stack([d.picture for d in view.drawings]).astype(np.float32) / 255.0
+    result = resources.ladder_caches(room.dataset, room.family)[0].run(images)
+    return np.asarray(result.reconstructions[result.latent_dims.index(room.latent_dim)], np.float32)
+
+
+def _classes(room: rooms.Room) -> tuple[str, ...]:
+    return resources.reference_for(room.dataset).classes
+
+
+def _label(view: rooms.ClassView, index: int) -> str:
+    drawing = view.drawings[index]
+    classes = _classes(view.room)
+    name = classes[drawing.predicted] if drawing.predicted < len(classes) else str(drawing.predicted)
+    nickname = view.nicknames.get(drawing.member)
+    return f"#{index + 1} · {name} · {time.strftime('%H:%M:%S', time.localtime(drawing.at))}" + \
+        (f" · {nickname}" if nickname else "")
+
+
+def _room_map(view: rooms.ClassView) -> int | None:
+    """The room's drawings as stars on the teacher's map, coloured by their neighbours' class; returns the
+    index of a clicked star's drawing."""
+    room = view.room
+    classes = _classes(room)
+    base = resources.map_base_figure(room.dataset, room.family, room.latent_dim, None, False)
+    stars = []
+    for label in sorted({d.predicted for d in view.drawings}):
+        rows = [i for i, d in enumerate(view.drawings) if d.predicted == label]
+        name = classes[label] if label < len(classes) else str(label)
+        stars.append({"type": "scattergl", "x": [view.drawings[i].placed[0] for i in rows],
+                      "y": [view.drawings[i].placed[1] for i in rows], "mode": "markers",
+                      "name": f"the class's drawings · {name}",
+                      # member and time: which drawing a click picks, and what a benchmark reads as arrived
+                      "customdata": [[i, view.drawings[i].member, view.drawings[i].at] for i in rows],
+                      "hovertemplate": f"drawing #%{{customdata[0]}} · looks like {name}<extra></extra>",
+                      "marker": {"symbol": "star", "size": 18, "color": resources.CLASS_COLOURS[label % 10],
+                                 "line": {"color": "#000000", "width": 1.5}}})
+    for trace in stars:  # hovertemplate numbers from 1
+        trace["customdata"] = [[i + 1, m, at] for i, m, at in trace["customdata"]]
+    st.caption(f"The room map: each dot is a held-out image on the z = {room.latent_dim} map of the room's model; "
+               "each star a student's current input, placed among its nearest codes and coloured by the class "
+               "most of its 8 nearest held-out images have. Click a star to look at it.")
+    event = st.plotly_chart(charts.assemble(base, stars), key="room_map", on_select="rerun",
+                            selection_mode="points")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for point in points:
+        custom = point.get("customdata")
+        if isinstance(custom, list) and len(custom) == 3:
+            index = int(custom[0]) - 1
+            if 0 <= index < len(view.drawings) and view.drawings[index].member == custom[1]:
+                return index
+    return None
+
+
+def _look_at(view: rooms.ClassView, reconstructions: np.ndarray, selected: int | None) -> None:
+    if selected is None:
+        st.caption("Click a star on the map to see that drawing and its reconstruction here.")
+        return
+    drawing = view.drawings[selected]
+    left, right = st.columns(2)
+    left.image(drawing.picture, caption=f"drawing {_label(view, selected)}", width="stretch")
+    right.image(reconstructions[selected], caption=f"its reconstruction at z = {view.room.latent_dim}",
+                width="stretch")
+    st.caption(f"More unusual than {int(drawing.unusual)} % of held-out images (its reconstruction error "
+               "against theirs).")
+
+
+def _gallery(view: rooms.ClassView, reconstructions: np.ndarray) -> None:
+    """The drawings with their reconstructions, sorted as the teacher asks, at a chosen size."""
+    with st.container(key="room_gallery"):
+        st.markdown("**The gallery**")
+        top = st.columns(2)
+        order = top[0].radio("Sort by", ORDERS, key="room_gallery_order", horizontal=True)
+        size = top[1].radio("Size", list(GALLERY_SIZES), key="room_gallery_size", horizontal=True, index=1)
+        indices = list(range(len(view.drawings)))
+        if order == "predicted class":
+            indices.sort(key=lambda i: (view.drawings[i].predicted, view.drawings[i].at))
+        elif order == "most unusual":
+            indices.sort(key=lambda i: -view.drawings[i].unusual)
+        if not indices:
+            st.caption("No drawings yet: they appear here as the students draw.")
+            return
+        px = GALLERY_SIZES[size]
+        cells = "".join(
+            f'<figure style="margin:0; width:{2 * px + 8}px"><div style="display:flex; gap:4px">'
+            f'<img src="{png_data_uri(view.drawings[i].picture)}" alt="drawing {i + 1}" width="{px}" height="{px}" '
+            f'style="image-rendering:pixelated">'
+            f'<img src="{png_data_uri(reconstructions[i])}" alt="reconstruction of drawing {i + 1}" width="{px}" '
+            f'height="{px}" style="image-rendering:pixelated"></div>'
+            f'<figcaption class="ae-detail">{html.escape(_label(view, i))} · unusual {int(view.drawings[i].unusual)} %'
+            f'</figcaption></figure>' for i in indices)
+        st.html(f'<div style="display:flex; flex-wrap:wrap; gap:0.75rem">{cells}</div>')
+        st.caption("Each pair: a student's input and the room's model's reconstruction of it. \"Unusual\": the "
+                   "share of held-out images whose reconstruction error is smaller than its.")
+
+
+def _moderation(code: str, key: str, view: rooms.ClassView) -> None:
+    with st.expander("Moderate the room"):
+        cols = st.columns([3, 1])
+        choice = cols[0].selectbox("A drawing", range(len(view.drawings)), format_func=lambda i: _label(view, i),
+                                   key="room_hide_choice", index=None, placeholder="Choose a drawing to hide")
+        member = view.drawings[choice].member if choice is not None and choice < len(view.drawings) else None
+        cols[1].button("Hide it", key="room_hide", disabled=member is None, on_click=_steer,
+                       args=("hide", code, key, member))
+        cols = st.columns(4)
+        cols[0].button("Clear all drawings", key="room_clear", on_click=_steer, args=("clear", code, key))
+        # a key per state: the switch shows the store's state, whoever changed it
+        cols[1].toggle("Locked", value=view.room.locked, key=f"room_lock_{view.room.locked}",
+                       help="No new members; those in the room stay", on_change=_steer,
+                       args=("lock", code, key, not view.room.locked))
+        cols[2].toggle("Nicknames", value=view.room.allow_nicknames, key=f"room_nicknames_{view.room.allow_nicknames}",
+                       help=f"Students may give a nickname of up to {rooms.NICKNAME_MAX} characters",
+                       on_change=_steer, args=("allow_nicknames", code, key, not view.room.allow_nicknames))
+        cols[3].button("Close the room", key="room_close", type="primary", on_click=_steer,
+                       args=("close", code, key))
+
+
+def _steer(action: str, code: str, key: str, *args) -> None:
+    """A teacher's change to the room (a widget's callback: the panel that follows shows it)."""
+    try:
+        getattr(_store(), action)(code, key, *args)
+    except rooms.StoreUnreachable:
+        state.set_room_message(_UNREACHABLE)
+    except rooms.RoomError as error:
+        state.set_room_message(str(error))
+
+
+def _ask(code: str, key: str) -> None:
+    question, choices, correct = state.room_poll_draft()
+    _steer("ask", code, key, question, choices, correct)
+
+
+def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
+    with st.container(key="room_poll"):
+        poll = view.poll
+        if poll is None:
+            with st.form("room_poll_form", clear_on_submit=False):
+                st.markdown("**Ask the class**")
+                st.text_input("Question", key=state.ROOM_POLL_QUESTION, max_chars=rooms.QUESTION_MAX)
+                st.text_area(f"Choices, one a line ({rooms.MIN_CHOICES} to {rooms.MAX_CHOICES})",
+                             key=state.ROOM_POLL_CHOICES)
+                st.number_input("The right answer's line (0: none; the students see it when you reveal it)", 0,
+                                rooms.MAX_CHOICES, 0, key=state.ROOM_POLL_CORRECT)
+                st.form_submit_button("Ask", on_click=_ask, args=(code, key))
+            return
+        st.markdown(f"**Poll:** {literal(poll.question)}")
+        total = sum(view.tally)
+        fig = go.Figure(go.Bar(x=list(view.tally), y=[c[:40] for c in poll.choices], orientation="h",
+                               marker_color=["#2bb673" if poll.revealed and i == poll.correct else "#4c9be8"
+                                             for i in range(len(poll.choices))],
+                               text=[str(n) for n in view.tally], textposition="auto"))
+        fig.update_layout(height=60 + 40 * len(poll.choices), margin=dict(l=0, r=0, t=0, b=0),
+                          yaxis=dict(autorange="reversed"), xaxis=dict(title="answers", rangemode="tozero"))
+        st.plotly_chart(fig, key="room_poll_chart")
+        st.caption(f"{_in_words(total, 'answer', 'answers')} from {view.counts.members} in the room"
+                   + (f"; the right answer: {literal(poll.choices[poll.correct])}" if poll.revealed
+                      and poll.correct is not None else ""))
+        cols = st.columns(2)
+        if poll.correct is not None and not poll.revealed:
+            cols[0].button("Reveal the answer", key="room_poll_reveal", on_click=_steer, args=("reveal", code, key))
+        cols[1].button("End the poll", key="room_poll_end", on_click=_steer, args=("end_poll", code, key))
+
+
+# --------------------------------------------------------------------------- a student
+
+_BANNER = "You are in room {code}. Your drawing is shared, without your name, with the class."
+
+
+def member_banner(seat: state.RoomSeat) -> None:
+    """The student's banner: where they are, the share switch, leave, a nickname if allowed, the poll."""
+    if seat.problem is not None:
+        st.warning(seat.problem)
+        if seat.problem == _UNREACHABLE:
+            _retry_join()
+        else:
+            st.button("Dismiss", key="room_dismiss", on_click=_leave_url)
+        return
+    room = seat.room
+    cols = st.columns([4, 1, 1])
+    sharing = state.room_sharing()
+    cols[0].info(_BANNER.format(code=seat.code) if sharing else
+                 f"You are in room {seat.code}. Your drawing is not shared (switch it back on to share it).")
+    cols[1].toggle("Share my drawing", value=True, key=state.ROOM_SHARE, on_change=_sharing_changed, args=(seat,))
+    cols[2].button("Leave the room", key="room_leave", on_click=_leave, args=(seat,))
+    if room is not None and room.allow_nicknames:
+        nickname = st.text_input(f"Nickname (optional, up to {rooms.NICKNAME_MAX} characters; the teacher sees it "
+                                 "under your drawing)", key="room_nickname")  # checked here: no max_chars to cut it silently
+        if nickname:
+            try:
+                _store().set_nickname(seat.code, seat.member, nickname)
+            except rooms.StoreUnreachable:
+                st.warning(_UNREACHABLE)
+            except rooms.RoomError as error:
+                st.error(str(error))
+    _member_poll(seat.code, seat.member)
+
+
+def _leave(seat: state.RoomSeat) -> None:
+    try:
+        _store().leave(seat.code, seat.member)
+    except rooms.RoomError:
+        pass  # gone or unreachable: leaving the page is what matters
+    _leave_url()
+
+
+def _leave_url() -> None:
+    for param in ("room", "member", "key"):
+        st.query_params.pop(param, None)
+    state.set_room_seat(None)
+
+
+def _sharing_changed(seat: state.RoomSeat) -> None:
+    if not state.room_sharing():
+        try:
+            _store().unshare(seat.code, seat.member)
+        except rooms.RoomError:
+            pass
+    state.set_room_shared(None)  # switched back on: the current input goes up with the next run
+
+
+@st.fragment(run_every=POLL_CHECK_S)
+def _retry_join() -> None:
+    """While the store does not answer: try to seat this visitor again every few seconds; once seated (or
+    refused for good), the whole page runs with the room."""
+    follow_the_url()
+    if state.room_seat() is not None:  # kept only when the store answered
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=POLL_CHECK_S)
+def _member_poll(code: str, member: str) -> None:
+    """The room's current poll, checked every few seconds: the question, the choices, and once revealed,
+    whether this student was right. Reruns nothing else and reads nothing else of the room."""
+    with st.container(key="room_poll"):
+        message = state.room_message()
+        if message:
+            st.error(message)
+        try:
+            store = _store()
+            room = store.room(code)
+            if room.closed:
+                st.info(f"Class room {code} is closed. The rest of the page works as before.")
+                return
+            poll = store.poll(code)
+            mine = store.my_answer(code, member, poll.id) if poll is not None else None
+        except rooms.StoreUnreachable:
+            st.caption(_UNREACHABLE)
+            return
+        except rooms.RoomError as error:
+            st.caption(str(error))
+            return
+        share_current(state.current_item())  # an input the rate limit dropped goes up now
+        if poll is None:
+            return
+        st.markdown(f"**The teacher asks:** {literal(poll.question)}")
+        if mine is None and not poll.revealed:
+            cols = st.columns(len(poll.choices))
+            for i, choice in enumerate(poll.choices):
+                cols[i].button(literal(choice), key=f"room_answer_{poll.id}_{i}", on_click=_answer,
+                               args=(code, member, poll.id, i))
+            return
+        if mine is not None:
+            st.markdown(f"You answered: {literal(poll.choices[mine])}")
+        if poll.revealed and poll.correct is not None:
+            right = literal(poll.choices[poll.correct])
+            if mine is None:
+                st.markdown(f"The right answer: {right}")
+            elif mine == poll.correct:
+                st.success(f"Right! The answer is {right}.")
+            else:
+                st.warning(f"Not this time: the right answer is {right}.")
+        elif mine is not None:
+            st.caption("Waiting for the teacher to reveal the answer.")
+
+
+def _answer(code: str, member: str, poll_id: int, choice: int) -> None:
+    try:
+        _store().answer(code, member, poll_id, choice)
+    except rooms.StoreUnreachable:
+        state.set_room_message(_UNREACHABLE)
+    except rooms.RoomError as error:
+        state.set_room_message(str(error))
+
+
+def share_current(current: state.InputItem) -> None:
+    """A member's new current input goes to the room (at most one every ``rooms.SHARE_INTERVAL_S``; a dropped
+    one goes up with the whole page that follows). Called by the workbench on every stroke."""
+    seat = state.room_seat()
+    if seat is None or seat.member is None or seat.room is None or not state.room_sharing():
+        return
+    picture = np.round(np.clip(current.prepared.image, 0, 1) * 255).astype(np.uint8)
+    digest = hashlib.sha1(picture.tobytes()).hexdigest()
+    if digest == state.room_shared():
+        return
+    room: rooms.Room = seat.room
+    try:
+        drawing = _drawing_of(room, picture, _KINDS[current.kind])
+        if _store().share(seat.code, seat.member, drawing):
+            state.set_room_shared(digest)
+    except rooms.StoreUnreachable:
+        pass  # the banner's poll says so; the next stroke tries again
+    except rooms.RoomClosed as error:
+        seat.problem = str(error)
+    except rooms.NotMember as error:
+        seat.problem = str(error)
+    except rooms.UnknownRoom as error:
+        seat.problem = str(error)
+
+
+def _drawing_of(room: rooms.Room, picture: np.ndarray, kind: int) -> rooms.Drawing:
+    """The shared form of a picture: placed on the room's default map by the room's model, the class most of
+    its nearest held-out neighbours have, and its unusualness (the conv autoencoder's reconstruction error
+    as a percentile of held-out images', as in the anomaly demo)."""
+    image = picture[None].astype(np.float32) / 255.0
+    latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
+    view = compute_view(*resources.ladder_caches(room.dataset, room.family), {room.latent_dim: latent_map}, image)
+    on_map = view.maps[room.latent_dim]
+    votes = np.bincount(latent_map.labels[on_map.neighbours[0]], minlength=10)
+    references = resources.anomaly_references(room.dataset)
+    conv = resources.ladder_caches(room.dataset, "conv")[0].run(image)
+    sse = conv.sse[conv.latent_dims.index(references.default_latent_dim)][0]
+    return rooms.Drawing("", picture, tuple(on_map.placed[0]), int(votes.argmax()),
+                         float(references.default.percentile(sse)), kind)
