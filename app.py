@@ -17,7 +17,8 @@ import streamlit as st
 
 def page() -> None:
     """The page, top to bottom."""
-    st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(), layout="wide",
+    st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(theme.BLUE, theme.HIGHLIGHT, theme.GREEN),
+                       layout="wide",
                        initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
     i18n.choose_language()  # before any text: every text goes through i18n._
     tour.follow_the_url()  # a tour step sets the page up before any widget is made
@@ -79,7 +80,7 @@ async def _warm_start(_app):
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
     from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network,
-                    playground, presentation, rerun, resources, room, sidebar, state, tour, workbench)
+                    playground, presentation, rerun, resources, room, sidebar, state, theme, tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
     page()

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .data import DATASETS, PRETRAINED_DIR
+from .data import PRETRAINED_DIR
+from .datasets import dataset as dataset_entry, names
 from .display import error_heatmap
 from .inference import run_ladder
 from .models import Autoencoder
@@ -48,8 +49,6 @@ QUANTILE_LEVELS = np.linspace(0.0, 100.0, 101)   # percent: the stored error qua
 REFERENCE_IMAGES = 2000  # at most, from the even rows of the bundled held-out sample: the reference distribution
 CHECK_IMAGES = 500       # at most, from the odd rows: held-out images never in the reference
 UNUSUAL_PERCENTILE = 95.0
-NOUNS = {"mnist": "real digits", "fashion": "real Fashion-MNIST pictures"}
-OTHER_DATASET = {"mnist": "fashion", "fashion": "mnist"}
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # all, the digit-like ones (I, l, O) included
 CANVAS = 280             # side of the generated drawings: the app's drawing canvas
 
@@ -138,13 +137,14 @@ def non_member_images(dataset: str, seed: int = 0, directory: Path = PRETRAINED_
     n of each, evenly spaced (quick checks).
     """
     rng = np.random.default_rng(seed)
-    other = OTHER_DATASET[dataset]
+    other = dataset_entry(dataset).anomaly.other_dataset
     sources = {
         "letters": [draw_letter(c, stroke) for stroke in (0, 6) for c in LETTERS],
         "faces": [draw_face(rng) for _ in range(30)],
         "noise": [draw_noise(rng, kind) for _ in range(8) for kind in range(5)],
-        other: list(load_verified_reference(other, directory).images[:100].numpy()),
     }
+    if other is not None:
+        sources[other] = list(load_verified_reference(other, directory).images[:100].numpy())
     if per_category is not None:   # evenly spaced, so a few letters are not all capitals from A
         sources = {category: items[::max(1, len(items) // per_category)][:per_category]
                    for category, items in sources.items()}
@@ -203,7 +203,7 @@ def unusualness_sentence(percentile: float, dataset: str) -> str:
         verdict = "on the unusual side, but real ones like it exist"
     else:
         verdict = "an ordinary one, as far as the model can tell"
-    return f"More unusual than {shown} % of {NOUNS[dataset]}: {verdict}."
+    return f"More unusual than {shown} % of real {dataset_entry(dataset).items}: {verdict}."
 
 
 @dataclass(frozen=True)
@@ -306,13 +306,13 @@ def load_references(dataset: str, directory: Path = PRETRAINED_DIR) -> AnomalyRe
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.anomaly", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS), action="append",
+    parser.add_argument("--dataset", choices=names(), action="append",
                         help="recompute only this dataset (repeatable; default: both)")
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
     args = parser.parse_args(argv)
     path = args.dir / ANOMALY_FILE
     stored = json.loads(path.read_text()) if path.exists() else {}
-    for dataset in args.dataset or sorted(DATASETS):
+    for dataset in args.dataset or names():
         stored[dataset] = compute_references(dataset, args.dir)
         print(f"{dataset}: default z = {stored[dataset]['default_latent_dim']}", flush=True)
         tmp = path.with_suffix(".tmp")

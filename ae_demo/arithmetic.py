@@ -16,7 +16,6 @@ import torch
 from .maps import LatentMap
 from .models import Autoencoder
 
-DEFAULT_DIRECTIONS = {"mnist": (7, 1), "fashion": (6, 3)}  # (from, to): 7 -> 1; Shirt -> Dress
 DEFAULT_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 
 

@@ -1,4 +1,4 @@
-"""Datasets: MNIST digits and Fashion-MNIST, as uint8 tensors, offline first.
+"""Reading a registered dataset's images (``ae_demo.datasets``) as uint8 tensors, offline first.
 
 Images are returned as ``(N, 28, 28)`` uint8 (white ink on black, 0-255) with
 ``(N,)`` int64 labels; ``to_unit`` turns them into the models' input,
@@ -9,8 +9,8 @@ Where the images come from, in order:
    files (``train-images-idx3-ubyte.gz`` …, as Debian's ``dataset-fashion-mnist``
    ships them) or the ``mnist-10k`` layout (``images-idx3-ubyte.gz`` and
    ``labels-idx1-ubyte.gz``, with the fixed split ``i % 5 == 0`` held out);
-2. the known offline folders below;
-3. torchvision's dataset classes, which download the full sets when online.
+2. the offline folders of its registry entry (``ImageSource.offline_dirs``);
+3. the torchvision dataset class of its entry, which downloads the full set when online.
 """
 from __future__ import annotations
 
@@ -22,45 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .datasets import REPO_ROOT, dataset as dataset_entry
+
 PRETRAINED_DIR = REPO_ROOT / "pretrained"
 SAMPLES_DIR = PRETRAINED_DIR / "samples"
-
-MNIST_CLASSES = tuple(str(d) for d in range(10))
-FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    name: str                 # "mnist" or "fashion": the key used everywhere
-    title: str                # what the app calls it
-    classes: tuple[str, ...]  # class names, index = label
-    offline_dirs: tuple[Path, ...]
-    torchvision_class: str
-    attribution: str
-
-
-DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo(
-        name="mnist",
-        title="Digits (MNIST)",
-        classes=MNIST_CLASSES,
-        offline_dirs=(REPO_ROOT.parent / "shared" / "data" / "mnist-10k", Path("/usr/share/datasets/mnist")),
-        torchvision_class="MNIST",
-        attribution="MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0",
-    ),
-    "fashion": DatasetInfo(
-        name="fashion",
-        title="Fashion-MNIST",
-        classes=FASHION_CLASSES,
-        offline_dirs=(Path("/usr/share/datasets/fashion-mnist"),),
-        torchvision_class="FashionMNIST",
-        attribution="Fashion-MNIST by Zalando Research (Xiao, Rasul, Vollgraf, 2017), MIT licence",
-    ),
-}
 
 OFFICIAL_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -135,9 +100,7 @@ def load_split(dataset: str, split: str, data_dir: Path | str | None = None, dow
     Raises FileNotFoundError with what to do when ``data_dir`` holds no IDX files, or when
     nothing is found offline and ``download`` is off or fails.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
-    info = DATASETS[dataset]
+    source = dataset_entry(dataset).source
     if split not in OFFICIAL_FILES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     if data_dir is not None:
@@ -146,22 +109,24 @@ def load_split(dataset: str, split: str, data_dir: Path | str | None = None, dow
             raise FileNotFoundError(
                 f"{data_dir} holds neither {', '.join(OFFICIAL_FILES[split])} nor {', '.join(TEN_K_FILES)}")
         return found
-    for folder in info.offline_dirs:
+    for folder in source.folders():
         found = _from_folder(folder, split) if folder.is_dir() else None
         if found is not None:
             return found
-    if not download:
-        raise FileNotFoundError(f"no offline copy of {dataset} in {', '.join(map(str, info.offline_dirs))}")
+    if not download or source.torchvision_class is None:
+        raise FileNotFoundError(f"no offline copy of {dataset} in {', '.join(map(str, source.folders()))}"
+                                + ("" if source.torchvision_class else " (and no download for it); pass --data-dir"))
     import torchvision.datasets  # only the online path needs it
 
     root = Path.home() / ".cache" / "ae_demo"
-    dataset_class = getattr(torchvision.datasets, info.torchvision_class)  # outside the try: a wrong name is a bug
+    dataset_class = getattr(torchvision.datasets, source.torchvision_class)  # outside the try: a wrong name is a bug
     try:
         ds = dataset_class(root=root, train=split == "train", download=True)
     except (OSError, RuntimeError) as error:  # no network (URLError is an OSError), or torchvision's "Error downloading"
         raise FileNotFoundError(
             f"{dataset}: no offline copy found and the download failed ({error}); pass --data-dir") from error
-    return Split(ds.data.to(torch.uint8), ds.targets.to(torch.int64), f"torchvision.datasets.{info.torchvision_class}")
+    return Split(ds.data.to(torch.uint8), ds.targets.to(torch.int64),
+                 f"torchvision.datasets.{source.torchvision_class}")
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:

@@ -84,9 +84,6 @@ def image_strip(images: np.ndarray, gap: int = 2) -> np.ndarray:
     return strip
 
 
-STAR_COLOURS = ("#ffd21f", "#ffffff")   # the current input's star, the others'
-
-
 def _rgb(colour: str) -> tuple[int, int, int]:
     """'#1f77b4' -> (31, 119, 180)."""
     return tuple(int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
@@ -118,9 +115,8 @@ class MapPicture:
     scale: float          # pixels per map unit
 
     @classmethod
-    def draw(cls, coords: np.ndarray, labels: np.ndarray, class_colours: tuple[str, ...], size: int = 360,
-             point_radius: float = 1.8, class_names: tuple[str, ...] = (),
-             background: str = "#0e1117") -> "MapPicture":
+    def draw(cls, coords: np.ndarray, labels: np.ndarray, class_colours: tuple[str, ...], *, background: str,
+             size: int = 360, point_radius: float = 1.8, class_names: tuple[str, ...] = ()) -> "MapPicture":
         """(N, 2) positions in map units, coloured by their (N,) class; one scale for both axes
         (the larger span fits, with a 4 % margin), y pointing up as on the interactive map.
 
@@ -157,29 +153,29 @@ class MapPicture:
         spots = np.clip(self.to_pixels(stars), 0.03 * size, 0.97 * size)
         return [(float(x), float(y), size * (0.045 if i == len(spots) - 1 else 0.03)) for i, (x, y) in enumerate(spots)]
 
-    def stars_svg(self, stars: np.ndarray) -> str:
+    def stars_svg(self, stars: np.ndarray, colours: tuple[str, str], outline: str) -> str:
         """An SVG of the picture's size with a star on each of (M, 2) map positions, to lay over the picture:
         the picture is encoded once per server, and each input costs a few hundred bytes of SVG.
-        The last star (the current input) is yellow, the others white."""
+        ``colours``: (the last star's, the current input's; the others'), each outlined in ``outline``."""
         size = self.pixels.shape[0]
         shapes = []
         for i, (x, y, radius) in enumerate(self.star_positions(stars)):
-            colour = STAR_COLOURS[0] if i == len(stars) - 1 else STAR_COLOURS[1]
+            colour = colours[0] if i == len(stars) - 1 else colours[1]
             corners = " ".join(f"{px:.1f},{py:.1f}" for px, py in _star(x, y, radius))
-            shapes.append(f'<polygon points="{corners}" fill="{colour}" stroke="#000" stroke-width="2"/>')
+            shapes.append(f'<polygon points="{corners}" fill="{colour}" stroke="{outline}" stroke-width="2"/>')
         return (f'<svg viewBox="0 0 {size} {size}" xmlns="http://www.w3.org/2000/svg" '
                 f'aria-hidden="true">{"".join(shapes)}</svg>')
 
 
-def app_icon(size: int = 64) -> Image.Image:
+def app_icon(encoder: str, code: str, decoder: str, size: int = 64) -> Image.Image:
     """The page's icon, drawn here so the page asks no font or icon server for one: an
-    autoencoder's silhouette, wide (input) -> narrow (the code) -> wide (reconstruction)."""
+    autoencoder's silhouette, wide (input) -> narrow (the code) -> wide (reconstruction), in these colours."""
     picture = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(picture)
     s, waist = size / 64, size / 2
-    draw.polygon([(4 * s, 6 * s), (28 * s, 26 * s), (28 * s, 38 * s), (4 * s, 58 * s)], fill=_rgb("#4c9be8"))
-    draw.polygon([(60 * s, 6 * s), (36 * s, 26 * s), (36 * s, 38 * s), (60 * s, 58 * s)], fill=_rgb("#2bb673"))
-    draw.rectangle([(28 * s, waist - 6 * s), (36 * s, waist + 6 * s)], fill=_rgb("#ffd21f"))
+    draw.polygon([(4 * s, 6 * s), (28 * s, 26 * s), (28 * s, 38 * s), (4 * s, 58 * s)], fill=_rgb(encoder))
+    draw.polygon([(60 * s, 6 * s), (36 * s, 26 * s), (36 * s, 38 * s), (60 * s, 58 * s)], fill=_rgb(decoder))
+    draw.rectangle([(28 * s, waist - 6 * s), (36 * s, waist + 6 * s)], fill=_rgb(code))
     return picture
 
 
@@ -199,8 +195,8 @@ def feature_mosaic(maps: np.ndarray, channels: int = 8, columns: int = 4, gap: i
     return mosaic
 
 
-def bars_picture(values: np.ndarray, width: int = 224, height: int = 112, colour: str = "#ffd21f",
-                 background: str = "#0e1117") -> np.ndarray:
+def bars_picture(values: np.ndarray, *, colour: str, background: str, width: int = 224, height: int = 112
+                 ) -> np.ndarray:
     """(N,) numbers -> (height, width, 3) uint8 bar chart around a zero line (up: positive); for
     N beyond the picture's width, the bars are a column of pixels each."""
     values = np.asarray(values, np.float32)

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
+from .datasets import names
 from .maps import load_map, placement_accuracy
 from .metrics import heldout_errors, mean_activation, sse_per_image
 from .models import SparseAutoencoder
@@ -98,7 +99,7 @@ def _percent(value: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=("mnist", "fashion"), required=True)
+    parser.add_argument("--dataset", choices=names(), required=True)
     parser.add_argument("--data-dir", type=Path, help="folder of IDX .gz files holding the held-out split")
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
     parser.add_argument("--limit", type=int, help="evaluate only the first N held-out images")

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import REPO_ROOT
+from .datasets import DEFAULT_DATASET, names
 
 LATENT_DIMS = (2, 4, 8, 16, 32)   # what the page offers; any size in MIN_LATENT … MAX_LATENT is accepted
 MIN_LATENT, MAX_LATENT = 2, 32
@@ -130,7 +131,7 @@ class LiveTrainer:
         self._cached: tuple[int, LiveSnapshot] | None = None   # (file mtime_ns, snapshot read from it)
         self._next_id = 1
 
-    def start(self, latent_dim: int, seed: int = 0, dataset: str = "mnist", owner: str = "") -> LiveRun | Busy:
+    def start(self, latent_dim: int, seed: int = 0, dataset: str = DEFAULT_DATASET, owner: str = "") -> LiveRun | Busy:
         """Start a run, or say who is training and until when (``Busy``)."""
         if not MIN_LATENT <= int(latent_dim) <= MAX_LATENT:
             raise ValueError(f"latent size must be {MIN_LATENT} … {MAX_LATENT}, not {latent_dim}")
@@ -353,7 +354,7 @@ def _watch_stdin(stop: threading.Event, folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.live_training", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion"))
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, choices=names())
     parser.add_argument("--latent-dim", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=EPOCHS)

@@ -36,6 +36,7 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 from .data import PRETRAINED_DIR, sha256_of, to_unit
+from .datasets import dataset as dataset_entry, names
 from .models import Autoencoder
 from .projection import METRICS, MapSettings, fit_coords, settings_for
 from .zoo import (LADDER_FAMILIES, ModelCard, ZooError, editing_manifest, load_model, load_verified_reference,
@@ -44,7 +45,6 @@ from .zoo import (LADDER_FAMILIES, ModelCard, ZooError, editing_manifest, load_m
 PLACE_K = 5       # latent neighbours that decide where an input lands
 LOCAL_RADIUS = 0.05  # of the map's span: neighbours farther than this from the medoid sit in another cluster
 VOTE_K = 10       # map neighbours that vote on the class in the faithfulness figure
-MAP_POINTS = {"mnist": 2000, "fashion": 5000}  # reference points per map: all held-out digits, half of Fashion's test set
 CODES_DTYPE = np.float16  # stored reference codes: the weights' storage precision (zoo.STORAGE_DTYPE)
 
 
@@ -148,8 +148,8 @@ def encode_images(model: Autoencoder, images: torch.Tensor, batch_size: int = 10
 
 
 def reference_rows(dataset: str, n_reference: int) -> np.ndarray:
-    """Which rows of the bundled sample a map shows: the first ``MAP_POINTS`` (all, for digits)."""
-    return np.arange(min(MAP_POINTS[dataset], n_reference))
+    """Which rows of the bundled sample a map shows: the first ``map_points`` of its registry entry."""
+    return np.arange(min(dataset_entry(dataset).map_points, n_reference))
 
 
 def build_map(model_name: str, model: Autoencoder, dataset: str, settings: MapSettings,
@@ -264,7 +264,7 @@ def mapped_cards(dataset: str | None = None, directory: Path = PRETRAINED_DIR) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.maps", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models to map (default: every network)")
-    parser.add_argument("--dataset", choices=sorted(MAP_POINTS))
+    parser.add_argument("--dataset", choices=names())
     parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR)
     parser.add_argument("--refit", action="store_true", help="refit maps that exist (default: only rescore them)")
     args = parser.parse_args(argv)

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .data import PRETRAINED_DIR, load_split, to_unit
+from .datasets import names
 from .metrics import mean_activation, sse_per_image
 from .models import Autoencoder, ConvAutoencoder, ConvVAE, ModelConfig, PCAAutoencoder, SparseAutoencoder, build_model
 from .zoo import LADDER_FAMILIES, load_model, model_name, read_manifest, round_to_storage_precision, save_model
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.train", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="models to train (see --list)")
     parser.add_argument("--all", action="store_true", help="train the whole zoo")
-    parser.add_argument("--dataset", choices=("mnist", "fashion"), help="train every model of one dataset")
+    parser.add_argument("--dataset", choices=names(), help="train every model of one dataset")
     parser.add_argument("--list", action="store_true", help="list the recipes and exit")
     parser.add_argument("--data-dir", type=Path, help="folder of IDX .gz files (default: known folders, then download)")
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="where weights and manifest.json go")

@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .data import DATASETS, PRETRAINED_DIR, Split, load_reference, load_split, reference_paths, sha256_of, write_idx
+from .data import PRETRAINED_DIR, Split, load_reference, load_split, reference_paths, sha256_of, write_idx
+from .datasets import dataset as dataset_entry, names
 from .models import Autoencoder, ModelConfig, build_model, count_parameters
 from .projection import MapSettings
 
@@ -112,9 +113,6 @@ class SampleCard:
                    labels_sha256=entry["labels_sha256"], source=entry.get("source", ""))
 
 
-DEFAULT_MODEL = ("conv", 32)  # (family, latent_dim) a dataset opens on: the ladder's headline size
-
-
 @dataclass(frozen=True)
 class Zoo:
     """The card, read once: every model, map and sample entry as a typed, read-only card."""
@@ -148,7 +146,9 @@ class Zoo:
         return tuple(f for f in LADDER_FAMILIES if self.latent_dims(dataset, f))
 
     def default_card(self, dataset: str) -> ModelCard:
-        return self.card(dataset, *DEFAULT_MODEL)
+        """The card of the model ``dataset`` opens on (its registry entry's ``default_model``)."""
+        default = dataset_entry(dataset).default_model
+        return self.card(dataset, default.family, default.latent_dim)
 
     def map_card(self, model: str) -> MapCard:
         if model not in self.maps:
@@ -304,7 +304,7 @@ def bundle_reference(dataset: str, data_dir: Path | None = None, directory: Path
     write_idx(labels_path, split.labels.numpy())
     entry = {"images": images_path.name, "labels": labels_path.name, "n_images": len(split.labels),
              "images_sha256": sha256_of(images_path), "labels_sha256": sha256_of(labels_path),
-             "source": split.source, "attribution": DATASETS[dataset].attribution}
+             "source": split.source, "attribution": dataset_entry(dataset).source.attribution}
     with editing_manifest(directory) as manifest:
         manifest["samples"][dataset] = entry
     return entry
@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = sub.add_parser("check", help="verify every checksum and load every model")
     check_parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
     bundle_parser = sub.add_parser("bundle", help="copy a dataset's held-out split into pretrained/samples")
-    bundle_parser.add_argument("--dataset", choices=sorted(DATASETS), required=True)
+    bundle_parser.add_argument("--dataset", choices=names(), required=True)
     bundle_parser.add_argument("--data-dir", type=Path, help="folder of IDX .gz files (default: known folders)")
     bundle_parser.add_argument("--dir", type=Path, default=PRETRAINED_DIR, help="folder holding manifest.json")
     args = parser.parse_args(argv)

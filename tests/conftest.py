@@ -100,6 +100,7 @@ def open_page():
 def ladder_images() -> int:
     """Pictures in the default view's ladder block, counted from the zoo: the input and one picture per
     bottleneck size, once for the default family and once for PCA."""
-    from ae_demo.zoo import DEFAULT_MODEL, read_zoo
+    from ae_demo.datasets import DATASETS, DEFAULT_DATASET
+    from ae_demo.zoo import read_zoo
 
-    return 2 * (len(read_zoo().latent_dims("mnist", DEFAULT_MODEL[0])) + 1)
+    return 2 * (len(read_zoo().latent_dims(DEFAULT_DATASET, DATASETS[DEFAULT_DATASET].default_model.family)) + 1)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from ae_demo.arithmetic import DEFAULT_DIRECTIONS, class_means, move_towards_class
+from ae_demo.arithmetic import class_means, move_towards_class
+from ae_demo.datasets import DATASETS
 from ae_demo.maps import load_map
 from ae_demo.zoo import load_model, load_verified_reference
 
@@ -29,7 +30,7 @@ def test_class_means_are_the_mean_codes_of_each_class(setup):
 
 def test_strength_zero_returns_exactly_the_inputs_own_reconstruction(setup):
     dataset, model, latent_map, reference = setup
-    source, target = DEFAULT_DIRECTIONS[dataset]
+    source, target = DATASETS[dataset].arithmetic.source_class, DATASETS[dataset].arithmetic.target_class
     image = reference.images[int(np.flatnonzero(reference.labels.numpy() == source)[0])].numpy() / 255.0
     moved = move_towards_class(model, image, class_means(latent_map), source, target)
     with torch.inference_mode():

@@ -19,9 +19,9 @@ with warnings.catch_warnings():   # colour-science warns that matplotlib, which 
     import colour
 from colorspacious import cspace_convert
 
-from ae_demo.display import ERROR_COLOURS, MapPicture
+from ae_demo.display import ERROR_COLOURS
 from ui import presentation
-from ui.resources import CLASS_COLOURS
+from ui.theme import BACKGROUND, CLASS_COLOURS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFICIENCIES = {"deuteranopia": "deuteranomaly", "protanopia": "protanomaly", "tritanopia": "tritanomaly"}
@@ -79,7 +79,7 @@ def contrast(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_every_class_colour_stands_out_from_the_map_background():
-    background = _srgb1([MapPicture.draw.__defaults__[-1]])[0]     # the pictures' background
+    background = _srgb1([BACKGROUND])[0]     # the pictures' background
     for hex_colour, rgb in zip(CLASS_COLOURS, _srgb1(CLASS_COLOURS)):
         assert contrast(rgb, background) >= 3.0, hex_colour        # WCAG 1.4.11, non-text contrast
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from ae_demo.data import DATASETS, load_reference, load_split, read_idx, to_unit, write_idx
+from ae_demo.data import load_reference, load_split, read_idx, to_unit, write_idx
+from ae_demo.datasets import DATASETS
 
 
 def test_idx_round_trip(tmp_path, blobs):

@@ -11,6 +11,7 @@ from PIL import Image
 from ae_demo.display import MapPicture, enlarge, error_heatmap, image_strip, png_data_uri
 
 COLOURS = ("#ff0000", "#0000ff")
+BACKGROUND = "#0e1117"
 YELLOW = np.array([255, 210, 31])
 
 
@@ -44,7 +45,7 @@ def _colour_share(pixels: np.ndarray, colour) -> float:
 
 def test_map_picture_colours_points_by_class_with_y_up():
     coords = np.array([[0.0, 0.0], [0.0, 10.0]])          # class 0 at the bottom, class 1 at the top
-    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, size=100, point_radius=3)
+    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, background=BACKGROUND, size=100, point_radius=3)
     pixels = picture.pixels
     assert pixels.shape == (100, 100, 3)
     assert _colour_share(pixels[:50], (0, 0, 255)) > 0 and _colour_share(pixels[:50], (255, 0, 0)) == 0
@@ -62,9 +63,10 @@ def _svg_stars(svg: str) -> list[tuple[float, float, str]]:
 
 def test_stars_land_where_they_are_placed_and_leave_the_map_untouched():
     coords = np.array([[0.0, 0.0], [10.0, 10.0]])
-    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, size=300)
+    picture = MapPicture.draw(coords, np.array([0, 1]), COLOURS, background=BACKGROUND, size=300)
     before = picture.pixels.copy()
-    svg = picture.stars_svg(np.array([[0.0, 10.0], [10.0, 0.0]]))   # top left (another input), bottom right (current)
+    # top left (another input), bottom right (current)
+    svg = picture.stars_svg(np.array([[0.0, 10.0], [10.0, 0.0]]), ("#ffd21f", "#ffffff"), "#000000")
     assert (picture.pixels == before).all() and 'viewBox="0 0 300 300"' in svg
     (x1, y1, other), (x2, y2, current) = _svg_stars(svg)
     assert x1 < 100 and y1 < 100 and other == "#ffffff"
@@ -75,8 +77,9 @@ def test_stars_land_where_they_are_placed_and_leave_the_map_untouched():
 
 
 def test_a_star_far_off_the_map_stays_inside_the_picture():
-    picture = MapPicture.draw(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 0]), COLOURS, size=300)
-    ((x, y, _),) = _svg_stars(picture.stars_svg(np.array([[50.0, 50.0]])))
+    picture = MapPicture.draw(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 0]), COLOURS, background=BACKGROUND,
+                              size=300)
+    ((x, y, _),) = _svg_stars(picture.stars_svg(np.array([[50.0, 50.0]]), ("#ffd21f", "#ffffff"), "#000000"))
     assert 0 < x < 300 and 0 < y < 300
 
 
@@ -107,8 +110,8 @@ def test_inline_pictures_encode_each_image_once_and_as_png_data_uri_does(monkeyp
 def test_map_picture_writes_each_class_name_at_its_centre():
     coords = np.array([[0.0, 0.0]] * 20 + [[10.0, 10.0]] * 20)
     labels = np.array([0] * 20 + [1] * 20)
-    plain = MapPicture.draw(coords, labels, COLOURS, size=200).pixels
-    picture = MapPicture.draw(coords, labels, COLOURS, size=200, class_names=("zero", "one"))
+    plain = MapPicture.draw(coords, labels, COLOURS, background=BACKGROUND, size=200).pixels
+    picture = MapPicture.draw(coords, labels, COLOURS, background=BACKGROUND, size=200, class_names=("zero", "one"))
     named = picture.pixels
     assert _colour_share(plain, (255, 255, 255)) == 0
     for x, y in picture.to_pixels(np.array([[0.0, 0.0], [10.0, 10.0]])).astype(int):   # white letters there

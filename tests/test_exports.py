@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae_demo.data import MNIST_CLASSES
+from ae_demo.datasets import MNIST
 from ae_demo.display import png_bytes
 from ae_demo.exports import CONTENTS_NAME, SETTINGS_NAME, SLIDE_HEIGHT, map_csv, slide_png, strip_png, view_zip
 from ae_demo.maps import load_map
@@ -40,11 +40,11 @@ def test_a_picture_already_slide_sized_is_kept_as_it_is():
 def test_the_csv_has_one_row_per_map_point_with_its_label():
     latent_map = load_map("conv_z2_mnist")
     rows = list(csv.DictReader(io.StringIO(map_csv(latent_map.coords, latent_map.labels, latent_map.indices,
-                                                    MNIST_CLASSES).decode())))
+                                                    MNIST.classes).decode())))
     assert len(rows) == len(latent_map.labels) == 2000
     assert [int(r["label"]) for r in rows] == latent_map.labels.tolist()
     assert [int(r["heldout_index"]) for r in rows] == latent_map.indices.tolist()
-    assert all(r["class"] == MNIST_CLASSES[int(r["label"])] for r in rows)
+    assert all(r["class"] == MNIST.classes[int(r["label"])] for r in rows)
     assert np.allclose([[float(r["x"]), float(r["y"])] for r in rows], latent_map.coords, rtol=1e-5, atol=1e-5)
 
 

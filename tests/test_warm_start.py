@@ -9,7 +9,7 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
 def test_warm_start_compiles_the_default_ladders_and_fills_the_first_pages_caches():
-    from ui import resources, warm_start
+    from ui import resources, theme, warm_start
 
     seconds = warm_start.warm_start()
     assert seconds > 0
@@ -17,7 +17,7 @@ def test_warm_start_compiles_the_default_ladders_and_fills_the_first_pages_cache
     assert net.compiled is not None and pca.compiled is not None
     # the page then finds what it needs in the same caches: the main map is the picture warm_start drew
     picture, uri = resources.main_map_picture("mnist", "conv", 32, None)
-    assert uri.startswith("data:image/png;base64,") and picture.pixels.shape[:2] == (resources.MAIN_MAP_PX,) * 2
+    assert uri.startswith("data:image/png;base64,") and picture.pixels.shape[:2] == (theme.MAIN_MAP_PX,) * 2
     view = resources.inputs_view("mnist", "conv", resources.reference_for("mnist").images[:1].astype(np.float32),
                                  on_maps=(32,))
     assert view.net.reconstructions.shape == (6, 1, 28, 28)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ae_demo.display import STAR_COLOURS, png_data_uri
+from ae_demo.display import png_data_uri
 from ae_demo.maps import LatentMap
 from ae_demo.zoo import FAMILIES, Zoo
 
-# One colour per family, the same in every chart of the app.
-FAMILY_COLOURS = {"conv": "#4c9be8", "dense": "#f5a623", "vae": "#b36ae2", "dae": "#2bb673", "pca": "#e8554e"}
+from . import theme
 
 
 class _Assembled(go.Figure):
@@ -41,12 +40,12 @@ def assemble(base: dict, traces: list[dict]) -> go.Figure:
 
 def star(x: float, y: float, name: str, current: bool) -> dict:
     """One input as a star trace named ``your input · <name>`` (what the browser tests look for); the current
-    one larger, in the same yellow as on the map pictures (``display.STAR_COLOURS``)."""
+    one larger, in the same yellow as on the map pictures (``theme.STAR_COLOURS``)."""
     return {"type": "scattergl", "x": [float(x)], "y": [float(y)], "mode": "markers",
             "name": f"your input · {name}", "hovertemplate": f"your input · {name}<extra></extra>",
             "marker": {"symbol": "star", "size": 24 if current else 14,
-                       "color": STAR_COLOURS[0] if current else STAR_COLOURS[1],
-                       "line": {"color": "#000000", "width": 1.5}}}
+                       "color": theme.STAR_COLOURS[0] if current else theme.STAR_COLOURS[1],
+                       "line": {"color": theme.STAR_OUTLINE, "width": 1.5}}}
 
 
 def map_base(lm: LatentMap, classes: tuple[str, ...], images: np.ndarray, colours: tuple[str, ...], height: int,
@@ -99,11 +98,11 @@ def error_chart_base(zoo: Zoo, dataset: str) -> dict:
         members = zoo.cards(dataset, fam)
         fig.add_trace(go.Scatter(x=[c.latent_dim for c in members], y=[c.metrics.get("sse_per_image") for c in members],
                                  mode="lines+markers", name=f"{FAMILIES[fam]} (held-out mean)",
-                                 line=dict(color=FAMILY_COLOURS[fam], dash="dot" if fam == "pca" else "solid")))
+                                 line=dict(color=theme.FAMILY_COLOURS[fam], dash="dot" if fam == "pca" else "solid")))
     # whole-number ticks in readable type: Plotly's default log ticks are bare leading digits (5, 2, 10, 5 …)
     ticks = dict(tickfont=dict(size=15), title_font=dict(size=16), minor=dict(showgrid=False))
     fig.update_layout(xaxis=dict(title="latent size z", type="log", tickvals=[2, 4, 8, 16, 32, 64], **ticks),
                       yaxis=dict(title="SSE per image (784 pixels)", type="log", tickformat="d",
                                  tickvals=[1, 2, 5, 10, 20, 50, 100], **ticks),
-                      height=380, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.25))
+                      height=380, margin=theme.chart_margin(), legend=dict(orientation="h", y=-0.25))
     return fig.to_dict()

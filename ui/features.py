@@ -14,11 +14,10 @@ from ae_demo.display import bars_picture, tile_grid
 from ae_demo.metrics import unit_activations
 from ae_demo.zoo import FAMILIES
 
-from . import exports, resources, state
+from . import exports, resources, state, theme
 
 HIDDEN = 196            # the tutorial's hidden layer: 14 × 14 units
 OVERCOMPLETE = 1000     # more hidden units than the 784 pixels
-HIGHLIGHT = "#ffd21f"   # the current input's most active units
 TOP_UNITS = 8           # how many of its most active units are picked out
 
 
@@ -53,20 +52,20 @@ def _grid_panel(dataset: str, family: str, hidden: int, activations: np.ndarray,
     top = np.argsort(activations)[::-1][:TOP_UNITS]
     st.markdown(f"**{title}**")
     columns = int(np.ceil(np.sqrt(hidden)))
-    st.image(tile_grid(features_of(dataset, family, hidden), columns, {int(i): HIGHLIGHT for i in top}, scale=2),
+    st.image(tile_grid(features_of(dataset, family, hidden), columns, {int(i): theme.HIGHLIGHT for i in top}, scale=2),
              width="stretch", caption=f"{hidden} hidden units, each as the input (of norm 1) that excites it most, "
              f"x = W_i/‖W_i‖. Framed in yellow: the {TOP_UNITS} units your input excites most.")
 
 
 def _histogram(dataset: str, rho: float) -> go.Figure:
     fig = go.Figure()
-    for family, colour in (("sparse", "#ffd21f"), ("nosparse", "#4c9be8")):
+    for family, colour in (("sparse", theme.HIGHLIGHT), ("nosparse", theme.BLUE)):
         rho_hat = mean_activations(dataset, family, HIDDEN)
         fig.add_trace(go.Histogram(x=rho_hat, name=f"{FAMILIES[family]}: mean {rho_hat.mean():.3f}",
                                    marker_color=colour, opacity=0.7, xbins=dict(start=0, end=1, size=0.02)))
-    fig.add_vline(x=rho, line=dict(color="#e8554e", dash="dash", width=3),
+    fig.add_vline(x=rho, line=dict(color=theme.RED, dash="dash", width=3),
                   annotation_text=f"target ρ = {rho}", annotation_font_size=15)
-    fig.update_layout(barmode="overlay", height=300, margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(barmode="overlay", height=300, margin=theme.chart_margin(top=30),
                       xaxis=dict(title="ρ̂_j: a unit's mean activation over the held-out images", range=[0, 1],
                                  tickfont=dict(size=14)),
                       yaxis=dict(title="hidden units", tickfont=dict(size=14)),
@@ -106,7 +105,8 @@ def features_section(dataset: str, current: state.InputItem) -> None:
             bars = st.columns(2)
             for cell, family in zip(bars, ("sparse", "nosparse")):
                 a = activations[family]
-                cell.image(bars_picture(a, width=588, height=120), width="stretch",
+                cell.image(bars_picture(a, colour=theme.HIGHLIGHT, background=theme.BACKGROUND, width=588, height=120),
+                           width="stretch",
                            caption=f"{FAMILIES[family]}: {int((a > 0.5).sum())} of {HIDDEN} units above 0.5, "
                                    f"mean {a.mean():.3f}")
             k = st.slider("Rebuild from its k most active units only", 1, HIDDEN, 20, key="features_k")

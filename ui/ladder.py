@@ -11,7 +11,7 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import charts, exports, rerun, resources, state
+from . import charts, exports, rerun, resources, state, theme
 
 
 def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, column: int, heatmaps: bool,
@@ -84,7 +84,7 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
                "Stars: your current input.")
     stars = [{"type": "scatter", "x": list(result.latent_dims), "y": result.sse[:, column].tolist(),
               "mode": "markers", "name": f"your input · {FAMILIES[fam]}",
-              "marker": {"symbol": "star", "size": 14, "color": charts.FAMILY_COLOURS[fam],
+              "marker": {"symbol": "star", "size": 14, "color": theme.FAMILY_COLOURS[fam],
                          "line": {"color": "white", "width": 1}}}
              for fam, result in ((family, view.net), ("pca", view.pca))]
     fig = charts.assemble(resources.error_chart_base(dataset), stars)

@@ -14,9 +14,9 @@ from ae_demo.inference import decode_codes
 from ae_demo.maps import LatentMap
 from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
-from ae_demo.zoo import DEFAULT_MODEL
+from ae_demo.datasets import DATASETS
 
-from . import charts, exports, rerun, resources, state
+from . import charts, exports, rerun, resources, state, theme
 from .resources import MANIFOLD_STEPS
 
 
@@ -29,10 +29,12 @@ def describe_settings(settings: MapSettings) -> str:
 
 
 def map_latent(dataset: str, family: str) -> int:
-    """The latent size of the mapped model, chosen on the page (the default model's, 32, where there is one)."""
+    """The latent size of the mapped model, chosen on the page (the dataset's default model's where ``family``
+    has it)."""
     dims = resources.zoo().latent_dims(dataset, family)
     if st.session_state.get("map_latent") not in dims:
-        st.session_state["map_latent"] = DEFAULT_MODEL[1] if DEFAULT_MODEL[1] in dims else dims[-1]
+        default = DATASETS[dataset].default_model.latent_dim
+        st.session_state["map_latent"] = default if default in dims else dims[-1]
     return st.session_state["map_latent"]
 
 
@@ -94,7 +96,7 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
     """
     picture, uri = resources.main_map_picture(dataset, family, z, recomputed)
     classes = resources.reference_for(dataset).classes
-    legend = "".join(f'<span class="ae-key"><i style="background: {resources.CLASS_COLOURS[k]}"></i>'
+    legend = "".join(f'<span class="ae-key"><i style="background: {theme.CLASS_COLOURS[k]}"></i>'
                      f'{html.escape(name)}</span>' for k, name in enumerate(classes))
     st.html(starred_picture(picture, uri, placed, f"z = {z} map of the held-out images, one colour per class",
                             "; ".join(f"your input · {name}" for name in names),
@@ -108,7 +110,7 @@ def starred_picture(picture: MapPicture, uri: str, placed: np.ndarray, alt: str,
     """HTML: a map picture (``uri``, encoded once per server) with a star on each of (M, 2) ``placed`` laid
     over it, then ``caption`` (a <figcaption>). The stars are an SVG of a few hundred bytes in an <img>
     (st.html keeps pictures but strips inline SVG); ``shown``, when given, goes on it as ``data-input``."""
-    stars = base64.b64encode(picture.stars_svg(placed).encode()).decode()
+    stars = base64.b64encode(picture.stars_svg(placed, theme.STAR_COLOURS, theme.STAR_OUTLINE).encode()).decode()
     marker = f' data-input="{shown}"' if shown else ""
     return (f'<figure class="{css}"><div class="ae-map-frame"><img src="{uri}" alt="{html.escape(alt)}">'
             f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(stars_alt)}"{marker}>'

@@ -12,9 +12,9 @@ from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
 from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, trace
 from ae_demo.zoo import FAMILIES
 
-from . import resources, state
+from . import resources, state, theme
 
-PART_COLOURS = {ENCODER: "#4c9be8", CODE: "#ffd21f", DECODER: "#2bb673"}
+PART_COLOURS = {ENCODER: theme.BLUE, CODE: theme.HIGHLIGHT, DECODER: theme.GREEN}
 PART_SAYS = {
     ENCODER: "The encoder turns the picture into fewer and fewer, more and more abstract numbers.",
     CODE: "The code: everything the decoder will ever know about the input.",
@@ -27,7 +27,7 @@ def _picture(out: LayerOutput):
         return out.output[0].clip(0, 1)            # the reconstruction itself
     if out.output.ndim == 3:
         return feature_mosaic(out.output)           # the first 8 feature maps
-    return bars_picture(out.output, colour=PART_COLOURS[out.layer.part])
+    return bars_picture(out.output, colour=PART_COLOURS[out.layer.part], background=theme.BACKGROUND)
 
 
 def _card(out: LayerOutput) -> str:

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import streamlit as st
 
-from . import state
+from . import state, theme
 
 PAGE_FOLLOWS_DRAWING_MS = 1000  # the whole page catches up with a drawing this long after its last stroke
 _TIMER_KEYS = ("page_follows", "first_paint")
@@ -39,9 +39,10 @@ def page_style() -> None:
             ".ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
             ".ae-map { margin: 0; } .ae-map-frame { position: relative; } .ae-map img { width: 100%; display: block; }"
             ".ae-map img.ae-stars { position: absolute; inset: 0; height: 100%; pointer-events: none; }"
-            ".ae-main-map { max-width: 720px; } .ae-legend { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem;"
+            f".ae-main-map {{ max-width: {theme.MAIN_MAP_PX}px; }}"
+            " .ae-legend { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem;"
             " margin-top: 0.5rem; font-size: 0.875rem; } .ae-key i { display: inline-block; width: 0.7rem;"
-            " height: 0.7rem; border-radius: 50%; margin-right: 0.35rem; } .ae-star-key { color: #ffd21f;"
+            f" height: 0.7rem; border-radius: 50%; margin-right: 0.35rem; }} .ae-star-key {{ color: {theme.HIGHLIGHT};"
             " margin-right: 0.35rem; }"
             ".ae-network { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }"
             ".ae-network figure { margin: 0; width: 150px; } .ae-network img { width: 100%; display: block; }"

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from ae_demo import anomaly, corruption, generation, rooms
-from ae_demo.data import DATASETS
+from ae_demo.datasets import DATASETS
 from ae_demo.device import pick_device, shorten_gil_switch_interval, use_one_cpu_thread_per_call
 from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
@@ -26,19 +26,12 @@ from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
 
-from . import charts, state
+from . import charts, state, theme
 
 use_one_cpu_thread_per_call()
 shorten_gil_switch_interval()
 map_large_blocks_directly()  # before the first visitor: sessions' photos and pictures go back when freed
 
-# Ten colours, one per class, the same on every map of the app: Petroff's ten-colour sequence (Petroff 2021,
-# "Accessible Color Sequences for Data Visualization"; matplotlib's "petroff10"), chosen to stay apart under
-# colour-vision deficiency, with its purple lightened from #832db6 so that every colour has 3:1 contrast with
-# the dark map background (WCAG 1.4.11). Plotly's D3 palette before it made orange and green one colour under
-# protanopia. tests/test_colour_vision.py measures the distances after simulation.
-CLASS_COLOURS = ("#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#8f3ac2",
-                 "#a96b59", "#e76300", "#b9ac70", "#717581", "#92dadd")
 MANIFOLD_STEPS = 15      # decoded manifold: a 15x15 grid of latent points
 
 
@@ -147,11 +140,8 @@ def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapS
     if lm.drawn_as_code:  # a 2-D code: a click anywhere decodes that place
         lo, hi = lm.bounds()
         grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 40), np.linspace(lo[1], hi[1], 40)), -1).reshape(-1, 2)
-    return charts.map_base(lm, reference.classes, reference.images, CLASS_COLOURS, MAP_HEIGHT_PX,
+    return charts.map_base(lm, reference.classes, reference.images, theme.CLASS_COLOURS, MAP_HEIGHT_PX,
                            thumbnails=MAP_THUMBNAILS if thumbnails else 0, grid=grid)
-
-
-MAIN_MAP_PX = 720
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -159,7 +149,8 @@ def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: Map
                      ) -> tuple[MapPicture, str]:
     """The main map as a picture and its PNG data URI, drawn once per server (``recomputed``: ``chosen_map``)."""
     lm = chosen_map(dataset, family, latent_dim, recomputed)
-    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, size=MAIN_MAP_PX, point_radius=2.4,
+    picture = MapPicture.draw(lm.coords, lm.labels, theme.CLASS_COLOURS, background=theme.BACKGROUND,
+                              size=theme.MAIN_MAP_PX, point_radius=2.4,
                               class_names=reference_for(dataset).classes)
     return picture, png_data_uri(picture.pixels)
 
@@ -182,7 +173,8 @@ def small_map_picture(dataset: str, latent_dim: int) -> tuple[MapPicture, str]:
     """The conv model's default map at ``latent_dim`` drawn and encoded (a PNG data URI) once per server;
     stars are laid over it (``MapPicture.stars_svg``)."""
     lm = default_map_for(dataset, "conv", latent_dim)
-    picture = MapPicture.draw(lm.coords, lm.labels, CLASS_COLOURS, class_names=reference_for(dataset).classes)
+    picture = MapPicture.draw(lm.coords, lm.labels, theme.CLASS_COLOURS, background=theme.BACKGROUND,
+                              class_names=reference_for(dataset).classes)
     return picture, png_data_uri(picture.pixels)
 
 

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ae_demo.data import DATASETS
+from ae_demo.datasets import DATASETS, DEFAULT_DATASET
 from ae_demo.device import describe_device, pick_device
-from ae_demo.zoo import DEFAULT_MODEL, FAMILIES
+from ae_demo.zoo import FAMILIES
 
 from . import i18n, resources, state
 from .i18n import _
-
-DEFAULT_DATASET = "mnist"  # what a link without ?dataset= opens
-
 
 def model_picker() -> tuple[str, str]:
     """Dataset and model family, kept in the URL so a link reopens the same view."""
@@ -21,12 +18,12 @@ def model_picker() -> tuple[str, str]:
     if state.DATASET not in st.session_state:
         st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
-    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].title,
+    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].label,
                                on_change=state.set_current, args=(state.InputKind.SAMPLE.value,))
     families = resources.zoo().ladder_families(dataset)
     if st.session_state.get(state.FAMILY) not in families:
         wanted = params.get("family")
-        st.session_state[state.FAMILY] = wanted if wanted in families else DEFAULT_MODEL[0]
+        st.session_state[state.FAMILY] = wanted if wanted in families else DATASETS[dataset].default_model.family
     family = st.sidebar.selectbox(_("Model family"), families, key=state.FAMILY, format_func=lambda f: FAMILIES[f],
                                   help=_("Convolutional is the bottleneck ladder 2…64; the others exist at some sizes."))
     st.query_params["dataset"], st.query_params["family"] = dataset, family
@@ -44,4 +41,4 @@ def about_the_server() -> None:
     st.sidebar.caption(_("Served by replica {replica}").format(replica=resources.replica_id()))
     st.sidebar.divider()
     st.sidebar.caption(_("Images: {attribution}. Models trained for this app; see the README.")
-                       .format(attribution=DATASETS[state.dataset()].attribution))
+                       .format(attribution=DATASETS[state.dataset()].source.attribution))

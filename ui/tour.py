@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from . import state
+from ae_demo.datasets import DEFAULT_DATASET
+
+from . import state, theme
 from .i18n import N_, _
 from .state import InputKind
 
@@ -23,7 +25,7 @@ class TourStep:
     title: str
     says: str                       # two or three sentences, true of what the page shows
     section: str                    # the container key scrolled to
-    dataset: str = "mnist"
+    dataset: str = DEFAULT_DATASET
     family: str = "conv"
     sample: int = 1500              # held-out image shown (row of the bundled sample: a 7)
     opens: str | None = None        # the key of an expander the step opens
@@ -167,7 +169,7 @@ def tour_panel() -> None:
         step = STEPS[number - 1]
         # a bar along the bottom of the window: in view wherever the step scrolls the page
         st.html("<style>.st-key-tour { position: fixed; bottom: 0; left: 0; right: 0; z-index: 1000;"
-                " background: #1b1f2a; border-top: 3px solid #ffd21f; padding: 0.75rem 2rem 0.5rem;"
+                f" background: #1b1f2a; border-top: 3px solid {theme.HIGHLIGHT}; padding: 0.75rem 2rem 0.5rem;"
                 " max-height: 40vh; overflow-y: auto; }"
                 " [data-testid='stMain'] { padding-bottom: 14rem; }</style>")
         st.markdown("**" + _("Guided tour · step {number} of {count}: {title}").format(

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import time
 
-from ae_demo.zoo import DEFAULT_MODEL
+from ae_demo.datasets import DATASETS, DEFAULT_DATASET
 
 from . import bottleneck_maps, resources
-from .sidebar import DEFAULT_DATASET
 
 
-def warm_start(dataset: str = DEFAULT_DATASET, family: str = DEFAULT_MODEL[0],
-               latent_dim: int = DEFAULT_MODEL[1]) -> float:
-    """Load, draw and compile the default view of ``dataset`` / ``family``; returns the seconds it took."""
+def warm_start(dataset: str = DEFAULT_DATASET) -> float:
+    """Load, draw and compile the default view of ``dataset`` (its registry entry's default model);
+    returns the seconds it took."""
     started = time.perf_counter()
+    family, latent_dim = DATASETS[dataset].default_model.family, DATASETS[dataset].default_model.latent_dim
     # Streamlit imports pandas when a component first mounts (it looks for dataframes in the
     # canvas's arguments): a few tenths of a second of the first visit's canvas otherwise
     import pandas  # noqa: F401

@@ -12,14 +12,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ae_demo import anomaly
+from ae_demo.datasets import DATASETS
 from ae_demo.preprocess import InputError
 from ae_demo.zoo import model_name
 
-from .. import exports, resources, state
+from .. import exports, resources, state, theme
 from . import opened
 
-CATEGORY_NAMES = {"letters": "letters", "faces": "drawn faces", "noise": "random noise",
-                  "fashion": "Fashion-MNIST pictures", "mnist": "digits"}
+CATEGORY_NAMES = {"letters": "letters", "faces": "drawn faces", "noise": "random noise"}
+
+
+def category_name(category: str) -> str:
+    """What the page calls a category of generated non-members: another dataset's by its items ("digits")."""
+    return DATASETS[category].items if category in DATASETS else CATEGORY_NAMES.get(category, category)
 
 
 def scored_image(item: state.InputItem) -> np.ndarray:
@@ -64,7 +69,7 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
         cells[1].image(result.reconstruction, caption=f"reconstruction, z = {result.latent_dim}", width="stretch")
         cells[2].image(result.heatmap, caption="error per pixel (dark blue = exact, yellow = wrong)", width="stretch")
         exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
-        aucs = ", ".join(f"{CATEGORY_NAMES.get(c, c)} {a:.2f}" for c, a in reference.category_auc.items())
+        aucs = ", ".join(f"{category_name(c)} {a:.2f}" for c, a in reference.category_auc.items())
         st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels, from "
                    f"{model_name('conv', result.latent_dim, dataset)}. This size is the default because its error "
                    f"separates held-out images from generated non-members best: ROC AUC {reference.auc:.3f}, the mean "
@@ -80,11 +85,12 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
 def _quantile_figure(reference: anomaly.ErrorReference, result: anomaly.Unusualness) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=anomaly.QUANTILE_LEVELS, y=reference.quantiles, mode="lines", name="held-out images",
-                             line=dict(color="#4c9be8", width=3)))
+                             line=dict(color=theme.BLUE, width=3)))
     fig.add_trace(go.Scatter(x=[result.percentile], y=[result.sse], mode="markers", name="this input",
-                             marker=dict(symbol="star", size=20, color="#ffd21f", line=dict(color="black", width=1))))
-    fig.add_vline(x=anomaly.UNUSUAL_PERCENTILE, line=dict(color="#e8554e", dash="dash"))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
+                             marker=dict(symbol="star", size=20, color=theme.HIGHLIGHT,
+                                         line=dict(color=theme.STAR_OUTLINE, width=1))))
+    fig.add_vline(x=anomaly.UNUSUAL_PERCENTILE, line=dict(color=theme.RED, dash="dash"))
+    fig.update_layout(height=320, margin=theme.chart_margin(), legend=dict(orientation="h", y=-0.3),
                       xaxis=dict(title="share of held-out images with a smaller error (percent)", range=[0, 101]),
                       yaxis=dict(title="SSE over 784 pixels", type="log"))
     return fig

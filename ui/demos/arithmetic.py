@@ -5,7 +5,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ae_demo.arithmetic import DEFAULT_DIRECTIONS, class_means, move_towards_class
+from ae_demo.arithmetic import class_means, move_towards_class
+from ae_demo.datasets import DATASETS
 
 from .. import exports, resources, state
 from . import opened
@@ -27,10 +28,13 @@ def arithmetic_section(dataset: str) -> None:
             return
         with section:
             classes = resources.reference_for(dataset).classes
-            source, target = DEFAULT_DIRECTIONS[dataset]
+            defaults = DATASETS[dataset].arithmetic
+            # a dataset without an opening choice: from its first class towards its second
+            source, target = (defaults.source_class, defaults.target_class) if defaults else (0, min(1, len(classes) - 1))
             dims = resources.zoo().latent_dims(dataset, "conv")
+            opening = defaults.latent_dim if defaults and defaults.latent_dim in dims else dims[0]
             cols = st.columns(4)
-            z = cols[0].selectbox("Code size (convolutional)", dims, index=dims.index(16) if 16 in dims else 0,
+            z = cols[0].selectbox("Code size (convolutional)", dims, index=dims.index(opening),
                                   key=f"arithmetic_latent_{dataset}")
             a = cols[1].selectbox("From class A", range(len(classes)), index=source, format_func=classes.__getitem__,
                                   key=f"arithmetic_from_{dataset}")

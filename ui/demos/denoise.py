@@ -11,7 +11,7 @@ import streamlit as st
 
 from ae_demo import corruption
 
-from .. import exports, resources, state
+from .. import exports, resources, state, theme
 from . import opened
 
 NOISES = ("Gaussian noise", "Salt and pepper", "Erased square")
@@ -58,11 +58,11 @@ def _curve(dataset: str) -> None:
     curve = resources.denoising_curve(dataset)
     fig = go.Figure()
     for y, name, colour, dash in ((curve.corrupted_sse, "the noisy input itself", "#7f7f7f", "dot"),
-                                  (curve.plain_sse, "convolutional z = 32", "#4c9be8", "solid"),
-                                  (curve.denoised_sse, "denoising z = 32 (trained at σ = 0.3)", "#2bb673", "solid")):
+                                  (curve.plain_sse, "convolutional z = 32", theme.BLUE, "solid"),
+                                  (curve.denoised_sse, "denoising z = 32 (trained at σ = 0.3)", theme.GREEN, "solid")):
         fig.add_trace(go.Scatter(x=curve.sigmas, y=y, mode="lines+markers", name=name,
                                  line=dict(color=colour, dash=dash)))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.3),
+    fig.update_layout(height=340, margin=theme.chart_margin(), legend=dict(orientation="h", y=-0.3),
                       xaxis=dict(title="σ of the Gaussian noise added"),
                       yaxis=dict(title="mean SSE against the clean image"))
     st.plotly_chart(fig, key="denoise_curve", config=exports.chart_config("denoising-curve"))

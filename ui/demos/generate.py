@@ -7,8 +7,7 @@ import streamlit as st
 
 from ae_demo.display import image_strip
 
-from .. import exports, resources
-from ..resources import CLASS_COLOURS
+from .. import exports, resources, theme
 from . import opened
 
 SIZES = (2, 16)
@@ -85,7 +84,7 @@ def _scatter(codes: np.ndarray, labels: np.ndarray, classes, title: str) -> go.F
     for label, name in enumerate(classes):
         rows = labels == label
         fig.add_trace(go.Scattergl(x=codes[rows, 0], y=codes[rows, 1], mode="markers", name=name,
-                                   marker=dict(size=3, color=CLASS_COLOURS[label], opacity=0.7)))
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), title=title, legend=dict(itemsizing="constant"),
+                                   marker=dict(size=3, color=theme.CLASS_COLOURS[label], opacity=0.7)))
+    fig.update_layout(height=420, margin=theme.chart_margin(top=40), title=title, legend=dict(itemsizing="constant"),
                       yaxis=dict(scaleanchor="x"))
     return fig

@@ -12,12 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_demo.data import DATASETS
+from ae_demo.datasets import DATASETS
 from ae_demo.display import image_strip
 from ae_demo.live_training import BATCH_SIZE, LATENT_DIMS, N_TRAIN, N_UNSEEN, Busy, LiveSnapshot
 
-from .. import exports, resources, state
-from ..resources import CLASS_COLOURS
+from .. import exports, resources, state, theme
 from . import opened
 
 POLL_S = 1.0
@@ -31,7 +30,7 @@ def learn_live_section(dataset: str) -> None:
         with section:
             trainer = resources.live_trainer()
             st.caption(f"A small dense autoencoder, 784 → 256 → z → 256 → 784, starts from random weights and "
-                       f"trains on {N_TRAIN:,} of the bundled held-out {DATASETS[dataset].title} images, "
+                       f"trains on {N_TRAIN:,} of the bundled held-out {DATASETS[dataset].label} images, "
                        f"{BATCH_SIZE} at a time, on one CPU core of this server, for {trainer.epochs} epochs or "
                        f"{trainer.max_seconds:.0f} s at most. One training at a time per server: everyone watches "
                        "the same run.")
@@ -103,8 +102,8 @@ def _loss_figure(snap: LiveSnapshot) -> go.Figure:
     history = snap.loss_history
     # plain lists: the browser's chart then holds the points as they are (its data a test can count)
     fig.add_trace(go.Scatter(x=history[:, 0].tolist(), y=history[:, 1].tolist(), mode="lines", name="training loss, per batch",
-                             line=dict(color="#4c9be8")))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title="Training loss as it trains",
+                             line=dict(color=theme.BLUE)))
+    fig.update_layout(height=320, margin=theme.chart_margin(top=30), title="Training loss as it trains",
                       xaxis=dict(title=f"step (a batch of {BATCH_SIZE} images)", rangemode="tozero"),
                       yaxis=dict(title="binary cross-entropy per image (784 pixels, nats)", type="log"),
                       showlegend=False)
@@ -116,7 +115,7 @@ def _codes_figure(snap: LiveSnapshot, classes: tuple[str, ...]) -> go.Figure:
     for label, name in enumerate(classes):
         rows = snap.code_labels == label
         fig.add_trace(go.Scattergl(x=snap.codes[rows, 0], y=snap.codes[rows, 1], mode="markers", name=name,
-                                   marker=dict(size=5, color=CLASS_COLOURS[label])))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title=f"The 2-D code, epoch {snap.epoch}",
+                                   marker=dict(size=5, color=theme.CLASS_COLOURS[label])))
+    fig.update_layout(height=320, margin=theme.chart_margin(top=30), title=f"The 2-D code, epoch {snap.epoch}",
                       legend=dict(itemsizing="constant"))
     return fig
