@@ -30,7 +30,7 @@ from ae_demo import rooms
 from ae_demo.display import png_data_uri
 from ae_demo.view import compute_view
 
-from . import charts, resources, state
+from . import charts, resources, state, theme
 
 PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often (the issue: a star within 2 s)
 POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
@@ -239,8 +239,8 @@ def _room_map(view: rooms.ClassView) -> int | None:
                       # member and time: which drawing a click picks, and what a benchmark reads as arrived
                       "customdata": [[i, view.drawings[i].member, view.drawings[i].at] for i in rows],
                       "hovertemplate": f"drawing #%{{customdata[0]}} · looks like {name}<extra></extra>",
-                      "marker": {"symbol": "star", "size": 18, "color": resources.CLASS_COLOURS[label % 10],
-                                 "line": {"color": "#000000", "width": 1.5}}})
+                      "marker": {"symbol": "star", "size": 18, "color": theme.CLASS_COLOURS[label % 10],
+                                 "line": {"color": theme.STAR_OUTLINE, "width": 1.5}}})
     for trace in stars:  # hovertemplate numbers from 1
         trace["customdata"] = [[i + 1, m, at] for i, m, at in trace["customdata"]]
     st.caption(f"The room map: each dot is a held-out image on the z = {room.latent_dim} map of the room's model; "
@@ -352,7 +352,7 @@ def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
         st.markdown(f"**Poll:** {literal(poll.question)}")
         total = sum(view.tally)
         fig = go.Figure(go.Bar(x=list(view.tally), y=[c[:40] for c in poll.choices], orientation="h",
-                               marker_color=["#2bb673" if poll.revealed and i == poll.correct else "#4c9be8"
+                               marker_color=[theme.GREEN if poll.revealed and i == poll.correct else theme.BLUE
                                              for i in range(len(poll.choices))],
                                text=[str(n) for n in view.tally], textposition="auto"))
         fig.update_layout(height=60 + 40 * len(poll.choices), margin=dict(l=0, r=0, t=0, b=0),
