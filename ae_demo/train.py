@@ -217,6 +217,43 @@ def start_from_parent(child: Autoencoder, parent: Autoencoder, images: torch.Ten
         child.from_code.weight[:], child.from_code.bias[:] = w_dec @ basis, b_dec + w_dec @ mean
 
 
+def fit_network(model: Autoencoder, images: torch.Tensor, recipe: Recipe, generator: torch.Generator,
+                progress: bool = False, on_step=None, total_steps: int | None = None) -> None:
+    """Train ``model`` in place on ``images`` (N, C, H, W) in [0, 1] as ``recipe`` says; eval mode after.
+
+    ``recipe.epochs`` passes (or ``total_steps`` steps) of AdamW under a one-cycle schedule.
+    ``on_step(step, total_steps, loss)``, when given, is called after every step; raising in
+    it (a cancelled training) stops the training there.
+    """
+    steps_per_epoch = math.ceil(len(images) / recipe.batch_size)
+    total_steps = total_steps or max(1, round(recipe.epochs * steps_per_epoch))
+    optimizer = make_optimizer(model, recipe)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=total_steps,
+                                                   pct_start=0.15 if recipe.init_from is None else 0.05)
+    model.train()
+    order = torch.empty(0, dtype=torch.long)
+    bar = tqdm(range(total_steps), desc=recipe.name, disable=not progress, mininterval=5)
+    for step in bar:
+        if len(order) < recipe.batch_size:
+            order = torch.cat([order, torch.randperm(len(images), generator=generator)])
+        batch, order = images[order[:recipe.batch_size]], order[recipe.batch_size:]
+        if recipe.augment:
+            batch = random_affine(batch, generator)
+        noisy = batch
+        if recipe.noise_std:
+            noisy = (batch + recipe.noise_std * torch.randn(batch.shape, generator=generator)).clamp(0, 1)
+        loss = training_loss(model, noisy, batch, recipe)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{loss.item():.2f}")
+        if on_step is not None:
+            on_step(step + 1, total_steps, loss.item())
+    model.eval()
+
+
 # --- the command ---------------------------------------------------------------------------
 
 def heldout_metrics(model: Autoencoder, test_images: torch.Tensor, pca_sse: float | None) -> dict:
@@ -252,31 +289,7 @@ def train(recipe: Recipe, data_dir: Path | None = None, out_dir: Path = PRETRAIN
         model = build_model(recipe.config)
         if recipe.init_from:
             start_from_parent(model, load_model(recipe.init_from, out_dir), images)
-        steps_per_epoch = math.ceil(len(images) / recipe.batch_size)
-        total_steps = max(1, round(recipe.epochs * steps_per_epoch))
-        optimizer = make_optimizer(model, recipe)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=total_steps,
-                                                       pct_start=0.15 if recipe.init_from is None else 0.05)
-        model.train()
-        order = torch.empty(0, dtype=torch.long)
-        bar = tqdm(range(total_steps), desc=recipe.name, disable=not progress, mininterval=5)
-        for step in bar:
-            if len(order) < recipe.batch_size:
-                order = torch.cat([order, torch.randperm(len(images), generator=generator)])
-            batch, order = images[order[:recipe.batch_size]], order[recipe.batch_size:]
-            if recipe.augment:
-                batch = random_affine(batch, generator)
-            noisy = batch
-            if recipe.noise_std:
-                noisy = (batch + recipe.noise_std * torch.randn(batch.shape, generator=generator)).clamp(0, 1)
-            loss = training_loss(model, noisy, batch, recipe)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.2f}")
-        model.eval()
+        fit_network(model, images, recipe, generator, progress=progress)
     model = round_to_storage_precision(model)  # the card's figures are those of the weights as stored
     seconds = time.perf_counter() - started
 
