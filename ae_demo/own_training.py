@@ -63,6 +63,7 @@ class OwnRecipe:
     heldout_share: float = 0.2    # of the pictures, fixed by ``seed``, never trained on
     seed: int = 0
     umap_neighbors: int = 15
+    map_method: str = "umap"      # "pca" in the reduced recipe: UMAP's first compile alone takes 30-60 s
 
     @property
     def total_steps(self) -> int:
@@ -70,7 +71,7 @@ class OwnRecipe:
 
 
 RECIPE = OwnRecipe()
-REDUCED = OwnRecipe(latent_dims=(2, 8, 32), headline_steps=12, step_steps=4)   # tests and the browser test
+REDUCED = OwnRecipe(latent_dims=(2, 8, 32), headline_steps=12, step_steps=4, map_method="pca")  # tests, browser test
 RECIPES = {"full": RECIPE, "reduced": REDUCED}
 
 
@@ -166,6 +167,14 @@ def build_dataset(images: np.ndarray, labels: np.ndarray | None, classes: tuple[
     ``stop`` cancels (``Cancelled``). Whatever happens before the final rename, no dataset is
     left behind. ``source``: what the card says about the upload (counts of skipped files, notes).
     """
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread, as torch gets one: two threads against a busy server made PCA's SVD 15x slower
+    with threadpool_limits(1):
+        return _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source)
+
+
+def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source) -> OwnDataset:
     import torch
     from safetensors.numpy import save_file
 
@@ -197,10 +206,15 @@ def build_dataset(images: np.ndarray, labels: np.ndarray | None, classes: tuple[
                     "threads": torch.get_num_threads()}
         pca_sse, conv_sse = {}, {}
         progress.stage("PCA")
-        for z in recipe.latent_dims:
-            if z >= len(train_rows):
-                continue   # PCA has at most as many directions as training pictures
-            pca = round_to_storage_precision(PCAAutoencoder.fit(x_train, z))
+        # PCA has at most as many directions as training pictures; one fit at the largest size gives
+        # every smaller one, whose directions are the first z of it
+        pca_dims = [z for z in recipe.latent_dims if z < len(train_rows)]
+        largest = PCAAutoencoder.fit(x_train, max(pca_dims)) if pca_dims else None
+        for z in pca_dims:
+            pca = PCAAutoencoder(ModelConfig("pca", z, image_shape=image_shape))
+            pca.mean.copy_(largest.mean)
+            pca.components.copy_(largest.components[:z])
+            pca = round_to_storage_precision(pca)
             pca_sse[z] = round(sse_per_image(pca, x_heldout), 4)
             save_model(pca, f"pca_z{z}", dataset_id, "pca", {}, training,
                        {"n_images": len(heldout), "sse_per_image": pca_sse[z]}, build)
@@ -236,7 +250,8 @@ def build_dataset(images: np.ndarray, labels: np.ndarray | None, classes: tuple[
             progress.stage("maps", latent_dim=z)
             with torch.inference_mode():
                 codes = torch.cat([trained[z].encode(x_all[i:i + 500]) for i in range(0, n, 500)]).numpy()
-            settings = settings_for(z, MapSettings(n_neighbors=min(recipe.umap_neighbors, n - 1), seed=recipe.seed))
+            settings = settings_for(z, MapSettings(recipe.map_method, n_neighbors=min(recipe.umap_neighbors, n - 1),
+                                                   seed=recipe.seed))
             coords = fit_coords(codes, settings)
             maps[f"codes_{z}"] = codes.astype(np.float16)
             maps[f"coords_{z}"] = coords.astype(np.float32)
@@ -399,7 +414,7 @@ class OwnTrainer:
         if self._current is not None or not self._queue:
             return
         job = self._queue.popleft()
-        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         with open(job.folder / "stderr.txt", "wb") as stderr:
             # cwd: ``-m`` finds this checkout's package first, whatever else is on the path
             job.process = subprocess.Popen([self.python, "-m", "ae_demo.own_training", str(job.folder)],

@@ -5,6 +5,16 @@
     python -m ae_demo.train --dataset mnist         # every model of a dataset, in dependency order
     python -m ae_demo.train --all
 
+    python -m ae_demo.train --images PATH --name NAME [--colour] [--size 32] [--json]
+    python -m ae_demo.train --datasets              # a teacher's own datasets in $AE_DATA_DIR
+    python -m ae_demo.train --delete ID
+
+``--images`` trains a folder of pictures or a ZIP (sub-folders are classes) into the data
+folder, as the page's "Your own images" panel does (``ae_demo.own_training``), and prints its
+id and its owner key. With ``--json`` it prints one JSON object instead: ``id``,
+``owner_key``, ``heldout_sse`` and ``pca_sse`` per size, ``map_knn_accuracy`` per size
+(null without classes), ``classes`` and ``seconds``.
+
 Recipes are seeded. The convolutional ladder grows from the model at the headline size
 (32): z64 starts as z32 with extra code units whose decoder weights are zero, and each
 smaller size starts from the next larger one with its code projected onto the top
@@ -317,7 +327,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PRETRAINED_DIR, help="where weights and manifest.json go")
     parser.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
     parser.add_argument("--epochs", type=float, help="override every recipe's epochs (smoke runs)")
+    own = parser.add_argument_group("a teacher's own pictures (kept in $AE_DATA_DIR, see ae_demo.own_data)")
+    own.add_argument("--images", type=Path, metavar="PATH", help="a folder of pictures or a ZIP to train on")
+    own.add_argument("--name", help="the dataset's name (with --images)")
+    own.add_argument("--colour", action="store_true", help="keep colour (default: grey)")
+    own.add_argument("--size", type=int, default=32, choices=(28, 32, 64), help="side in pixels (default 32)")
+    own.add_argument("--json", action="store_true", help="print one JSON object with the figures")
+    own.add_argument("--recipe", default="full", choices=("full", "reduced"),
+                     help="reduced: a few steps and three sizes, for smoke tests")
+    own.add_argument("--datasets", action="store_true", help="list the datasets of the data folder")
+    own.add_argument("--delete", metavar="ID", help="remove a dataset from the data folder")
     args = parser.parse_args(argv)
+
+    if args.images or args.datasets or args.delete:
+        return _own_data_command(args, parser)
 
     if args.list:
         for r in RECIPES.values():
@@ -334,6 +357,68 @@ def main(argv: list[str] | None = None) -> int:
     for recipe in chosen:
         metrics = train(recipe, args.data_dir, args.out, args.limit, args.epochs)
         print(f"{recipe.name}: {metrics}", flush=True)
+    return 0
+
+
+def _own_data_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """--images, --datasets and --delete. A problem with the input is a message and exit code 2."""
+    import json
+
+    from .image_sets import read_image_set
+    from .own_data import OwnDataError, data_dir, delete_dataset, list_datasets, new_owner_key
+    from .own_training import RECIPES, build_dataset
+    from .preprocess import InputError
+
+    try:
+        if args.datasets:
+            datasets = list_datasets()
+            print(f"{len(datasets)} dataset(s) in {data_dir()}")
+            for d in datasets:
+                shape = "x".join(map(str, d.image_shape[1:])) + (" colour" if d.colour else " grey")
+                classes = f"{len(d.classes)} classes" if d.classes else "no classes"
+                print(f"{d.id}  {d.name!r}  {d.card['n_images']} pictures, {shape}, {classes}, {d.card['created']}")
+            return 0
+        if args.delete:
+            # the command line runs with the data folder's own file rights: no owner key asked
+            delete_dataset(args.delete, None)
+            print(f"deleted {args.delete}")
+            return 0
+        if not args.name:
+            parser.error("--images needs --name")
+        torch.set_num_threads(1)
+        found = read_image_set(args.images, size=args.size, colour=args.colour)
+        for skipped in found.skipped:
+            print(f"skipped {skipped.name}: {skipped.reason}", file=sys.stderr)
+        for note in found.notes:
+            print(note, file=sys.stderr)
+        if found.problem:
+            raise InputError(found.problem)
+        last = [0.0]
+
+        def report(progress: dict) -> None:
+            if time.monotonic() - last[0] > 5 or progress.get("stage") == "saving":
+                last[0] = time.monotonic()
+                left = progress.get("seconds_left")
+                print(f"{progress.get('stage')}: {progress.get('model', '')} "
+                      f"{progress.get('step', '')}/{progress.get('steps', '')}"
+                      + (f", about {left:.0f} s left" if left is not None else ""), file=sys.stderr, flush=True)
+
+        key = new_owner_key()
+        dataset = build_dataset(found.images, found.labels, found.classes, args.name, key, RECIPES[args.recipe],
+                                report=report, source={"skipped": len(found.skipped), "notes": list(found.notes)})
+    except (InputError, OwnDataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    metrics = dataset.card["metrics"]
+    if args.json:
+        print(json.dumps({"id": dataset.id, "owner_key": key, "heldout_sse": metrics["conv_sse_per_image"],
+                          "pca_sse": metrics["pca_sse_per_image"], "map_knn_accuracy": metrics["map_knn_accuracy"],
+                          "classes": list(dataset.classes), "n_images": dataset.card["n_images"],
+                          "seconds": dataset.card["seconds"]}))
+    else:
+        print(dataset.id)
+        print(f"owner key (shown once; needed to delete it from the page): {key}")
+        print(f"held-out SSE per picture by z: {metrics['conv_sse_per_image']}; PCA: {metrics['pca_sse_per_image']}")
     return 0
 
 

@@ -1,13 +1,15 @@
 """A smoke run of the training command on tiny generated data, the ladder's warm starts, the sparse loss."""
+import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from ae_demo.data import load_split, to_unit
 from ae_demo.models import ModelConfig, build_model
-from ae_demo.train import (RECIPES, Recipe, make_optimizer, random_affine, sparse_autoencoder_loss, start_from_parent,
-                           train)
+from ae_demo.train import (RECIPES, Recipe, main, make_optimizer, random_affine, sparse_autoencoder_loss,
+                           start_from_parent, train)
 from ae_demo.zoo import cards, load_model
 
 
@@ -149,3 +151,51 @@ def test_the_lesson_recipes_are_the_tutorials():
         assert contrast.config == tutorial.config and contrast.sparsity_weight == 0
         assert contrast.weight_decay == tutorial.weight_decay
         assert min(tutorial.batch_size, overcomplete.batch_size, contrast.batch_size) >= 256
+
+
+class TestOwnImagesCommand:
+    """python -m ae_demo.train --images / --datasets / --delete, on pictures made here."""
+
+    @pytest.fixture
+    def picture_folder(self, tmp_path):
+        import io
+
+        from PIL import Image
+
+        rng = np.random.default_rng(0)
+        for k, cls in enumerate(("red", "green")):
+            (tmp_path / "pics" / cls).mkdir(parents=True)
+            for i in range(30):
+                pixels = rng.integers(0, 60, (36, 36, 3)).astype(np.uint8)
+                r, c = rng.integers(0, 18, 2)
+                pixels[r:r + 18, c:c + 18, k] = 230
+                buffer = io.BytesIO()
+                Image.fromarray(pixels).save(buffer, "PNG")
+                (tmp_path / "pics" / cls / f"{i}.png").write_bytes(buffer.getvalue())
+        return tmp_path / "pics"
+
+    @pytest.mark.slow
+    def test_train_list_and_delete(self, picture_folder, tmp_path, monkeypatch, capsys):
+        monkeypatch.setenv("AE_DATA_DIR", str(tmp_path / "data"))
+        assert main(["--images", str(picture_folder), "--name", "Two colours", "--colour", "--size", "28",
+                     "--json", "--recipe", "reduced"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert set(result) >= {"id", "owner_key", "heldout_sse", "pca_sse", "map_knn_accuracy", "classes", "seconds"}
+        assert set(result["heldout_sse"]) == {"2", "8", "32"} and result["classes"] == ["green", "red"]
+        assert set(result["map_knn_accuracy"]) == {"2", "8", "32"}
+        assert main(["--datasets"]) == 0
+        listing = capsys.readouterr().out
+        assert result["id"] in listing and "'Two colours'" in listing and "28x28 colour" in listing
+        assert main(["--delete", result["id"]]) == 0
+        capsys.readouterr()
+        main(["--datasets"])
+        assert capsys.readouterr().out.startswith("0 dataset(s)")
+
+    def test_too_few_pictures_is_a_message(self, tmp_path, monkeypatch, capsys):
+        monkeypatch.setenv("AE_DATA_DIR", str(tmp_path / "data"))
+        (tmp_path / "few").mkdir()
+        (tmp_path / "few" / "notes.txt").write_text("hello")
+        assert main(["--images", str(tmp_path / "few"), "--name", "x"]) == 2
+        err = capsys.readouterr().err
+        assert "skipped notes.txt" in err and "Only 0 usable pictures found" in err
+        assert not (tmp_path / "data").exists() or list((tmp_path / "data").iterdir()) == []

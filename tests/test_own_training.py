@@ -1,0 +1,191 @@
+"""A teacher's own pictures trained into a dataset: what is kept, checked, refused, cancelled and listed."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from ae_demo import own_data, own_training
+from ae_demo.own_data import OwnDataError, delete_dataset, list_datasets, open_dataset
+from ae_demo.own_training import REDUCED, Cancelled, OwnTrainer, build_dataset, heldout_rows, ladder_order
+
+TINY = own_training.OwnRecipe(latent_dims=(2, 8), headline=8, width=4, batch_size=16, headline_steps=6,
+                              step_steps=3, map_method="pca")
+
+
+def coloured_squares(n: int, side: int = 28, channels: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(n, C, S, S) uint8: a bright square in the channel of its class (0, 1, 2) on dark noise; (n,) labels."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    images = rng.integers(0, 50, (n, channels, side, side)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        r, c = rng.integers(0, side // 2, 2)
+        images[i, label % channels, r:r + side // 2, c:c + side // 2] = 230
+    return images, labels.astype(np.int64)
+
+
+@pytest.fixture
+def data_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "datasets"
+    monkeypatch.setenv("AE_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_torch_thread):
+    yield
+
+
+def test_the_data_folder_is_ae_data_dir_or_a_documented_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("AE_DATA_DIR", str(tmp_path))
+    assert own_data.data_dir() == tmp_path
+    monkeypatch.delenv("AE_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert own_data.data_dir() == tmp_path / "xdg" / "autoencoder-lab" / "datasets"
+
+
+class TestBuild:
+    def test_colour_with_classes(self, data_folder):
+        images, labels = coloured_squares(60)
+        seen = []
+        dataset = build_dataset(images, labels, ("a", "b", "c"), "  Squares\n", "the-key", TINY, report=seen.append)
+        assert dataset.folder == data_folder / dataset.id and own_data.ID_PATTERN.match(dataset.id)
+        assert dataset.name == "Squares" and dataset.image_shape == (3, 28, 28) and dataset.classes == ("a", "b", "c")
+        card = open_dataset(dataset.id).card          # every file checked against its sha256
+        metrics = card["metrics"]
+        assert set(metrics["conv_sse_per_image"]) == set(metrics["pca_sse_per_image"]) == {"2", "8"}
+        assert set(metrics["map_knn_accuracy"]) == {"2", "8"}
+        assert all(0 <= a <= 1 for a in metrics["map_knn_accuracy"].values())
+        assert metrics["anomaly"]["default_latent_dim"] in (2, 8)
+        assert len(metrics["anomaly"]["by_latent_dim"]["8"]["quantiles"]) == 101
+        assert card["n_images"] == 60 and "the-key" not in json.dumps(card)
+        assert set(card["files"]) >= {"images.safetensors", "maps.safetensors", "manifest.json"}
+        conv = dataset.load_model("conv", 8)
+        assert conv.reconstruct(torch.rand(2, 3, 28, 28)).shape == (2, 3, 28, 28)
+        arrays = dataset.load_arrays()
+        assert np.array_equal(arrays["images"], images) and np.array_equal(arrays["heldout"], heldout_rows(60, TINY))
+        assert dataset.load_maps()[2]["coords"].shape == (60, 2)
+        stages = {p["stage"] for p in seen}
+        assert {"PCA", "training", "maps", "anomaly", "saving"} <= stages
+        steps = [p for p in seen if p["stage"] == "training" and p.get("steps")]
+        assert steps[-1]["seconds_left"] is not None and steps[-1]["epoch"] >= 1
+
+    def test_grey_without_classes(self, data_folder):
+        images, _ = coloured_squares(55, channels=1, side=32)
+        dataset = build_dataset(images, None, (), "grey", "k", TINY)
+        assert dataset.image_shape == (1, 32, 32) and dataset.classes == ()
+        assert dataset.card["metrics"]["map_knn_accuracy"] is None
+        assert (dataset.load_arrays()["labels"] == -1).all()
+
+    def test_a_crash_halfway_leaves_no_dataset(self, data_folder):
+        images, labels = coloured_squares(60)
+
+        def crash(progress):
+            if progress["stage"] == "maps":
+                raise RuntimeError("killed")
+
+        with pytest.raises(RuntimeError):
+            build_dataset(images, labels, ("a", "b", "c"), "x", "k", TINY, report=crash)
+        assert list(data_folder.iterdir()) == [] and list_datasets() == []
+
+    def test_a_cancel_leaves_no_dataset(self, data_folder):
+        stop = threading.Event()
+
+        def cancel_at_training(progress):
+            if progress["stage"] == "training":
+                stop.set()
+
+        with pytest.raises(Cancelled):
+            build_dataset(*coloured_squares(60), ("a", "b", "c"), "x", "k", TINY, report=cancel_at_training, stop=stop)
+        assert list(data_folder.iterdir()) == []
+
+
+class TestKept:
+    @pytest.fixture
+    def built(self, data_folder):
+        return build_dataset(*coloured_squares(60), ("a", "b", "c"), "kept", "owner", TINY)
+
+    def test_a_restart_finds_it_and_an_altered_file_is_named(self, built):
+        assert [d.id for d in list_datasets()] == [built.id]      # read from disk alone
+        model_file = next(built.folder.glob("conv_z8-*.safetensors"))
+        model_file.write_bytes(model_file.read_bytes()[:-1] + b"\x00")
+        with pytest.raises(OwnDataError, match=f"altered: {model_file.name}"):
+            open_dataset(built.id)
+
+    def test_deleting_needs_the_owner_key(self, built):
+        with pytest.raises(OwnDataError, match="not this dataset's owner key"):
+            delete_dataset(built.id, "guess")
+        delete_dataset(built.id, "owner")
+        assert list_datasets() == [] and not built.folder.exists()
+        with pytest.raises(OwnDataError, match="no dataset"):
+            open_dataset(built.id)
+
+    def test_a_killed_worker_s_build_is_cleared(self, built, data_folder):
+        stale = data_folder / f"{own_data.BUILD_PREFIX}abc-{2 ** 22 + 12345}"   # a pid that does not run
+        (stale / "sub").mkdir(parents=True)
+        assert [d.id for d in list_datasets()] == [built.id]
+        assert own_data.remove_stale_builds() == [stale] and not stale.exists()
+
+    def test_at_most_twenty(self, built, data_folder, monkeypatch):
+        card = json.loads((built.folder / "card.json").read_text())
+        for i in range(19):
+            copy = data_folder / f"copy{i:012d}"
+            copy.mkdir()
+            (copy / "card.json").write_text(json.dumps({**card, "id": copy.name}))
+        with pytest.raises(OwnDataError, match="already keeps 20 datasets"):
+            build_dataset(*coloured_squares(60), (), "one too many", "k", TINY)
+
+    @pytest.mark.parametrize("bad", ["../etc", "short", "x" * 16 + "/", ""])
+    def test_an_id_that_is_no_id(self, bad, data_folder):
+        with pytest.raises(OwnDataError, match="not a dataset id"):
+            open_dataset(bad)
+
+
+def test_ladder_order_starts_at_the_headline_and_grows_outwards():
+    assert ladder_order(own_training.RECIPE) == [(32, None), (64, 32), (16, 32), (8, 16), (4, 8), (2, 4)]
+    assert ladder_order(REDUCED) == [(32, None), (8, 32), (2, 8)]
+
+
+@pytest.mark.slow
+def test_the_server_runs_one_training_and_queues_the_next(data_folder):
+    trainer = OwnTrainer()
+    images, labels = coloured_squares(60)
+    first = trainer.submit(images, labels, ("a", "b", "c"), "first", owner="teacher-1", recipe="reduced")
+    second = trainer.submit(images, None, (), "second", owner="teacher-2", recipe="reduced")
+    third = trainer.submit(images, None, (), "third", owner="teacher-3", recipe="reduced")
+    assert trainer.status(second).state == "waiting" and trainer.status(second).place == 1
+    assert trainer.status(third).place == 2
+    assert not trainer.cancel(third, owner="teacher-1")         # not theirs
+    assert trainer.cancel(third, owner="teacher-3") and trainer.status(third).state == "cancelled"
+    deadline = time.time() + 900           # two trainings, each a process importing torch, on a busy machine
+    while trainer.status(second).state not in ("finished", "failed") and time.time() < deadline:
+        assert trainer.status(first).state != "failed", trainer.status(first).error
+        time.sleep(1)
+    assert trainer.status(second).state == "finished", trainer.status(second)
+    done = trainer.status(first, owner="teacher-1")
+    assert done.state == "finished" and done.owner_key
+    assert trainer.status(first, owner="teacher-1").owner_key is None      # shown once
+    dataset = open_dataset(done.dataset_id)
+    delete_dataset(dataset.id, done.owner_key)
+    assert [d.name for d in list_datasets()] == ["second"]
+    trainer.close()
+
+
+@pytest.mark.slow
+def test_a_running_training_can_be_cancelled(data_folder):
+    trainer = OwnTrainer()
+    job = trainer.submit(*coloured_squares(60), ("a", "b", "c"), "cancel me", owner="t")
+    deadline = time.time() + 120
+    while (trainer.status(job).progress or {}).get("stage") != "training" and time.time() < deadline:
+        time.sleep(0.5)
+    assert trainer.cancel(job, owner="t")
+    while trainer.status(job).state == "training":
+        time.sleep(0.2)
+    assert trainer.status(job).state == "cancelled"
+    time.sleep(1)
+    assert [p.name for p in data_folder.iterdir()] == [] and list_datasets() == []
