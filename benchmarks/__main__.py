@@ -6,7 +6,8 @@
 In turn: inference per ladder (CPU, and GPU when there is one: benchmarks/gpu_check.py), stroke
 latency and page opens against the floor page on a fresh and a warm server (bench_canvas.py),
 placement, map recompute and the map after the first reconstructions (bench_maps.py), and
-capacity at the protocol level on one server and through HAProxy (bench_load.py). Each prints
+capacity at the protocol level on one server and through HAProxy (bench_load.py), and a class room of
+30 students and its teacher on one server (bench_room.py). Each prints
 its own details as it goes; the table at the end, in Markdown with the date, the machine and
 the command, is what the README's performance section shows.
 """
@@ -19,7 +20,7 @@ import sys
 
 from harness.report import Figure, machine, markdown_table
 
-from . import bench_canvas, bench_load, bench_maps, gpu_check
+from . import bench_canvas, bench_load, bench_maps, bench_room, gpu_check
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("canvas", lambda: bench_canvas.run(strokes=6 if args.quick else 12)),
                 ("maps", bench_maps.run),
                 ("load", lambda: bench_load.run([1, 10, 20, 30, 40] if args.quick else [1, 5, 10, 20, 30, 50],
-                                                25 if args.quick else 40, [2] if args.quick else [1, 2]))]
+                                                25 if args.quick else 40, [2] if args.quick else [1, 2])),
+                ("room", lambda: bench_room.run(30, 25 if args.quick else 40))]
     for name, measure in sections:
         print(f"\n=== {name} ===", flush=True)
         figures += measure()

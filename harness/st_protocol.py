@@ -127,6 +127,7 @@ class ProtocolSession:
         self.widgets: dict[str, WidgetState] = {}  # values this client set, sent with every rerun, as the browser does
         self.errors: list[str] = []
         self.timer_fired: dict[str, str] = {}
+        self.auto_reruns: dict[str, float] = {}    # fragment id -> seconds: fragments with run_every, as announced
         self.strokes: list[list[tuple[float, float]]] = []
         self._pending: _Pending | None = None
         self._file_urls: dict[str, asyncio.Future] = {}
@@ -192,6 +193,11 @@ class ProtocolSession:
             found = _ID.match(widget_id) if isinstance(widget_id, str) else None
             if found:
                 self.elements[found.group(1)] = _Element(widget_id, msg.delta.fragment_id, what, body)
+        elif kind == "auto_rerun":  # a fragment with run_every: the browser reruns it at that interval
+            self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fragment_id in msg.stop_auto_rerun.fragment_ids:
+                self.auto_reruns.pop(fragment_id, None)
         elif kind == "file_urls_response":
             future = self._file_urls.pop(msg.file_urls_response.response_id, None)
             if future is not None and not future.done():
@@ -248,6 +254,14 @@ class ProtocolSession:
         trigger, fragment_id = found
         self.timer_fired[key] = json.loads(trigger.json_trigger_value)[0]["value"]
         return await self.rerun([trigger], fragment_id)
+
+    async def auto_rerun(self, fragment_id: str) -> Run:
+        """What the browser does every ``auto_reruns[fragment_id]`` seconds: that fragment's run."""
+        return await self.rerun(fragment_id=fragment_id)
+
+    def element(self, key: str) -> _Element | None:
+        """The last element the page sent with user key ``key`` (widgets and charts with an id)."""
+        return self.elements.get(key)
 
     async def open_page(self) -> list[Run]:
         """The first run (inputs and ladder), then the whole page the first-paint timer asks for at once."""

@@ -20,6 +20,7 @@ import hashlib
 import html
 import re
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,6 +29,7 @@ import streamlit as st
 
 from ae_demo import rooms
 from ae_demo.display import png_data_uri
+from ae_demo.inference import run_ladder
 from ae_demo.view import compute_view
 
 from . import charts, resources, state, theme
@@ -164,7 +166,7 @@ def _teacher_panel(code: str, key: str) -> None:
         panel = state.room_panel()
         if panel is None or panel.version != version:
             view = store.class_view(code, key)
-            panel = state.RoomPanel(view.version, view, _reconstructions(view))
+            panel = state.RoomPanel(view.version, view, _gallery_pictures(view, panel))
             state.set_room_panel(panel)
     except rooms.StoreUnreachable:
         st.warning(_UNREACHABLE)
@@ -189,9 +191,9 @@ def _teacher_panel(code: str, key: str) -> None:
     with map_column:
         selected = _room_map(view)
     with side:
-        _look_at(view, panel.reconstructions, selected)
+        _look_at(view, panel.pictures, selected)
         _poll_admin(code, key, view)
-    _gallery(view, panel.reconstructions)
+    _gallery(view, panel.pictures)
     _moderation(code, key, view)
 
 
@@ -200,14 +202,27 @@ def _in_words(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def _reconstructions(view: rooms.ClassView) -> np.ndarray:
-    """(N, 28, 28) float32: the room's model's reconstruction of each visible drawing at the map's size."""
-    if not view.drawings:
-        return np.zeros((0, 28, 28), np.float32)
-    room = view.room
-    images = np.stack([d.picture for d in view.drawings]).astype(np.float32) / 255.0
-    result = resources.ladder_caches(room.dataset, room.family)[0].run(images)
-    return np.asarray(result.reconstructions[result.latent_dims.index(room.latent_dim)], np.float32)
+@dataclass(frozen=True)
+class GalleryPicture:
+    """A drawing as the teacher's panel shows it: its reconstruction, and both as inline PNGs."""
+
+    reconstruction: np.ndarray   # (28, 28) float32 in [0, 1]: the room's model at the map's size
+    picture_uri: str
+    reconstruction_uri: str
+
+
+def _gallery_pictures(view: rooms.ClassView, before: state.RoomPanel | None) -> list[GalleryPicture]:
+    """One per visible drawing; a drawing the last version showed too is not run or encoded again."""
+    known = {} if before is None else {(d.member, d.at): p for d, p in zip(before.view.drawings, before.pictures)}
+    new = [d for d in view.drawings if (d.member, d.at) not in known]
+    if new:
+        room = view.room
+        model = resources.models_for(room.dataset, room.family)[room.latent_dim]
+        images = np.stack([d.picture for d in new]).astype(np.float32) / 255.0
+        for drawing, reconstruction in zip(new, run_ladder({room.latent_dim: model}, images).reconstructions[0]):
+            known[(drawing.member, drawing.at)] = GalleryPicture(reconstruction, png_data_uri(drawing.picture),
+                                                                 png_data_uri(reconstruction))
+    return [known[(d.member, d.at)] for d in view.drawings]
 
 
 def _classes(room: rooms.Room) -> tuple[str, ...]:
@@ -258,20 +273,20 @@ def _room_map(view: rooms.ClassView) -> int | None:
     return None
 
 
-def _look_at(view: rooms.ClassView, reconstructions: np.ndarray, selected: int | None) -> None:
+def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], selected: int | None) -> None:
     if selected is None:
         st.caption("Click a star on the map to see that drawing and its reconstruction here.")
         return
     drawing = view.drawings[selected]
     left, right = st.columns(2)
     left.image(drawing.picture, caption=f"drawing {_label(view, selected)}", width="stretch")
-    right.image(reconstructions[selected], caption=f"its reconstruction at z = {view.room.latent_dim}",
+    right.image(pictures[selected].reconstruction, caption=f"its reconstruction at z = {view.room.latent_dim}",
                 width="stretch")
     st.caption(f"More unusual than {int(drawing.unusual)} % of held-out images (its reconstruction error "
                "against theirs).")
 
 
-def _gallery(view: rooms.ClassView, reconstructions: np.ndarray) -> None:
+def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture]) -> None:
     """The drawings with their reconstructions, sorted as the teacher asks, at a chosen size."""
     with st.container(key="room_gallery"):
         st.markdown("**The gallery**")
@@ -289,9 +304,9 @@ def _gallery(view: rooms.ClassView, reconstructions: np.ndarray) -> None:
         px = GALLERY_SIZES[size]
         cells = "".join(
             f'<figure style="margin:0; width:{2 * px + 8}px"><div style="display:flex; gap:4px">'
-            f'<img src="{png_data_uri(view.drawings[i].picture)}" alt="drawing {i + 1}" width="{px}" height="{px}" '
+            f'<img src="{pictures[i].picture_uri}" alt="drawing {i + 1}" width="{px}" height="{px}" '
             f'style="image-rendering:pixelated">'
-            f'<img src="{png_data_uri(reconstructions[i])}" alt="reconstruction of drawing {i + 1}" width="{px}" '
+            f'<img src="{pictures[i].reconstruction_uri}" alt="reconstruction of drawing {i + 1}" width="{px}" '
             f'height="{px}" style="image-rendering:pixelated"></div>'
             f'<figcaption class="ae-detail">{html.escape(_label(view, i))} · unusual {int(view.drawings[i].unusual)} %'
             f'</figcaption></figure>' for i in indices)

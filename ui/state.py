@@ -268,7 +268,7 @@ class RoomPanel:
 
     version: int
     view: object                    # rooms.ClassView
-    reconstructions: np.ndarray     # (N, 28, 28) float32, one per visible drawing, at the room's map size
+    pictures: list                  # per visible drawing: ui.room.GalleryPicture (its reconstruction, both as PNGs)
 
 
 def room_seat() -> RoomSeat | None:
