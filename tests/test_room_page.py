@@ -197,3 +197,22 @@ def test_a_store_that_does_not_answer_leaves_the_page_working(page, monkeypatch)
     assert "ae-ladder" in " ".join(h.value for h in student.get_by_key("reconstructions").html)
     teacher = page(room=room.code, key=key)
     assert not teacher.exception and "unreachable" in texts(teacher)
+
+
+def test_a_student_never_loads_the_class_and_the_panel_computes_only_when_the_room_changed(page, monkeypatch):
+    room, key = store().create_room("mnist", "conv", 32)
+    teacher = page(room=room.code, key=key)
+    calls = []
+    read = rooms.MemoryStore.class_view
+    monkeypatch.setattr(rooms.MemoryStore, "class_view", lambda self, *a: calls.append(a) or read(self, *a))
+    student = page(room=room.code)
+    student.button(key="sample_random").click().run()
+    assert calls == []  # a student's page reads no one's drawings
+    teacher.run()
+    assert len(calls) == 1 and "1 drawing shared" in texts(teacher)
+    teacher.run().run()
+    assert len(calls) == 1  # the same version: nothing read or computed again
+    time.sleep(rooms.SHARE_INTERVAL_S)
+    student.button(key="sample_random").click().run()
+    teacher.run()
+    assert len(calls) == 2
