@@ -37,7 +37,7 @@ import numpy as np
 import psutil
 
 from harness.browser import REPO_ROOT, streamlit_process
-from harness.report import Figure
+from harness.report import Figure, machine
 from harness.st_protocol import ProtocolSession, random_strokes
 
 from .bench_load import _first_visit, pct, wait_until_idle
@@ -189,8 +189,8 @@ def one_round(url: str, students: int, seconds: float, with_room: bool, seed: in
 def run(students: int = 30, seconds: float = 40) -> list[Figure]:
     """Both rounds on one server; prints as it goes, returns the figures."""
     print(f"bench_room: {psutil.cpu_count()} cores; {students} students ({STROKES_PER_DIGIT} strokes "
-          f"{SECONDS_BETWEEN} s apart, the whole page after, {LOOK_S} s looking), {seconds:.0f} s measured per round",
-          flush=True)
+          f"{SECONDS_BETWEEN} s apart, the whole page after, {LOOK_S} s looking), {seconds:.0f} s measured per round; "
+          f"{machine()}", flush=True)
     with streamlit_process(REPO_ROOT / "app.py", env={"REDIS_URL": ""}) as (url, process):
         server = [psutil.Process(process.pid)]
         asyncio.run(_first_visit(url))
@@ -206,6 +206,7 @@ def run(students: int = 30, seconds: float = 40) -> list[Figure]:
               f"{len(room.panel_runs)}: p95 {pct(room.panel_runs, 95) * 1000:.0f} ms; staleness of "
               f"{len(delays)} strokes p50 {pct(delays, 50):.2f} s, p95 {pct(delays, 95):.2f} s; "
               f"{lost} of {len(room.last_sent)} students' last input not on the panel", flush=True)
+    print(f"  at the end: {machine()}", flush=True)
     ratio = pct(room.strokes, 95) / pct(plain.strokes, 95)
     what = f"class room, one server (in-memory store), 1 teacher + {students} students"
     figures = [

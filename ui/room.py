@@ -459,6 +459,9 @@ def _member_poll(code: str, member: str) -> None:
         try:
             store = _store()
             room = store.room(code)
+            seat = state.room_seat()
+            if seat is not None and seat.code == code:
+                seat.room = room  # the teacher may have allowed nicknames since: the next page run shows the field
             if room.closed:
                 st.info(f"Class room {code} is closed. The rest of the page works as before.")
                 return
