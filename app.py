@@ -27,6 +27,10 @@ def page() -> None:
     rerun.page_style()
     presentation.style()
     dataset, family = sidebar.model_picker()
+    if own_data.is_own(dataset):  # "Your own images", or a teacher's dataset: a page of its own
+        st.title("Autoencoder Lab")
+        own_data.own_page(dataset)
+        return
     seat = room.follow_the_url()
     room.sidebar_section(seat, dataset, family, latent_map.map_latent(dataset, family))
     presentation.toggle()
@@ -79,7 +83,7 @@ async def _warm_start(_app):
 
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
-    from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network,
+    from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network, own_data,
                     playground, presentation, rerun, resources, room, sidebar, state, theme, tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 

@@ -13,7 +13,7 @@ The data folder is ``$AE_DATA_DIR``, by default ``~/.local/share/autoencoder-lab
 
 A dataset is built in ``.building-<id>-<pid>`` and renamed to ``<id>`` when complete, so a
 worker that crashes or is killed leaves no half-written dataset (``remove_stale_builds``
-clears what it left). The uploaded archive is never stored. The id is 96 random bits, so
+clears what it left). The uploaded archive is never stored. The id is 95 random bits, so
 a link to it cannot be guessed; deleting needs the owner key, of which only a digest is
 kept. This module imports no torch and never streamlit.
 """
@@ -36,7 +36,7 @@ CARD_NAME = "card.json"
 IMAGES_NAME = "images.safetensors"
 MAPS_NAME = "maps.safetensors"
 BUILD_PREFIX = ".building-"
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16}$")   # secrets.token_urlsafe(12): 96 bits
+ID_PATTERN = re.compile(r"^[A-Za-z0-9]{16}$")   # 16 of 62 letters and digits: 95 bits; no "_", which model names use
 MAX_NAME_CHARS = 60
 
 
@@ -52,8 +52,11 @@ def data_dir() -> Path:
     return base / "autoencoder-lab" / "datasets"
 
 
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
 def new_id() -> str:
-    return secrets.token_urlsafe(12)
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
 def new_owner_key() -> str:

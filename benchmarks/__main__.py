@@ -6,8 +6,9 @@
 In turn: inference per ladder (CPU, and GPU when there is one: benchmarks/gpu_check.py), stroke
 latency and page opens against the floor page on a fresh and a warm server (bench_canvas.py),
 placement, map recompute and the map after the first reconstructions (bench_maps.py), and
-capacity at the protocol level on one server and through HAProxy (bench_load.py), and a class room of
-30 students and its teacher on one server (bench_room.py). Each prints
+capacity at the protocol level on one server and through HAProxy (bench_load.py), a class room of
+30 students and its teacher on one server (bench_room.py), and a teacher's own pictures trained into
+a dataset while another session draws (bench_own_data.py). Each prints
 its own details as it goes; the table at the end, in Markdown with the date, the machine and
 the command, is what the README's performance section shows.
 """
@@ -20,7 +21,7 @@ import sys
 
 from harness.report import Figure, machine, markdown_table
 
-from . import bench_canvas, bench_load, bench_maps, bench_room, gpu_check
+from . import bench_canvas, bench_load, bench_maps, bench_own_data, bench_room, gpu_check
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                 ("maps", bench_maps.run),
                 ("load", lambda: bench_load.run([1, 10, 20, 30, 40] if args.quick else [1, 5, 10, 20, 30, 50],
                                                 25 if args.quick else 40, [2] if args.quick else [1, 2])),
-                ("room", lambda: bench_room.run(30, 25 if args.quick else 40))]
+                ("room", lambda: bench_room.run(30, 25 if args.quick else 40)),
+                ("own data", lambda: bench_own_data.run(stroke_seconds=25 if args.quick else 40))]
     for name, measure in sections:
         print(f"\n=== {name} ===", flush=True)
         figures += measure()

@@ -20,8 +20,10 @@ from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
-from ae_demo.memory import Collector, freeze_and_collect, map_large_blocks_directly
 from ae_demo.maps import LatentMap, load_map, refit_map
+from ae_demo.memory import Collector, freeze_and_collect, map_large_blocks_directly
+from ae_demo.own_lab import OwnLab, register_own
+from ae_demo.own_training import OwnTrainer
 from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
@@ -57,6 +59,20 @@ class Reference:
 
     def name(self, row: int) -> str:
         return self.classes[int(self.labels[row])]
+
+
+@st.cache_resource(show_spinner=False)
+def own_trainer() -> OwnTrainer:
+    """The server's one trainer of teachers' own pictures (one training at a time, the rest queued)."""
+    return OwnTrainer()
+
+
+@st.cache_resource(show_spinner="Loading the dataset's models…", max_entries=8)
+def own_lab(dataset_id: str) -> OwnLab:
+    """A teacher's dataset with its models, checked against its card; registered with the datasets."""
+    lab = OwnLab(dataset_id)
+    register_own(lab.dataset)
+    return lab
 
 
 @st.cache_resource(show_spinner=False)

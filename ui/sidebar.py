@@ -7,19 +7,26 @@ from ae_demo.datasets import DATASETS, DEFAULT_DATASET
 from ae_demo.device import describe_device, pick_device
 from ae_demo.zoo import FAMILIES
 
-from . import i18n, resources, state
+from . import i18n, own_data, resources, state
 from .i18n import _
 
 def model_picker() -> tuple[str, str]:
     """Dataset and model family, kept in the URL so a link reopens the same view."""
     params = st.query_params
     st.sidebar.title("Autoencoder Lab")
-    datasets = list(DATASETS)
-    if state.DATASET not in st.session_state:
+    own_data.open_from_url(params.get("dataset"))
+    for opened in state.own_opened():
+        own_data.open_from_url(opened)    # registered with the datasets, once per server
+    # a teacher's datasets are registered for the whole server, but each visitor sees only those they opened
+    datasets = [d for d in DATASETS if not own_data.is_own(d)] + state.own_opened() + [own_data.OWN]
+    if st.session_state.get(state.DATASET) not in datasets:
         st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
-    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=lambda d: DATASETS[d].label,
+    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=_dataset_label,
                                on_change=state.set_current, args=(state.InputKind.SAMPLE.value,))
+    if own_data.is_own(dataset):
+        st.query_params["dataset"] = dataset
+        return dataset, "conv"
     families = resources.zoo().ladder_families(dataset)
     if st.session_state.get(state.FAMILY) not in families:
         wanted = params.get("family")
@@ -28,6 +35,12 @@ def model_picker() -> tuple[str, str]:
                                   help=_("Convolutional is the bottleneck ladder 2…64; the others exist at some sizes."))
     st.query_params["dataset"], st.query_params["family"] = dataset, family
     return dataset, family
+
+
+def _dataset_label(name: str) -> str:
+    if name == own_data.OWN:
+        return _("Your own images")
+    return DATASETS[name].label if name in DATASETS else name
 
 
 def about_the_server() -> None:

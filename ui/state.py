@@ -21,6 +21,18 @@ DATASET = "dataset"
 FAMILY = "family"
 INPUT_CHOICE = "input_choice"
 LANGUAGE = "language"               # the page's language, a code of ui.i18n.LANGUAGES (the sidebar's picker)
+OWN_DATA = "own_data"               # the "Your own images" panel's container
+OWN_DATA_UPLOAD = "own_data_upload"  # its uploader: a ZIP or many pictures
+OWN_DATA_NAME = "own_data_name"
+OWN_DATA_COLOUR = "own_data_colour"  # "grey" or "colour"
+OWN_DATA_SIZE = "own_data_size"      # 28, 32 or 64
+OWN_DATA_TRAIN = "own_data_train"
+OWN_DATA_CANCEL = "own_data_cancel"
+OWN_LAB_PICK = "own_lab_pick"        # the held-out picture shown on an own dataset
+OWN_LAB_UPLOAD = "own_lab_upload"    # a picture to frame as the dataset's
+OWN_LAB_MORPH_TO = "own_lab_morph_to"
+OWN_LAB_MAP_Z = "own_lab_map_z"
+OWN_LAB_DELETE = "own_lab_delete"
 
 # Keys the page keeps for itself.
 _INPUTS = "inputs"                  # dict[str, InputItem], oldest first
@@ -38,6 +50,9 @@ _LAST_INFERENCE_S = "last_inference_s"
 _UNREADABLE_UPLOADS = "unreadable_uploads"  # file name -> bytes of uploads preprocessing refused (still in the uploader)
 _VISITOR = "visitor"                # a random id of this session: who owns the live training it started
 _BUSY = "live_busy"                 # the message of this visitor's last refused Start
+_OWN_JOB = "own_job"                # the id of the training this visitor started (ae_demo.own_training.OwnTrainer)
+_OWN_OPENED = "own_opened"          # ids of the own datasets this visitor opened: the picker shows only these
+_OWN_READ = "own_read"              # (upload signature, ImageSet) of the panel's last reading
 _DEMO_APPLIED = "demo_applied"      # the ?demo= value whose expander has been opened
 _ROOM_SEAT = "room_seat"            # RoomSeat: this visitor's place in a class room (ui/room.py)
 _ROOM_SHARED = "room_shared"        # digest of the picture this member last shared
@@ -175,6 +190,32 @@ def visitor_id() -> str:
     import uuid
 
     return st.session_state.setdefault(_VISITOR, uuid.uuid4().hex[:12])
+
+
+def own_job() -> str | None:
+    return st.session_state.get(_OWN_JOB)
+
+
+def set_own_job(job_id: str | None) -> None:
+    st.session_state[_OWN_JOB] = job_id
+
+
+def own_opened() -> list[str]:
+    """The own datasets this visitor opened (by link or by training), oldest first."""
+    return st.session_state.setdefault(_OWN_OPENED, [])
+
+
+def add_own_opened(dataset_id: str) -> None:
+    if dataset_id not in own_opened():
+        own_opened().append(dataset_id)
+
+
+def own_read():
+    return st.session_state.get(_OWN_READ)
+
+
+def set_own_read(value) -> None:
+    st.session_state[_OWN_READ] = value
 
 
 def busy_message() -> str | None:

@@ -1,0 +1,69 @@
+"""The "Your own images" panel and a finished dataset's page, through AppTest, on pictures made here."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from ae_demo.own_training import OwnRecipe, build_dataset
+
+TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, headline_steps=6, step_steps=3, map_method="pca")
+
+
+def coloured_squares(n: int, side: int = 32, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    images = rng.integers(0, 50, (n, 3, side, side)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        r, c = rng.integers(0, side // 2, 2)
+        images[i, label, r:r + side // 2, c:c + side // 2] = 230
+    return images, labels.astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def own_dataset(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("own-data")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AE_DATA_DIR", str(folder))
+    dataset = build_dataset(*coloured_squares(60), ("red", "green", "blue"), "Squares", "owner-key", TINY)
+    yield dataset
+    mp.undo()
+
+
+def image_captions(at, key: str) -> list[str]:
+    """The captions of the st.image pictures in the container with ``key``."""
+    return [image.caption for element in at.get_by_key(key).image for image in element.proto.imgs]
+
+
+def test_the_dataset_opens_by_its_link_in_colour(own_dataset, open_page, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(own_dataset.folder.parent))
+    at = open_page(dataset=own_dataset.id)
+    assert not at.exception, at.exception
+    assert at.radio(key="dataset").value == own_dataset.id
+    assert "Your own images" in [at.radio(key="dataset").format_func(o) for o in at.radio(key="dataset").options]
+    assert at.subheader[0].value == "Squares"
+    captions = [c.split(" ·")[0] for c in image_captions(at, "own_ladder")]
+    assert captions == ["input", "conv z=2", "its error", "PCA z=2", "conv z=8", "its error", "PCA z=8",
+                        "conv z=32", "its error", "PCA z=32"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "How unusual is this?" in text and "3,072 numbers" in text
+    assert any("not offered" in i.value for i in at.info)           # the demos it lacks, said plainly
+
+
+def test_a_link_to_no_dataset_is_a_message(fresh_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(tmp_path))
+    at = fresh_page(dataset="AAAAAAAAAAAAAAAA").run()
+    assert not at.exception
+    assert any("no dataset" in e.value for e in at.sidebar.error)
+    assert at.radio(key="dataset").value == "mnist"
+
+
+def test_the_panel_reads_a_zip_and_lists_what_it_skipped(open_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(tmp_path))
+    at = open_page(dataset="own")
+    assert not at.exception
+    assert at.radio(key="dataset").value == "own"
+    assert at.text_input(key="own_data_name") is not None
+    assert at.radio(key="own_data_size").value == 32 and at.radio(key="own_data_colour").value == "grey"
