@@ -390,7 +390,7 @@ _BANNER = "You are in room {code}. Your drawing is shared, without your name, wi
 def member_banner(seat: state.RoomSeat) -> None:
     """The student's banner: where they are, the share switch, leave, a nickname if allowed, the poll."""
     if seat.problem is not None:
-        st.warning(seat.problem)
+        st.warning(literal(seat.problem))  # it may quote what was in the link
         if seat.problem == _UNREACHABLE:
             _retry_join()
         else:
