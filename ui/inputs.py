@@ -17,15 +17,13 @@ from .state import InputItem, InputKind
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "svg", "heic", "heif", "avif"]
 ANY_CLASS = N_("any class")   # the sample picker's choice of no class in particular
 CANVAS_PX = 280          # 10 canvas pixels per model pixel: a finger or a mouse draws comfortably
+INPUT_COLUMN_PX = 360    # the column beside the ladder: the canvas, and room for the four tabs' names
+DEFAULT_STROKE = 22      # canvas pixels
 
 
 def draw_tab() -> None:
-    st.caption(_("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
-                 "the canvas's top-right corner; they show while the pointer is over the canvas."))
-    # WCAG 2.1.1: the canvas takes a pointer only; the same input comes from the other tabs
-    st.caption(_("The canvas cannot be drawn with the keyboard: the Samples tab picks a held-out image and the "
-                 "Upload tab takes a picture of a digit, and both go through the same steps as a drawing."))
-    width = st.slider(_("Stroke width"), 8, 40, 22, key="stroke_width")
+    """The canvas first, its pen and help in a popover under it: nothing between the canvas and the ladder."""
+    width = st.session_state.get("stroke_width", DEFAULT_STROKE)
     result = None
     with st.container(key="draw_canvas"):
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
@@ -33,6 +31,13 @@ def draw_tab() -> None:
         result = st_canvas(stroke_width=width, stroke_color="#ffffff", background_color="#000000",
                            height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
                            return_image_data=True, key="canvas")
+    with st.popover(_("Pen and help"), icon=":material/edit:", key="pen"):
+        st.caption(_("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
+                     "the canvas's top-right corner; they show while the pointer is over the canvas."))
+        # WCAG 2.1.1: the canvas takes a pointer only; the same input comes from the other tabs
+        st.caption(_("The canvas cannot be drawn with the keyboard: the Samples tab picks a held-out image and the "
+                     "Upload tab takes a picture of a digit, and both go through the same steps as a drawing."))
+        st.slider(_("Stroke width"), 8, 40, DEFAULT_STROKE, key="stroke_width")
     png = result.image_bytes if result is not None else None
     if not png or state.seen_canvas(hashlib.sha1(png).hexdigest()):
         return

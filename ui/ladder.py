@@ -45,14 +45,16 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
     target = current.prepared.image
     with st.container(key="reconstructions"):
         st.subheader(f"What {', '.join(map(str, view.latent_dims))} numbers keep")
-        st.caption(f"The input squeezed through a bottleneck of z numbers by the {FAMILIES[family].lower()} "
-                   "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
-                   "PSNR in dB (higher is better).")
-        heatmaps = st.toggle("Show per-pixel error instead (dark blue = exact, yellow = wrong)", key="error_heatmaps")
+        # the pictures first, right under the heading: what explains them and the switch follow them
+        heatmaps = bool(st.session_state.get("error_heatmaps", False))
         target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
         _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family])
         _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", heading="<p><strong>PCA at the same "
                     "sizes</strong> — the best any <em>linear</em> autoencoder can do</p>")
+        st.caption(f"The input squeezed through a bottleneck of z numbers by the {FAMILIES[family].lower()} "
+                   "autoencoder, then rebuilt. SSE: squared error over the 784 pixels (lower is better); "
+                   "PSNR in dB (higher is better).")
+        st.toggle("Show per-pixel error instead (dark blue = exact, yellow = wrong)", key="error_heatmaps")
 
 
 def uploads_section(items: list[state.InputItem], view: InputsView) -> None:

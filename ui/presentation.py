@@ -1,7 +1,8 @@
 """Presentation mode (``?present=1``, or the sidebar's toggle): readable from the back of a room.
 
-Body text of 20 px and more, ladder pictures of 200 px and more, no Streamlit toolbar or
-"Deploy" button, the sidebar collapsed, and a light page for projectors that wash out dark ones.
+Body text of 20 px and more, the ladder's seven pictures in one row beside the canvas (200 px
+and more at 1920 px wide, as large as fits at 1280), narrow page margins, no Streamlit toolbar
+or "Deploy" button, the sidebar collapsed, and a light page for projectors that wash out dark ones.
 """
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ _CSS = """<style>
 .stApp p, .stApp li, .stApp label, .stApp [data-testid="stCaptionContainer"], .stApp .ae-detail,
 .stApp [data-testid="stWidgetLabel"] p, .stApp figcaption, .stApp button p { font-size: 20px !important; }
 .stApp h1 { font-size: 3rem !important; } .stApp h2, .stApp h3 { font-size: 2.1rem !important; }
-.ae-ladder { grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)) !important; }
 .ae-ladder .ae-title { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { padding: 3.75rem 1rem 2rem; } .ae-ladder { gap: 0.5rem; }
+.stApp h1 { padding-top: 0 !important; }
+[data-testid="stTab"] span[role="img"] { display: none; } [role="tablist"] { gap: 0.4rem !important; }
 .stApp { filter: invert(1) hue-rotate(180deg); }
 .stApp img, .stApp canvas, .stApp video, .stApp iframe { filter: invert(1) hue-rotate(180deg); }
 </style>"""

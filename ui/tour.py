@@ -159,6 +159,26 @@ export default function ({ data, parentElement }) {
 }""")
 
 
+# Keeps the fixed tour panel clear of the sidebar: the sidebar's right edge, as the page lays it out
+# now (opened, closed, resized by hand), in a CSS variable that the panel's left edge follows.
+_CLEAR_THE_SIDEBAR = st.components.v2.component("ae_demo.clear_the_sidebar", js="""
+export default function ({ parentElement }) {
+  const fit = () => {
+    const bar = document.querySelector('[data-testid=stSidebar]');
+    const right = bar ? Math.max(0, Math.round(bar.getBoundingClientRect().right)) : 0;
+    document.documentElement.style.setProperty('--ae-sidebar-right', right + 'px');
+  };
+  fit();
+  const bar = document.querySelector('[data-testid=stSidebar]');
+  const resized = new ResizeObserver(fit), changed = new MutationObserver(fit);
+  if (bar) { resized.observe(bar); changed.observe(bar, {attributes: true}); bar.addEventListener('transitionend', fit); }
+  window.addEventListener('resize', fit);
+  const slides = setInterval(fit, 400);  // the sidebar slides in and out by a transform, which no observer sees
+  return () => { resized.disconnect(); changed.disconnect(); window.removeEventListener('resize', fit);
+                 clearInterval(slides); if (bar) bar.removeEventListener('transitionend', fit); };
+}""")
+
+
 def tour_panel() -> None:
     """The tour's bar under the title: step k of n, what to notice, Back / Next (or ← / →), End."""
     number = current_step()
@@ -168,7 +188,8 @@ def tour_panel() -> None:
             return
         step = STEPS[number - 1]
         # a bar along the bottom of the window: in view wherever the step scrolls the page
-        st.html("<style>.st-key-tour { position: fixed; bottom: 0; left: 0; right: 0; z-index: 1000;"
+        st.html("<style>.st-key-tour { position: fixed; bottom: 0; left: var(--ae-sidebar-right, 0px); right: 0;"
+                " width: auto !important; z-index: 1000;"
                 f" background: #1b1f2a; border-top: 3px solid {theme.HIGHLIGHT}; padding: 0.75rem 2rem 0.5rem;"
                 " max-height: 40vh; overflow-y: auto; }"
                 " [data-testid='stMain'] { padding-bottom: 14rem; }</style>")
@@ -183,3 +204,4 @@ def tour_panel() -> None:
         end.button(_("End the tour"), key="tour_end", on_click=_end)
         st.caption(_("← and → on the keyboard go back and forward."))
         _SCROLL(key="tour_scroll", data={"target": step.section, "token": f"{number}"})
+        _CLEAR_THE_SIDEBAR(key="tour_clear_sidebar")

@@ -36,18 +36,20 @@ def view_of(dataset: str, family: str, items: list[state.InputItem], on_maps: tu
 @st.fragment
 def _workbench_fragment(dataset: str, family: str) -> InputsView:
     rerun.follow_if_due()
-    sources, current_panel = st.columns([3, 2], gap="large")
-    with sources:
-        inputs.input_sources(dataset)
-    with current_panel:
-        current = inputs.current_input_panel()
-    items = state.items()
-    z = latent_map.map_latent(dataset, family)
-    view = view_of(dataset, family, items, on_maps=(z,))
-    state.set_last_inference_s(view.net.seconds + view.pca.seconds)
-    room.share_current(current)  # in a class room, the current input goes to the teacher's map (first: sooner there)
-    column = state.current_column()
-    ladder.reconstructions_section(family, view, current, column)
+    # Draw and see on one screen: the canvas column beside the ladder, each input's extras (pen, help,
+    # the current input) under the canvas, so nothing stands between the pen and the pictures
+    with st.container(horizontal=True, gap="medium", key="workbench_row"):
+        with st.container(key="input_column", width=inputs.INPUT_COLUMN_PX):
+            inputs.input_sources(dataset)
+            current = inputs.current_input_panel()
+        with st.container(key="ladder_column"):
+            items = state.items()
+            z = latent_map.map_latent(dataset, family)
+            view = view_of(dataset, family, items, on_maps=(z,))
+            state.set_last_inference_s(view.net.seconds + view.pca.seconds)
+            room.share_current(current)  # in a class room, the current input goes to the teacher's map (first: sooner there)
+            column = state.current_column()
+            ladder.reconstructions_section(family, view, current, column)
     ladder.uploads_section(items, view)
     latent_map.latent_map_section(dataset, family, view, items, column)
     # the map's size is chosen in here; the sections below that use it follow as they follow an input

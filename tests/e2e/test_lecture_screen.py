@@ -1,0 +1,70 @@
+"""A lecture on one screen: the canvas and the whole ladder in view together, the tour panel clear of the sidebar."""
+from __future__ import annotations
+
+import pytest
+
+from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
+                             wait_for_images, wait_until_idle)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow,
+              pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
+
+LADDER_TILES = 7  # the input and six sizes
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
+    with streamlit_server(REPO_ROOT / "app.py") as url:
+        yield url
+
+
+def _inside(box: dict, width: int, height: int) -> bool:
+    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width
+            and box["y"] + box["height"] <= height)
+
+
+def _first_screen(page, width: int, height: int) -> tuple[dict, list[dict]]:
+    """The canvas's box and the network row's tiles' boxes, as the page first shows them (nothing scrolled)."""
+    wait_for_images(page, "reconstructions", 2 * LADDER_TILES)
+    wait_until_idle(page)
+    canvas = page.locator(".st-key-draw_canvas canvas").last
+    canvas.wait_for(state="visible", timeout=60_000)
+    tiles = page.evaluate("""() => [...document.querySelector('.st-key-reconstructions .ae-ladder').querySelectorAll('img')]
+                                   .map(i => { const b = i.getBoundingClientRect();
+                                               return {x: b.x, y: b.y, width: b.width, height: b.height}; })""")
+    return canvas.bounding_box(), tiles
+
+
+@pytest.mark.parametrize("width, height, query", [(1280, 720, "?present=1"), (1920, 1080, "?present=1"),
+                                                  (1920, 1080, "")])
+def test_the_canvas_and_the_whole_ladder_are_on_the_first_screen(app_url, width, height, query):
+    with chromium_page(width, height) as page:
+        page.goto(f"{app_url}/{query}")
+        canvas, tiles = _first_screen(page, width, height)
+        page.screenshot(path=str(REPO_ROOT / "artifacts" / f"first-screen-{width}x{height}{query[1:].replace('=', '')}.png"))
+        assert canvas["width"] >= 250 and _inside(canvas, width, height), canvas
+        assert len(tiles) == LADDER_TILES and all(_inside(t, width, height) for t in tiles), tiles
+        if query and width == 1920:  # the size asked for a projector, and the PCA row under it
+            assert min(t["width"] for t in tiles) >= 200
+            pca = page.evaluate("""() => [...document.querySelectorAll('.st-key-reconstructions .ae-ladder')[1]
+                                      .querySelectorAll('img')].map(i => i.getBoundingClientRect().bottom)""")
+            assert len(pca) == LADDER_TILES and max(pca) <= height
+        if query:
+            body = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.stApp p')).fontSize)")
+            assert body >= 20
+
+
+def test_the_tour_panel_sits_right_of_the_open_sidebar(app_url):
+    with chromium_page(1920, 1080) as page:
+        page.goto(f"{app_url}/?tour=1")
+        page.wait_for_function("() => document.querySelector('.st-key-tour')?.innerText.includes('step 1 of')",
+                               timeout=120_000)
+        wait_until_idle(page)
+        page.wait_for_timeout(1000)  # the sidebar slides in
+        edges = page.evaluate("""() => ({
+            sidebar: document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right,
+            panel: document.querySelector('.st-key-tour').getBoundingClientRect().left,
+            panelRight: document.querySelector('.st-key-tour').getBoundingClientRect().right})""")
+        assert edges["sidebar"] >= 200  # open, as a wide window opens it
+        assert edges["panel"] >= edges["sidebar"] and edges["panelRight"] <= 1920, edges
