@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, REPO_ROOT, chromium_available, chromium_page, streamlit_server,
-                             wait_for_images, wait_until_idle)
+from harness.browser import (ARTIFACTS, HOW_TO_GET_CHROMIUM, chromium_available, chromium_page, wait_for_images,
+                             wait_until_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
 
 LADDER_TILES = 7  # the input and six sizes
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    (REPO_ROOT / "artifacts").mkdir(exist_ok=True)
-    with streamlit_server(REPO_ROOT / "app.py") as url:
-        yield url
 
 
 def _inside(box: dict, width: int, height: int) -> bool:
@@ -42,7 +35,7 @@ def test_the_canvas_and_the_whole_ladder_are_on_the_first_screen(app_url, width,
     with chromium_page(width, height) as page:
         page.goto(f"{app_url}/{query}")
         canvas, tiles = _first_screen(page, width, height)
-        page.screenshot(path=str(REPO_ROOT / "artifacts" / f"first-screen-{width}x{height}{query[1:].replace('=', '')}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"first-screen-{width}x{height}{query[1:].replace('=', '')}.png"))
         assert canvas["width"] >= 250 and _inside(canvas, width, height), canvas
         assert len(tiles) == LADDER_TILES and all(_inside(t, width, height) for t in tiles), tiles
         if query and width == 1920:  # the size asked for a projector, and the PCA row under it
@@ -61,7 +54,11 @@ def test_the_tour_panel_sits_right_of_the_open_sidebar(app_url):
         page.wait_for_function("() => document.querySelector('.st-key-tour')?.innerText.includes('step 1 of')",
                                timeout=120_000)
         wait_until_idle(page)
-        page.wait_for_timeout(1000)  # the sidebar slides in
+        # the sidebar slides in, and the panel follows once the page's script for it has loaded
+        page.wait_for_function("""() => document.querySelector('.st-key-tour').getBoundingClientRect().left
+                                        >= document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right
+                                        && document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 0""",
+                               timeout=30_000)
         edges = page.evaluate("""() => ({
             sidebar: document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right,
             panel: document.querySelector('.st-key-tour').getBoundingClientRect().left,
