@@ -25,6 +25,7 @@ def page() -> None:
     demos.follow_the_url()  # ?demo=<name> opens that demo
 
     rerun.page_style()
+    rerun.rerun_after_reconnect()  # a replica's death: the page is drawn again where the browser reconnects
     presentation.style()
     dataset, family = sidebar.model_picker()
     if own_data.is_own(dataset):  # "Your own images", or a teacher's dataset: a page of its own

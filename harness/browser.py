@@ -104,13 +104,15 @@ def streamlit_process(script: str | Path, timeout: float = 120, env: dict[str, s
 
 
 @contextlib.contextmanager
-def replica_set(replicas: int, timeout: float = 180):
+def replica_set(replicas: int, timeout: float = 180, log: Path | None = None):
     """Run ``deploy/replicas.sh replicas PORT`` (HAProxy on 127.0.0.1:PORT); yield (its URL, the script's Popen,
     the replicas' ports). The script runs in its own process group and is stopped with SIGTERM, as by a person's
-    Ctrl-C; the caller may stop it earlier and check what it left behind."""
-    port = free_port_run(replicas + 1)
+    Ctrl-C; the caller may stop it earlier and check what it left behind. Its Redis listens on
+    ``replica_set_redis_port(url, ports)``. ``log``: where the script's output goes (default: artifacts/, when
+    that folder exists)."""
+    port = free_port_run(replicas + 2)  # HAProxy, the replicas, Redis
     ports = [port + i for i in range(1, replicas + 1)]
-    log = open(ARTIFACTS / f"replicas-{replicas}-{port}.log", "w") \
+    log = open(log, "w") if log is not None else open(ARTIFACTS / f"replicas-{replicas}-{port}.log", "w") \
         if ARTIFACTS.is_dir() else subprocess.DEVNULL
     process = subprocess.Popen(
         ["bash", str(REPO_ROOT / "deploy" / "replicas.sh"), str(replicas), str(port)], cwd=REPO_ROOT,
@@ -132,6 +134,11 @@ def replica_set(replicas: int, timeout: float = 180):
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
+
+
+def replica_set_redis_port(url: str, ports: list[int]) -> int:
+    """The loopback port of the Redis that deploy/replicas.sh started for ``replica_set``'s replicas (PORT+N+1)."""
+    return int(url.rsplit(":", 1)[1]) + len(ports) + 1
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ rest of the page follows in one whole-page run asked for by a timer in the brows
 strokes redraws the charts once. A pick, an upload, a photo, another current input or map
 size run the whole page at once (``follow_if_due``). A visit's first run shows the inputs and
 the ladder and stops; the other timer asks for the whole page as soon as that is on the screen.
+After its websocket reconnects, the browser asks for the whole page (``rerun_after_reconnect``).
 """
 from __future__ import annotations
 
@@ -149,3 +150,29 @@ def first_paint() -> bool:
     st.caption("Drawing the error chart and the maps…")
     rerun_timer("whole page", 0, key="first_paint")
     return True
+
+
+# An hour: any interval makes the browser rerun the whole page on a reconnect; this one costs one empty
+# fragment run an hour. (Browsers fire a setInterval over 2**31 ms, ~24.8 days, at once.)
+RECONNECT_WATCH_S = 3600
+
+
+def rerun_after_reconnect() -> None:
+    """Have the browser ask for a whole-page run whenever its websocket reconnects, so that a page whose
+    replica died is drawn again by the replica it reconnects to, from its URL and its widgets' values.
+
+    Streamlit's client reruns the page after a reconnect only when the last run was interrupted, was a
+    fragment run, or the page has a ``run_every`` fragment (App.tsx, handleConnectionStateChanged): it
+    expects the server to still hold the session. A replica that died held it; the one the balancer sends
+    the browser to starts a new session that never ran the page, so it knows none of the page's fragments,
+    and the first stroke (a rerun of the workbench fragment) is dropped: "The fragment with id … does not
+    exist anymore" in its log, and a page that silently ignores the student. This empty fragment's
+    ``run_every`` is what makes the client rerun the page on every reconnect; on a server that kept the
+    session that run redraws the same view.
+    """
+    _reconnect_watch()
+
+
+@st.fragment(run_every=RECONNECT_WATCH_S)
+def _reconnect_watch() -> None:
+    pass

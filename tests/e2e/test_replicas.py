@@ -15,8 +15,8 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set, wait_for_change,
-                         wait_for_images)
+from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set,
+                             replica_set_redis_port, wait_for_change, wait_for_images)
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
@@ -64,8 +64,12 @@ def accepts(port: int) -> bool:
 def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops_everything(tmp_path):
     with replica_set(2) as (url, script, ports), chromium_browser() as browser:
         children = descendants(script.pid)
-        assert len([c for c in children if "streamlit" in " ".join(c.cmdline())]) == 2
+        replicas = [c for c in children if "streamlit" in " ".join(c.cmdline())]
+        assert len(replicas) == 2
         assert any("haproxy" in c.name() for c in children)
+        redis_port = replica_set_redis_port(url, ports)
+        assert [c for c in children if c.name() == "redis-server" and f":{redis_port}" in " ".join(c.cmdline())]
+        assert {r.environ().get("REDIS_URL") for r in replicas} == {f"redis://127.0.0.1:{redis_port}/0"}
 
         contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(SESSIONS)]
         pages, ladders, cookie_replicas = [], [], []
@@ -110,7 +114,7 @@ def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops
         assert script.wait(30) == 143
         left = [c for c in children if not gone(c)]
         assert not left, f"still running after SIGTERM: {[(c.pid, c.cmdline()) for c in left]}"
-        assert not [p for p in [*ports, int(url.rsplit(':', 1)[1])] if accepts(p)]
+        assert not [p for p in [*ports, int(url.rsplit(':', 1)[1]), redis_port] if accepts(p)]
 
 
 
