@@ -54,7 +54,8 @@ def _grid_panel(dataset: str, family: str, hidden: int, activations: np.ndarray,
     columns = int(np.ceil(np.sqrt(hidden)))
     st.image(tile_grid(features_of(dataset, family, hidden), columns, {int(i): theme.HIGHLIGHT for i in top}, scale=2),
              width="stretch", caption=f"{hidden} hidden units, each as the input (of norm 1) that excites it most, "
-             f"x = W_i/‖W_i‖. Framed in yellow: the {TOP_UNITS} units your input excites most.")
+             f"x = W_i/‖W_i‖. Framed in yellow: the {TOP_UNITS} units your input excites most.",
+             alt=f"{hidden} grey tiles, one per hidden unit of the {title} net, {TOP_UNITS} framed in yellow")
 
 
 def _histogram(dataset: str, rho: float) -> go.Figure:
@@ -106,19 +107,22 @@ def features_section(dataset: str, current: state.InputItem) -> None:
             for cell, family in zip(bars, ("sparse", "nosparse")):
                 a = activations[family]
                 cell.image(bars_picture(a, colour=theme.HIGHLIGHT, background=theme.BACKGROUND, width=588, height=120),
-                           width="stretch",
+                           width="stretch", alt=f"bar chart of {HIDDEN} activations, {int((a > 0.5).sum())} above 0.5",
                            caption=f"{FAMILIES[family]}: {int((a > 0.5).sum())} of {HIDDEN} units above 0.5, "
                                    f"mean {a.mean():.3f}")
             k = st.slider("Rebuild from its k most active units only", 1, HIDDEN, 20, key="features_k")
             cells = st.columns(5)
-            cells[0].image(current.prepared.image, caption="your input", width="stretch")
+            cells[0].image(current.prepared.image, caption="your input", width="stretch", alt=current.name)
             for cell, family in zip(cells[1:3], ("sparse", "nosparse")):
                 cell.image(_top_k_reconstruction(dataset, family, HIDDEN, current.prepared.image, k), width="stretch",
+                           alt=f"{current.name} rebuilt by the {FAMILIES[family]} net from its top {k} units",
                            caption=f"{FAMILIES[family]}: from its top {k} units")
             if OVERCOMPLETE in zoo.latent_dims(dataset, "sparse"):
                 over = _activations(dataset, "sparse", OVERCOMPLETE, current.prepared.image)
                 cells[3].image(_top_k_reconstruction(dataset, "sparse", OVERCOMPLETE, current.prepared.image, k),
-                               width="stretch", caption=f"overcomplete, {OVERCOMPLETE} units: from its top {k}")
+                               width="stretch", caption=f"overcomplete, {OVERCOMPLETE} units: from its top {k}",
+                               alt=f"{current.name} rebuilt by the overcomplete net from its top {k} of "
+                                   f"{OVERCOMPLETE} units")
                 with cells[4]:
                     st.caption(f"The overcomplete net has {OVERCOMPLETE} hidden units, more than the 784 pixels, "
                                f"yet sparsity still makes it learn features; your input excites "

@@ -122,7 +122,9 @@ def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
     lo, hi = (tuple(b.round(3).tolist()) for b in lm.bounds())
     st.image(resources.manifold_png(dataset, family, lo, hi), width="stretch",
              caption=f"Decoded manifold: {MANIFOLD_STEPS}×{MANIFOLD_STEPS} evenly spaced codes, "
-                     "laid out as on the map (up is up)")
+                     "laid out as on the map (up is up)",
+             alt=f"{MANIFOLD_STEPS}×{MANIFOLD_STEPS} grid of images decoded from evenly spaced 2-D codes "
+                 f"from ({lo[0]}, {lo[1]}) to ({hi[0]}, {hi[1]})")
 
 
 def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> None:
@@ -140,13 +142,15 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
         reference = resources.reference_for(dataset)
         row = int(np.flatnonzero(lm.indices == index)[0])
         left, right = st.columns(2)
-        left.image(reference.images[index], caption=f"held-out #{index}: {reference.classes[label]}", width="stretch")
+        left.image(reference.images[index], caption=f"held-out #{index}: {reference.classes[label]}", width="stretch",
+                   alt=f"held-out image #{index}, a {reference.classes[label]}")
         # decoded from the code the map holds for it: the code its dot was placed by
         right.image(decode_codes(model, lm.codes[row][None])[0], caption=f"its reconstruction at z = {z}",
-                    width="stretch")
+                    width="stretch", alt=f"reconstruction of held-out image #{index} at z = {z}")
     elif lm.drawn_as_code:
         decoded = decode_codes(model, np.array([[point["x"], point["y"]]], dtype=np.float32))[0]
-        st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160)
+        st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160,
+                 alt=f"image decoded from the 2-D code ({point['x']:.2f}, {point['y']:.2f})")
 
 
 def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:

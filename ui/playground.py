@@ -79,7 +79,8 @@ def interpolation_section(dataset: str, family: str, z: int, view: InputsView, c
     frames = decode_between(resources.models_for(dataset, family)[z], options[start], options[end], steps)
     strip = image_strip(frames, gap=1)
     with st.container(key="morph"):
-        st.image(strip, width="stretch")
+        st.image(strip, width="stretch", alt=f"{steps} images decoded on the straight line between the codes of "
+                                             f"{start} and {end}")
     down = st.columns(2)
     # made when pressed (see ui.exports)
     down[0].download_button("Download PNG strip", partial(strip_png, frames), "morph.png", "image/png", key="morph_png")
@@ -116,5 +117,7 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
                                            format="%.2f", key=f"nudge_{dataset}_{family}_{z}_{i}_{digest}")
     with result:
         pair = decode_codes(model, np.stack([code, nudged]))
-        st.image(pair[0], caption="decoded from the input's code", width="stretch")
-        st.image(pair[1], caption="decoded from the nudged code", width="stretch")
+        st.image(pair[0], caption="decoded from the input's code", width="stretch",
+                 alt=f"the input decoded from its own code at z = {z}")
+        st.image(pair[1], caption="decoded from the nudged code", width="stretch",
+                 alt=f"decoded from the nudged code at z = {z}")

@@ -65,9 +65,11 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
     left, right = st.columns([2, 3])
     with left:
         cells = st.columns(3)
-        cells[0].image(result.image, caption="what is scored", width="stretch")
-        cells[1].image(result.reconstruction, caption=f"reconstruction, z = {result.latent_dim}", width="stretch")
-        cells[2].image(result.heatmap, caption="error per pixel (dark blue = exact, yellow = wrong)", width="stretch")
+        cells[0].image(result.image, caption="what is scored", width="stretch", alt="the picture that is scored, 28×28")
+        cells[1].image(result.reconstruction, caption=f"reconstruction, z = {result.latent_dim}", width="stretch",
+                       alt=f"its reconstruction at z = {result.latent_dim}")
+        cells[2].image(result.heatmap, caption="error per pixel (dark blue = exact, yellow = wrong)", width="stretch",
+                       alt="error per pixel of the reconstruction, dark blue where exact, yellow where wrong")
         exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
         aucs = ", ".join(f"{category_name(c)} {a:.2f}" for c, a in reference.category_auc.items())
         st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels, from "

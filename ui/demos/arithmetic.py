@@ -52,8 +52,9 @@ def arithmetic_section(dataset: str) -> None:
                        "the input's own reconstruction.")
             left, right = st.columns([1, 7])
             left.image(reconstruction(model, current.prepared.image), caption=f"its reconstruction, z = {z}",
-                       width="stretch")
+                       width="stretch", alt=f"reconstruction of {current.name} at z = {z}")
             with right, st.container(key="arithmetic_strip"):
                 for cell, s, picture in zip(st.columns(STEPS), moved.strengths, moved.images):
-                    cell.image(picture, caption=f"s = {s:.2f}", width="stretch")
+                    cell.image(picture, caption=f"s = {s:.2f}", width="stretch",
+                               alt=f"decoded at strength s = {s:.2f} from {classes[a]} towards {classes[b]}")
             exports.strip_download(moved.images, f"arithmetic-class{a}-to-class{b}.png", key="arithmetic_png")

@@ -49,7 +49,7 @@ def denoise_section(dataset: str) -> None:
                         (result.denoised[0], f"denoising z = 32 · SSE {result.denoised_sse[0]:.1f}")]
             with st.container(key="denoise_pictures"):
                 for cell, (picture, caption) in zip(st.columns(4), pictures):
-                    cell.image(picture, caption=caption, width="stretch")
+                    cell.image(picture, caption=caption, width="stretch", alt=f"{current.name}: {caption}")
             exports.strip_download(np.stack([p for p, _ in pictures]), "denoising.png", key="denoise_png")
             _curve(dataset)
 

@@ -28,7 +28,7 @@ def generate_section(dataset: str) -> None:
             left, right = st.columns(2)
             with left, st.container(key="generate_vae"):
                 st.markdown(f"**VAE, z = {z}: {n} codes drawn from its prior N(0, I)**")
-                st.image(_grid(shown.vae_images), width="stretch",
+                st.image(_grid(shown.vae_images), width="stretch", alt=f"{n} images the VAE decoded from random codes",
                          caption=f"Median distance to the nearest held-out code: {np.median(shown.vae_gaps):.1f} "
                                  "neighbour gaps")
                 exports.strip_download(shown.vae_images, f"vae-z{z}-seed{seed}.png", key="generate_vae_png")
@@ -36,6 +36,7 @@ def generate_section(dataset: str) -> None:
                 st.markdown(f"**Convolutional autoencoder, z = {z}: {n} random codes from the box of its "
                             "held-out codes**")
                 st.image(_grid(shown.plain_images), width="stretch",
+                         alt=f"{n} images the convolutional autoencoder decoded from random codes",
                          caption=f"Median distance to the nearest held-out code: {np.median(shown.plain_gaps):.1f} "
                                  "neighbour gaps")
                 exports.strip_download(shown.plain_images, f"conv-z{z}-seed{seed}.png", key="generate_plain_png")

@@ -73,8 +73,10 @@ def _live_view(dataset: str, was_running: bool) -> None:
                     f"(bottom)** · mean SSE of these 8: {snap.shown_sse[-1]:.1f} · of all {N_UNSEEN} unseen images: "
                     f"{snap.unseen_sse[-1]:.1f} (squared error over 784 pixels)")
         with st.container(key="learn_live_strip"):
-            st.image(image_strip(snap.images, gap=1), width="stretch")
-            st.image(image_strip(snap.reconstructions, gap=1), width="stretch")
+            st.image(image_strip(snap.images, gap=1), width="stretch",
+                     alt=f"{len(snap.images)} unseen images, side by side")
+            st.image(image_strip(snap.reconstructions, gap=1), width="stretch",
+                     alt=f"their reconstructions after epoch {snap.epoch}, mean SSE {snap.shown_sse[-1]:.1f}")
         exports.strip_download(np.concatenate([snap.images, snap.reconstructions]), f"live-epoch-{snap.epoch}.png",
                                key="learn_live_png")
 
