@@ -56,8 +56,8 @@ def page_style() -> None:
             f"{hidden} {{ display: none; }}"
             # every student: a focus ring that shows on any background (WCAG 2.4.7); the slider's value in a
             # red with 4.5:1 on the dark page (Streamlit's own measures 4.09); no motion for those who ask none
-            ":focus-visible { outline: 3px solid #ffd21f !important; outline-offset: 2px; }"
-            "[data-testid='stSliderThumbValue'] p { color: #ff7a70 !important; }"
+            f":focus-visible {{ outline: 3px solid {theme.FOCUS_RING} !important; outline-offset: 2px; }}"
+            f"[data-testid='stSliderThumbValue'] p {{ color: {theme.SLIDER_VALUE} !important; }}"
             "@media (prefers-reduced-motion: reduce) { *, *::before, *::after { animation-duration: 0.01ms !important;"
             " animation-iteration-count: 1 !important; transition-duration: 0.01ms !important;"
             " scroll-behavior: auto !important; } }"

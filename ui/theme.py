@@ -15,6 +15,8 @@ STAR_COLOURS = (HIGHLIGHT, OTHER_STAR)   # the current input's star, the others'
 BLUE = "#4c9be8"         # the convolutional net, the encoder, a chart's main curve
 GREEN = "#2bb673"        # the denoising net, the decoder
 RED = "#e8554e"          # PCA, and a chart's target or threshold line
+FOCUS_RING = HIGHLIGHT   # the keyboard focus's outline: 3:1 and more on the dark page and on every picture edge
+SLIDER_VALUE = "#ff7a70"  # a slider's value over its thumb: Streamlit's red measures 4.09:1 on BACKGROUND, this 7.4:1
 
 # Ten colours, one per class, the same on every map of the app: Petroff's ten-colour sequence (Petroff 2021,
 # "Accessible Color Sequences for Data Visualization"; matplotlib's "petroff10"), chosen to stay apart under
