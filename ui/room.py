@@ -21,6 +21,7 @@ import html
 import re
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import plotly.graph_objects as go
@@ -137,9 +138,8 @@ def room_panels(seat: state.RoomSeat | None) -> None:
 
 def student_link(code: str) -> str:
     """The link students open: this page's address with ``?room=CODE`` and nothing else (never the key)."""
-    url = st.context.url or "http://localhost:8501/"
-    base = url.split("?", 1)[0].split("#", 1)[0]
-    return f"{base}?room={code}"
+    parts = urlsplit(st.context.url or "http://localhost:8501/")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", f"room={code}", ""))
 
 
 def invitation(seat: state.RoomSeat) -> None:
