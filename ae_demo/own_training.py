@@ -160,8 +160,10 @@ class _Progress:
 def build_dataset(images: np.ndarray, labels: np.ndarray | None, classes: tuple[str, ...], name: str,
                   owner_key: str, recipe: OwnRecipe = RECIPE, directory: Path | None = None,
                   report=lambda progress: None, stop: threading.Event | None = None,
-                  source: dict | None = None) -> OwnDataset:
+                  source: dict | None = None, device: str = "cpu") -> OwnDataset:
     """Train everything on ``images`` (N, C, S, S) uint8 and publish the dataset; returns it.
+
+    ``device``: where the networks train ("cuda" for benchmarks/gpu_check.py; PCA and UMAP run on the CPU).
 
     labels: (N,) int64 class indices or None. ``report(dict)`` gets the progress; setting
     ``stop`` cancels (``Cancelled``). Whatever happens before the final rename, no dataset is
@@ -171,10 +173,11 @@ def build_dataset(images: np.ndarray, labels: np.ndarray | None, classes: tuple[
 
     # one BLAS thread, as torch gets one: two threads against a busy server made PCA's SVD 15x slower
     with threadpool_limits(1):
-        return _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source)
+        return _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source, device)
 
 
-def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source) -> OwnDataset:
+def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, report, stop, source,
+                   device) -> OwnDataset:
     import torch
     from safetensors.numpy import save_file
 
@@ -196,6 +199,7 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
     train_rows = np.setdiff1d(np.arange(n), heldout)
     x_all = torch.from_numpy(images).float() / 255.0
     x_train, x_heldout = x_all[train_rows], x_all[heldout]
+    on_device = x_train.to(device)
     progress = _Progress(recipe, len(train_rows), report, stop)
     dataset_id = new_id()
     build = build_folder(dataset_id, directory)
@@ -229,11 +233,11 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
             step_recipe = Recipe("conv", dataset_id, config, batch_size=recipe.batch_size,
                                  lr=recipe.lr if parent is None else recipe.lr / 2, seed=recipe.seed,
                                  init_from=None if parent is None else f"conv_z{parent}")
-            model = build_model(config)
+            model = build_model(config).to(device)
             if parent is not None:
-                start_from_parent(model, trained[parent], x_train)
+                start_from_parent(model, trained[parent], on_device)
             steps = recipe.headline_steps if parent is None else recipe.step_steps
-            fit_network(model, x_train, step_recipe, generator, on_step=progress.on_step, total_steps=steps)
+            fit_network(model, on_device, step_recipe, generator, on_step=progress.on_step, total_steps=steps)
             model = round_to_storage_precision(model)
             trained[z] = model
             conv_sse[z] = round(sse_per_image(model, x_heldout), 4)
@@ -249,7 +253,8 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
         for z in sorted(trained):
             progress.stage("maps", latent_dim=z)
             with torch.inference_mode():
-                codes = torch.cat([trained[z].encode(x_all[i:i + 500]) for i in range(0, n, 500)]).numpy()
+                codes = torch.cat([trained[z].encode(x_all[i:i + 500].to(device)).cpu()
+                                   for i in range(0, n, 500)]).numpy()
             settings = settings_for(z, MapSettings(recipe.map_method, n_neighbors=min(recipe.umap_neighbors, n - 1),
                                                    seed=recipe.seed))
             coords = fit_coords(codes, settings)
@@ -264,11 +269,12 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
         others = non_members(x_heldout.numpy(), recipe.seed)
         for z, model in trained.items():
             with torch.inference_mode():
-                member = (model.reconstruct(x_heldout) - x_heldout).pow(2).flatten(1).sum(1).double().numpy()
+                x = x_heldout.to(device)
+                member = (model.reconstruct(x) - x).pow(2).flatten(1).sum(1).double().cpu().numpy()
                 category_auc = {}
                 for category, pictures in others.items():
-                    x = torch.from_numpy(pictures)
-                    sse = (model.reconstruct(x) - x).pow(2).flatten(1).sum(1).double().numpy()
+                    x = torch.from_numpy(pictures).to(device)
+                    sse = (model.reconstruct(x) - x).pow(2).flatten(1).sum(1).double().cpu().numpy()
                     category_auc[category] = round(roc_auc(member, sse), 4)
             anomaly[str(z)] = {"quantiles": [round(float(q), 4) for q in np.percentile(member, QUANTILE_LEVELS)],
                                "n_images": len(heldout), "category_auc": category_auc,
@@ -332,8 +338,11 @@ class JobStatus:
 class OwnTrainer:
     """One training at a time for the whole server, the rest queued; every method is thread-safe."""
 
-    def __init__(self, directory: Path | None = None, python: str = sys.executable):
+    def __init__(self, directory: Path | None = None, python: str = sys.executable, recipe: str | None = None):
+        """``recipe``: "full" or "reduced", by default $AE_OWN_RECIPE or "full" (the browser test's server
+        trains the reduced one)."""
         self.directory, self.python = directory, python
+        self.recipe = recipe or os.environ.get("AE_OWN_RECIPE", "full")
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
@@ -341,9 +350,10 @@ class OwnTrainer:
         self._key_shown: set[str] = set()
 
     def submit(self, images: np.ndarray, labels: np.ndarray | None, classes: tuple[str, ...], name: str,
-               owner: str, recipe: str = "full", source: dict | None = None) -> str:
+               owner: str, recipe: str | None = None, source: dict | None = None) -> str:
         """Queue a training; returns the job's id. OwnDataError when the queue or the data folder is full."""
         name = clean_name(name)
+        recipe = recipe or self.recipe
         if recipe not in RECIPES:
             raise ValueError(f"unknown recipe {recipe!r}")
         check_room(self.directory)
