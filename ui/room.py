@@ -518,7 +518,7 @@ def share_current(current: state.InputItem) -> None:
         return
     room: rooms.Room = seat.room
     try:
-        drawing = _drawing_of(room, picture, _KINDS[current.kind])
+        drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind])
         if _store().share(seat.code, seat.member, drawing):
             state.set_room_shared(digest)
     except rooms.StoreUnreachable:
@@ -531,11 +531,15 @@ def share_current(current: state.InputItem) -> None:
         seat.problem = str(error)
 
 
-def _drawing_of(room: rooms.Room, picture: np.ndarray, kind: int) -> rooms.Drawing:
-    """The shared form of a picture: placed on the room's default map by the room's model, the class most of
-    its nearest held-out neighbours have, and its unusualness (the conv autoencoder's reconstruction error
-    as a percentile of held-out images', as in the anomaly demo)."""
-    image = picture[None].astype(np.float32) / 255.0
+def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int) -> rooms.Drawing:
+    """The shared form of an input: its (28, 28) uint8 ``picture``, placed on the room's default map by the room's
+    model, the class most of its nearest held-out neighbours have, and its unusualness (the conv autoencoder's
+    reconstruction error as a percentile of held-out images', as in the anomaly demo).
+
+    Computed from ``image``, the (28, 28) float32 the student's own page ran: where the room's family is the
+    page's (and for the unusualness, conv), the server's ladder caches already hold its pass, so a stroke costs
+    no second ladder."""
+    image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
     view = compute_view(*resources.ladder_caches(room.dataset, room.family), {room.latent_dim: latent_map}, image)
     on_map = view.maps[room.latent_dim]
