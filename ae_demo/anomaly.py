@@ -1,7 +1,7 @@
 """How unusual is this? An input's reconstruction error placed among the held-out images' errors.
 
-An autoencoder reconstructs what resembles its training data well and the rest badly, so its
-reconstruction error (SSE over the 784 pixels) scores how unusual an input is: as the
+An autoencoder usually reconstructs what resembles its training data well and the rest worse, so
+its reconstruction error (SSE over the 784 pixels) can score how unusual an input is: as the
 percentile of that error among the errors of real held-out images. The per-pixel error
 (``display.error_heatmap``) shows where the model failed.
 
@@ -187,10 +187,21 @@ class AnomalyReferences:
     default_latent_dim: int    # the size with the highest ``auc``
     check_median_percentile: dict[int, float]           # latent_dim -> median percentile of unseen held-out images
     non_member_median_percentile: dict[int, dict[str, float]]  # latent_dim -> category -> median percentile
+    n_check: int                          # held-out images never in the reference that the AUCs were measured on
+    non_member_counts: dict[str, int]     # category -> how many generated non-members the AUCs were measured on
 
     @property
     def default(self) -> ErrorReference:
         return self.by_latent_dim[self.default_latent_dim]
+
+
+def decade_range(quantiles: np.ndarray, sse: float) -> list[int]:
+    """[low, high] in log10 units: the whole decades around the held-out quantiles and an input's SSE, for a
+    log axis labelled at decades only (at least two labels: low < high)."""
+    values = np.append(np.asarray(quantiles, np.float64), sse)
+    values = values[values > 0]
+    low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
+    return [low, max(high, low + 1)]
 
 
 def unusualness_sentence(percentile: float, dataset: str) -> str:
@@ -198,7 +209,9 @@ def unusualness_sentence(percentile: float, dataset: str) -> str:
     rounded down so the sentence stays true."""
     shown = math.floor(percentile)
     if percentile >= UNUSUAL_PERCENTILE:
-        verdict = "the model reconstructs it worse than nearly all of them, so it is not what the model learned"
+        verdict = (f"the model reconstructs it worse than nearly all of them, so it is unusual for this model; "
+                   f"still, 1 real one in {100 / (100 - UNUSUAL_PERCENTILE):.0f} scores at the "
+                   f"{UNUSUAL_PERCENTILE:.0f}th percentile or above")
     elif percentile >= 75:
         verdict = "on the unusual side, but real ones like it exist"
     else:
@@ -290,7 +303,8 @@ def load_references(dataset: str, directory: Path = PRETRAINED_DIR) -> AnomalyRe
     entry = json.loads(path.read_text()).get(dataset)
     if entry is None:
         raise ZooError(f"{path}: no references for {dataset!r}; run python -m ae_demo.anomaly --dataset {dataset}")
-    cards = read_zoo(directory).models
+    zoo = read_zoo(directory)
+    cards = zoo.models
     by_latent_dim = {}
     for z, stored in entry["models"].items():
         if stored["model"] not in cards or cards[stored["model"]].sha256 != stored["model_sha256"]:
@@ -301,7 +315,9 @@ def load_references(dataset: str, directory: Path = PRETRAINED_DIR) -> AnomalyRe
     return AnomalyReferences(
         dataset, dict(sorted(by_latent_dim.items())), entry["default_latent_dim"],
         {int(z): m["check_median_percentile"] for z, m in entry["models"].items()},
-        {int(z): dict(m["non_member_median_percentile"]) for z, m in entry["models"].items()})
+        {int(z): dict(m["non_member_median_percentile"]) for z, m in entry["models"].items()},
+        min(CHECK_IMAGES, zoo.samples[dataset].n_images // 2),  # the odd rows of the sample, as heldout_inputs takes
+        {category: int(n) for category, n in entry["non_members"].items()})
 
 
 def main(argv: list[str] | None = None) -> int:

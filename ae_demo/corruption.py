@@ -130,3 +130,23 @@ def denoising_curve(dataset: str, sigmas: tuple[float, ...] = DENOISING_SIGMAS, 
                           np.array([r.plain_sse.mean() for r in rows], np.float32),
                           np.array([r.denoised_sse.mean() for r in rows], np.float32),
                           np.array([r.corrupted_sse.mean() for r in rows], np.float32), len(clean))
+
+
+def plain_worse_than_noise(curve: DenoisingCurve) -> np.ndarray:
+    """(K,) the σ > 0 of ``curve`` at which the plain net's mean SSE is above the noisy input's own: where
+    running the net that never saw noise does worse than leaving the input alone."""
+    worse = (curve.plain_sse > curve.corrupted_sse) & (curve.sigmas > 0)
+    return curve.sigmas[worse]
+
+
+def denoiser_better_from(curve: DenoisingCurve) -> float | None:
+    """The smallest σ of ``curve`` from which on the denoising net's mean SSE is below the noisy input's at
+    every larger σ too; None when it is not below at the largest. (At very low noise leaving the input alone
+    can beat even the denoising net: the noise costs less than what the bottleneck loses.)"""
+    better = (curve.denoised_sse < curve.corrupted_sse) & (curve.sigmas > 0)
+    if not better[-1]:
+        return None
+    first = len(better) - 1
+    while first > 0 and better[first - 1]:
+        first -= 1
+    return float(curve.sigmas[first])

@@ -8,7 +8,9 @@ weights (safetensors metadata and ``pretrained/manifest.json``), as nanoGPT's
 
 - ``ConvAutoencoder``: strided convolutions down to a quarter of the side (7x7 for 28x28;
   one more halving for 64x64), a linear bottleneck, transposed convolutions back up. Denoising and plain training both use it.
-- ``DenseAutoencoder``: fully connected, after Hinton & Salakhutdinov (Science, 2006).
+- ``DenseAutoencoder``: fully connected, in the spirit of Hinton & Salakhutdinov (Science, 2006),
+  not a copy: theirs was 784-1000-500-250-30 with RBM pretraining; this is 784-512-256-z with
+  LayerNorm and GELU, trained end to end with AdamW.
 - ``ConvVAE``: the same convolutional body with a Gaussian code (Kingma & Welling, 2014);
   ``encode`` returns the mean, so what the app shows is deterministic.
 - ``PCAAutoencoder``: the linear autoencoder's optimum, fitted in closed form.

@@ -71,7 +71,7 @@ def _conv_layers(model: ConvAutoencoder) -> list[Layer]:
         counts[transposed] += 1
         found.append(Layer(f"deconv {counts[True]} (×2)" if transposed else f"conv {counts[False]}", DECODER,
                            "A transposed convolution doubles the picture's size." if transposed
-                           else "Filters sharpen the upsampled feature maps.", block, _count(block)))
+                           else "Filters refine the upsampled feature maps.", block, _count(block)))
     last = up[-1]
     found.append(Layer("output", DECODER, "One filter and a sigmoid make the 28×28 picture, each pixel in [0, 1].",
                        lambda h: torch.sigmoid(last(h)), _count(last)))
@@ -122,6 +122,25 @@ def layers(model: Autoencoder) -> list[Layer]:
     if isinstance(model, DenseAutoencoder):
         return _dense_layers(model)
     return _shallow_layers(model)
+
+
+def numbers_per_step(outputs: list[LayerOutput]) -> list[int]:
+    """How many numbers the input is at each step of the encoder: 784 pixels, then each encoder layer's
+    output, ending with the code (e.g. conv z = 32: 784, 25,088, 12,544, 12,544, 3,136, 32)."""
+    return [28 * 28] + [int(o.output.size) for o in outputs if o.layer.part in (ENCODER, CODE)]
+
+
+def encoder_says(outputs: list[LayerOutput]) -> str:
+    """One sentence on what the encoder does to the number of numbers, true of these ``outputs``: a
+    convolutional encoder's feature maps get smaller but more numerous (more numbers than pixels, at
+    first), a dense one's layers narrow; either way the last step squeezes them into the code."""
+    counts = numbers_per_step(outputs)
+    path = " → ".join(f"{n:,}" for n in counts)
+    if all(later < earlier for earlier, later in zip(counts, counts[1:])):
+        return f"The encoder turns the picture into fewer {'and fewer ' if len(counts) > 2 else ''}numbers: {path}."
+    return (f"The encoder's feature maps get smaller but more numerous, so the count of numbers does not "
+            f"shrink step by step: {path}. Only the last, linear layer squeezes them into the code's "
+            f"{counts[-1]:,}.")
 
 
 @torch.inference_mode()

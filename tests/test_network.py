@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ae_demo.models import count_parameters
-from ae_demo.network import CODE, trace
+from ae_demo.network import CODE, encoder_says, numbers_per_step, trace
 from ae_demo.zoo import load_model, load_verified_reference
 
 
@@ -36,3 +36,17 @@ def test_conv_layers_have_the_shapes_of_the_models_layers(digit):
     with torch.inference_mode():
         first = model.body.down[0](torch.from_numpy(digit)[None, None])[0].numpy()
     assert np.allclose(trace(model, digit)[0].output, first)
+
+
+def test_the_conv_encoder_is_not_said_to_shrink_step_by_step(digit):
+    """ui/network.py's encoder sentence (ae_demo.network.encoder_says): the conv net's feature maps get
+    smaller but more numerous; only the code layer squeezes. The counts are the trace's own."""
+    outputs = trace(load_model("conv_z32_mnist"), digit)
+    assert numbers_per_step(outputs) == [784, 25_088, 12_544, 12_544, 3_136, 32]
+    said = encoder_says(outputs)
+    assert "784 → 25,088 → 12,544 → 12,544 → 3,136 → 32" in said and "fewer and fewer" not in said
+
+
+def test_a_dense_encoder_does_narrow_step_by_step(digit):
+    said = encoder_says(trace(load_model("dense_z32_mnist"), digit))
+    assert said == "The encoder turns the picture into fewer and fewer numbers: 784 → 512 → 256 → 32."

@@ -24,8 +24,10 @@ def bottleneck_maps_section(dataset: str, conv_view: InputsView, column: int) ->
     """
     st.subheader("How the map changes with the bottleneck")
     st.caption("The same held-out images in the latent space of the convolutional autoencoder at three sizes, "
-               "coloured by class as on the map above; the yellow star is your input. With 2 numbers the "
-               "classes overlap; with more they pull apart. The 2-D one is drawn as it is.")
+               "coloured by class as on the map above; the yellow star is your input. The 2-D code is drawn as it "
+               "is; the 8- and 32-number codes are UMAP layouts, and UMAP itself tends to make separated clumps, "
+               "so these pictures do not compare like for like. The codes tend to group by class; some classes "
+               "overlap, most at 2 numbers.")
     dims = sizes(dataset)
     cells = st.columns(len(dims) + 1)
     for cell, z in zip(cells[1:], dims):

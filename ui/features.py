@@ -54,7 +54,9 @@ def _grid_panel(dataset: str, family: str, hidden: int, activations: np.ndarray,
     columns = int(np.ceil(np.sqrt(hidden)))
     st.image(tile_grid(features_of(dataset, family, hidden), columns, {int(i): theme.HIGHLIGHT for i in top}, scale=2),
              width="stretch", caption=f"{hidden} hidden units, each as the input (of norm 1) that excites it most, "
-             f"x = W_i/‖W_i‖. Framed in yellow: the {TOP_UNITS} units your input excites most.",
+             f"x = W_i/‖W_i‖, each tile's contrast stretched on its own (black: its lowest value, white: its "
+             f"highest), so tiles do not compare in brightness. Framed in yellow: the {TOP_UNITS} units your input "
+             "excites most.",
              alt=f"{hidden} grey tiles, one per hidden unit of the {title} net, {TOP_UNITS} framed in yellow")
 
 
@@ -90,9 +92,12 @@ def features_section(dataset: str, current: state.InputItem) -> None:
             n = zoo.samples[dataset].n_images
             st.markdown(
                 f"One hidden layer of {HIDDEN} sigmoid units, 784 → {HIDDEN} → 784, trained with its targets set to "
-                "its inputs (y = x). That is many more numbers than the bottlenecks above, so the tutorial adds "
-                "another constraint to make the units learn structure, **sparsity**: each unit's average "
-                f"activation ρ̂_j is pushed towards a small target ρ = {rho} by a penalty "
+                f"its inputs (y = x). {HIDDEN} numbers are more than most bottlenecks above, but still "
+                f"{784 / HIDDEN:.0f}× fewer than the 784 pixels: this net is a bottleneck too. The tutorial adds "
+                "another constraint, **sparsity**, and argues for it where the hidden layer is as large as the "
+                "input or larger, so that it is no bottleneck: each unit's average "
+                f"activation ρ̂_j is pushed towards a small target ρ = {rho} (the value of UFLDL's MNIST exercise; "
+                "the tutorial's text uses 0.05) by a penalty "
                 f"β·Σ_j KL(ρ ‖ ρ̂_j) with β = {beta}, beside a weight decay λ/2·‖W‖² with λ = {lam}. "
                 "Left: that net. Right: the same net trained with β = 0.")
             activations = {f: _activations(dataset, f, HIDDEN, current.prepared.image) for f in ("sparse", "nosparse")}
@@ -124,11 +129,12 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                                alt=f"{current.name} rebuilt by the overcomplete net from its top {k} of "
                                    f"{OVERCOMPLETE} units")
                 with cells[4]:
-                    st.caption(f"The overcomplete net has {OVERCOMPLETE} hidden units, more than the 784 pixels, "
-                               f"yet sparsity still makes it learn features; your input excites "
+                    st.caption(f"The overcomplete net has {OVERCOMPLETE:,} hidden units, more than the 784 pixels, "
+                               f"trained with the same sparsity penalty; your input excites "
                                f"{int((over > 0.5).sum())} of them above 0.5.")
             st.plotly_chart(_histogram(dataset, rho), key="features_rho_hat",
                             config=exports.chart_config("mean-activations"))
+            means = {f: float(mean_activations(dataset, f, HIDDEN).mean()) for f in ("sparse", "nosparse")}
             st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images; the legend gives "
-                       "each net's mean over its units. The penalty holds the sparse net's units near ρ; without it "
-                       "their mean activation is about 0.5.")
+                       f"each net's mean over its units. The penalty holds the sparse net's units near ρ = {rho} "
+                       f"(mean {means['sparse']:.3f}); without it their mean activation is {means['nosparse']:.3f}.")

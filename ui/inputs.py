@@ -9,7 +9,7 @@ import streamlit as st
 
 from ae_demo.preprocess import InputError, Prepared, prepare_drawing, prepare_upload
 
-from . import i18n, rerun, resources, state
+from . import i18n, presentation, rerun, resources, state
 from .i18n import N_, _
 from .state import InputItem, InputKind
 
@@ -32,8 +32,14 @@ def draw_tab() -> None:
                            height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
                            return_image_data=True, key="canvas")
     with st.popover(_("Pen and help"), icon=":material/edit:", key="pen"):
-        st.caption(_("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just above "
-                     "the canvas's top-right corner; they show while the pointer is over the canvas."))
+        # presentation mode shows the whole page inverted for a projector, the canvas with it (ui.presentation)
+        if presentation.is_on():
+            st.caption(_("Draw black on white: presentation mode shows the page inverted, and the model gets your "
+                         "drawing white on black, as MNIST digits are. Undo, redo and clear are the three icons just "
+                         "above the canvas's top-right corner; they show while the pointer is over the canvas."))
+        else:
+            st.caption(_("Draw white on black, as MNIST digits are. Undo, redo and clear are the three icons just "
+                         "above the canvas's top-right corner; they show while the pointer is over the canvas."))
         # WCAG 2.1.1: the canvas takes a pointer only; the same input comes from the other tabs
         st.caption(_("The canvas cannot be drawn with the keyboard: the Samples tab picks a held-out image and the "
                      "Upload tab takes a picture of a digit, and both go through the same steps as a drawing."))

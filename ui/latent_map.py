@@ -28,6 +28,20 @@ def describe_settings(settings: MapSettings) -> str:
     return f"UMAP · n_neighbors {settings.n_neighbors} · min_dist {settings.min_dist} · {settings.metric}"
 
 
+def explain_settings(settings: MapSettings) -> str:
+    """The map header's tooltip: its settings in plain words."""
+    if settings.method == "identity":
+        return "The code has 2 numbers: each dot is drawn at its code, nothing is projected."
+    if settings.method == "pca":
+        return ("PCA: the codes projected onto their two directions of largest spread, a linear view that keeps "
+                "distances along those two directions.")
+    return (f"UMAP squeezes the {settings.metric} distances between codes into 2-D. n_neighbors "
+            f"{settings.n_neighbors}: each code's neighbourhood is its {settings.n_neighbors} nearest codes (more: a "
+            f"more global picture). min_dist {settings.min_dist}: how close dots may be packed (smaller: tighter "
+            f"clumps). {settings.metric}: the straight-line distance between codes. UMAP keeps who is near whom; "
+            "the distances between clusters and their sizes mean little.")
+
+
 def map_latent(dataset: str, family: str) -> int:
     """The latent size of the mapped model, chosen on the page (the dataset's default model's where ``family``
     has it)."""
@@ -50,9 +64,11 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     dims = resources.zoo().latent_dims(dataset, family)
     st.subheader("Where your input lands among real images")
     st.caption("Each dot is a held-out image, encoded by the model and laid out in 2-D so that images with "
-               "similar codes sit close together (UMAP). Stars are your inputs (yellow: the current one), placed "
-               "by their nearest codes without moving any dot. Switch on the interactive map to hover, zoom and "
-               "click a dot; on a 2-D latent, to click anywhere and decode that place.")
+               "similar codes sit close together (UMAP; the distances between clusters and the clusters' sizes "
+               "mean little in such a layout). Stars are your inputs (yellow: the current one), placed by their "
+               "nearest codes without moving any dot, so a star always lands among existing dots: a letter seems "
+               "to belong to some class. Switch on the interactive map to hover, zoom and click a dot; on a 2-D "
+               "latent, to click anywhere and decode that place.")
     top = st.columns([2, 1, 1])
     z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent", on_change=state.mark_page_due)
     interactive = top[1].toggle("Interactive map", key="map_interactive",
@@ -60,7 +76,8 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails", disabled=not interactive)
     on_map: MapView = view.maps[z]
     lm = on_map.latent_map
-    top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}")
+    top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}",
+                   help=explain_settings(lm.settings))
     order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
     names = [items[i].name for i in order]
     reference = resources.reference_for(dataset)
@@ -122,7 +139,8 @@ def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
     lo, hi = (tuple(b.round(3).tolist()) for b in lm.bounds())
     st.image(resources.manifold_png(dataset, family, lo, hi), width="stretch",
              caption=f"Decoded manifold: {MANIFOLD_STEPS}×{MANIFOLD_STEPS} evenly spaced codes, "
-                     "laid out as on the map (up is up)",
+                     "laid out as on the map (up is up), spanning the 1st to the 99th percentile of the held-out "
+                     "codes on each axis",
              alt=f"{MANIFOLD_STEPS}×{MANIFOLD_STEPS} grid of images decoded from evenly spaced 2-D codes "
                  f"from ({lo[0]}, {lo[1]}) to ({hi[0]}, {hi[1]})")
 

@@ -9,16 +9,16 @@ import html
 import streamlit as st
 
 from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
-from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, trace
+from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, encoder_says, trace
 from ae_demo.zoo import FAMILIES
 
 from . import resources, state, theme
 
 PART_COLOURS = {ENCODER: theme.BLUE, CODE: theme.HIGHLIGHT, DECODER: theme.GREEN}
-PART_SAYS = {
-    ENCODER: "The encoder turns the picture into fewer and fewer, more and more abstract numbers.",
+PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.network.encoder_says
     CODE: "The code: everything the decoder will ever know about the input.",
-    DECODER: "The decoder rebuilds a picture from the code alone; training made it match the input (y = x).",
+    DECODER: "The decoder rebuilds a picture from the code alone; training pushed it to match the input "
+             "(y = x) as closely as it can.",
 }
 
 
@@ -55,8 +55,11 @@ def network_section(dataset: str, family: str, z: int, current: state.InputItem)
             st.caption(f"Your current input, {current.name}, going through the model that makes the ladder's "
                        f"z = {z} picture: {len(outputs)} steps, {total:,} learned parameters. Blue: encoder; "
                        "yellow: the code; green: decoder. Feature maps are each stretched to their own "
-                       "range (black lowest, white highest); bars are the numbers themselves.")
-            st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}">■</span> {PART_SAYS[p]}'
+                       "range (black lowest, white highest). Bars are the numbers themselves, each layer's scaled "
+                       "to its own largest magnitude (the tallest bar of a layer is its largest |value|; the grey "
+                       "line is 0), so bar heights compare within a layer, not across layers.")
+            says = {ENCODER: encoder_says(outputs), **PART_SAYS}
+            st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}">■</span> {says[p]}'
                                  for p in (ENCODER, CODE, DECODER)), unsafe_allow_html=True)
             st.html('<div class="ae-network">' + '<div class="ae-arrow">→</div>'.join(_card(o) for o in outputs)
                     + "</div>")

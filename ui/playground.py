@@ -62,7 +62,8 @@ def _endpoint_codes(dataset: str, family: str, z: int, view: InputsView) -> dict
 def interpolation_section(dataset: str, family: str, z: int, view: InputsView, column: int) -> None:
     """A decoded morph between two inputs' codes, downloadable as a PNG strip and a GIF."""
     st.caption(f"Both inputs are encoded by the z = {z} model; the codes on the straight line between "
-               "them are decoded. A smooth morph means the latent space is well organised between them.")
+               "them are decoded. If every frame looks like a real image, the latent space is well organised "
+               "between them.")
     options = _endpoint_codes(dataset, family, z, view)
     names = list(options)
     items = state.items()
@@ -97,7 +98,8 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
                    f"here have {', '.join(map(str, all_dims))}. Pick another family in the sidebar.")
         return
     st.caption("Each slider is one number of the input's code; it starts where the encoder put it and spans "
-               "the range the held-out images use. Move one and watch what it controls.")
+               "the 1st to the 99th percentile of that number over the held-out images' codes (widened to reach "
+               "the input's own value). Move one and watch what it controls.")
     top = st.columns([1, 3])
     z = top[0].selectbox("Latent size", dims, index=len(dims) - 1, key="nudge_latent")
     model = resources.models_for(dataset, family)[z]

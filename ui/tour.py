@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ae_demo.anomaly import UNUSUAL_PERCENTILE
 from ae_demo.datasets import DEFAULT_DATASET
 
-from . import state, theme
+from . import resources, state, theme
+from .features import HIDDEN as SPARSE_HIDDEN
 from .i18n import N_, _
 from .state import InputKind
 
@@ -41,22 +43,29 @@ STEPS: tuple[TourStep, ...] = (
     TourStep("The bottleneck ladder",
              "Each picture is the same input squeezed through fewer numbers and rebuilt. With 2 numbers only a "
              "rough, digit-like shape survives; by 16 or 32 the strokes come back. SSE under each picture is the "
-             "squared error over its 784 pixels.",
+             "squared error summed over its 784 pixels, each in [0, 1]: 0 is exact, 784 the most it can be.",
              "reconstructions"),
     TourStep("PCA: the best linear autoencoder",
-             "A linear autoencoder with a z-number bottleneck can do no better than PCA: projecting onto the top "
-             "z principal directions of the data. The chart shows the held-out error of both against z: the "
-             "nonlinear network's line stays below PCA's dotted one at every size.",
+             "On the images it was fitted to, and measured in squared error, no linear autoencoder with a z-number "
+             "bottleneck beats PCA, the projection onto the top z principal directions; a linear net trained to "
+             "that optimum spans the same subspace, though not necessarily with the same directions (Baldi & "
+             "Hornik, 1989). The networks here are nonlinear and trained with cross-entropy, and everything is "
+             "scored in SSE on held-out images: on the chart the convolutional line stays below PCA's dotted one "
+             "at every size.",
              "error_chart"),
     TourStep("Sparsity: what hidden units learn",
-             "Another constraint: many hidden units (196), but each one mostly off. A KL penalty pushes every "
-             "unit's average activation towards ρ = 0.1. Each tile is the input that excites one unit most: "
-             "compare the net trained with the penalty (left) and without (right).",
+             "Another constraint: each hidden unit should be mostly off. A KL penalty pushes every unit's average "
+             "activation towards ρ = {rho} (the value of UFLDL's MNIST exercise; the tutorial's text uses 0.05). "
+             "This net's {hidden} hidden units are still fewer than the 784 pixels, so it is a bottleneck too; "
+             "UFLDL argues for sparsity where the hidden layer is as large as the input or larger. Each tile is "
+             "the input that excites one unit most: compare the net trained with the penalty (left) and without "
+             "(right).",
              "features", opens="features_open"),
     TourStep("The latent map",
              "Every dot is a held-out digit's 32-number code, laid out in 2-D by UMAP so that similar codes sit "
              "together; the colours are the true classes, which the network never saw. The yellow star is the "
-             "input, placed by its nearest codes.",
+             "input, placed by its nearest codes, so it always lands among dots, even for a letter. In a UMAP "
+             "layout the distances between clusters and their sizes mean little.",
              "latent_map"),
     TourStep("The network, layer by layer",
              "The encoder's convolutions turn the picture into feature maps, smaller and more numerous; a linear "
@@ -70,28 +79,40 @@ STEPS: tuple[TourStep, ...] = (
     TourStep("Watch it learn",
              "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
              "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
-             "map of the codes sorts itself by class although the network never sees the labels.",
+             "codes tend to group by class although the network never sees the labels; some classes overlap.",
              "learn_live", opens="demo_learn_live_open"),
     TourStep("Denoising",
-             "Noise is added to the input. The plain convolutional autoencoder rebuilds some of the noise; the "
-             "denoising one, trained on noisy inputs with clean targets, removes more of it: compare the SSE under "
-             "each picture and the two curves over the noise level.",
+             "Noise is added to the input. The plain convolutional autoencoder never saw noise in training, and "
+             "it does worse than leaving the input alone: its SSE against the clean digit is larger than the noisy "
+             "input's own, on this 7 and, at low noise, on the held-out digits (the curves). The denoising one, "
+             "trained on noisy inputs with clean targets, brings the SSE well below the noisy input's here; at "
+             "very low noise even it does a little worse than leaving the input alone (the curves).",
              "denoise", opens="demo_denoise_open"),
     TourStep("How unusual is this?",
-             "An autoencoder rebuilds what resembles its training data well and the rest badly, so its error scores "
-             "how unusual an input is: here as the share of held-out images with a smaller error. Upload a letter "
-             "or noise and watch the score rise.",
+             "An autoencoder usually rebuilds what resembles its training data well and the rest worse, so its "
+             "error can score how unusual an input is: here as the share of held-out images with a smaller error. "
+             "Upload a letter or noise and watch the score rise, though not always: letters such as I, l and O can "
+             "pass as digits, and {ordinary_above:.0f} % of real digits score at the {unusual:.0f}th percentile or "
+             "above.",
              "anomaly", opens="demo_anomaly_open"),
     TourStep("New images from random codes",
-             "A VAE keeps its codes close to N(0, I), so random draws from N(0, I) decode to digit-like images. "
-             "The plain autoencoder's codes crowd into clumps: random codes in the box they span often land in "
-             "the holes between them and decode to blurs.",
+             "A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
+             "where its decoder has learned something; its held-out codes still spread wider than the prior. "
+             "The plain autoencoder has no prior: its random codes come from the box its held-out codes span. "
+             "What the pictures look like depends on the seed: compare both grids for yourself.",
              "generate", opens="demo_generate_open"),
     TourStep("Latent arithmetic",
              "A direction in code space can carry meaning: add the difference of two class means to the input's "
              "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1.",
              "arithmetic", opens="demo_arithmetic_open"),
 )
+
+
+def _figures(step: TourStep) -> dict[str, float]:
+    """The figures a step's text quotes, from their sources: the sparse net's card and the anomaly score's threshold."""
+    sparse = resources.zoo().card(step.dataset, "sparse", SPARSE_HIDDEN)
+    return {"rho": sparse.recipe["sparsity_target"], "hidden": SPARSE_HIDDEN,
+            "unusual": UNUSUAL_PERCENTILE, "ordinary_above": 100 - UNUSUAL_PERCENTILE}
 
 
 def current_step() -> int | None:
@@ -195,7 +216,7 @@ def tour_panel() -> None:
                 " [data-testid='stMain'] { padding-bottom: 14rem; }</style>")
         st.markdown("**" + _("Guided tour · step {number} of {count}: {title}").format(
             number=number, count=len(STEPS), title=_(step.title)) + "**")
-        st.markdown(_(step.says))
+        st.markdown(_(step.says).format(**_figures(step)))
         back, forward, end, _spacer = st.columns([1, 1, 1, 5])
         back.button(_("Back"), key="tour_back", icon=":material/arrow_back:", disabled=number == 1,
                     on_click=_move, args=(-1,), shortcut="Left")

@@ -71,17 +71,23 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
         cells[2].image(result.heatmap, caption="error per pixel (dark blue = exact, yellow = wrong)", width="stretch",
                        alt="error per pixel of the reconstruction, dark blue where exact, yellow where wrong")
         exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
-        aucs = ", ".join(f"{category_name(c)} {a:.2f}" for c, a in reference.category_auc.items())
-        st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels, from "
+        counts = references.non_member_counts
+        aucs = ", ".join(f"{counts.get(c, 0)} {category_name(c)} {a:.2f}" for c, a in reference.category_auc.items())
+        st.caption(f"Its reconstruction error: SSE {result.sse:.1f} over the 784 pixels (each in [0, 1]), from "
                    f"{model_name('conv', result.latent_dim, dataset)}. This size is the default because its error "
                    f"separates held-out images from generated non-members best: ROC AUC {reference.auc:.3f}, the mean "
-                   f"over {aucs} (1 = always apart, 0.5 = no better than chance).")
+                   f"over the categories of the AUC of {references.n_check:,} held-out images (never in the "
+                   f"reference) against each: {aucs} (1 = always apart, 0.5 = no better than chance; "
+                   f"{sum(counts.values()):,} generated images in all). The size was chosen by this same AUC, so "
+                   "the figure is optimistic for new inputs.")
     with right:
         st.plotly_chart(_quantile_figure(reference, result), key=f"{key}_chart",
                         config=exports.chart_config("unusualness"))
         st.caption(f"The curve: the reconstruction error of {reference.n_images:,} held-out images (never trained on, "
                    "preprocessed as a drawing is), sorted; read across, the share of them with a smaller error. "
-                   "The star: this input.")
+                   f"The star: this input. The red dashed line: the {anomaly.UNUSUAL_PERCENTILE:.0f}th percentile, "
+                   "from which an input is called unusual. The error axis is logarithmic (each label ten times the "
+                   "one below).")
 
 
 def _quantile_figure(reference: anomaly.ErrorReference, result: anomaly.Unusualness) -> go.Figure:
@@ -91,10 +97,16 @@ def _quantile_figure(reference: anomaly.ErrorReference, result: anomaly.Unusualn
     fig.add_trace(go.Scatter(x=[result.percentile], y=[result.sse], mode="markers", name="this input",
                              marker=dict(symbol="star", size=20, color=theme.HIGHLIGHT,
                                          line=dict(color=theme.STAR_OUTLINE, width=1))))
-    fig.add_vline(x=anomaly.UNUSUAL_PERCENTILE, line=dict(color=theme.RED, dash="dash"))
+    fig.add_vline(x=anomaly.UNUSUAL_PERCENTILE, line=dict(color=theme.RED, dash="dash"),
+                  annotation_text=f"{anomaly.UNUSUAL_PERCENTILE:.0f}th percentile: unusual from here",
+                  annotation_position="top left")
     fig.update_layout(height=320, margin=theme.chart_margin(), legend=dict(orientation="h", y=-0.3),
                       xaxis=dict(title="share of held-out images with a smaller error (percent)", range=[0, 101]),
-                      yaxis=dict(title="SSE over 784 pixels", type="log"))
+                      # labels at whole decades only (the minor ticks' labels ran "5 4 3 2 1 9 8 7"), the axis
+                      # widened to whole decades so that at least two labels show; unlabelled minor grid lines
+                      yaxis=dict(title="SSE over 784 pixels (log scale)", type="log", dtick=1,
+                                 range=anomaly.decade_range(reference.quantiles, result.sse),
+                                 minor=dict(showgrid=True, gridcolor="rgba(128,128,128,0.15)")))
     return fig
 
 

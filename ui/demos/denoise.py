@@ -15,6 +15,8 @@ from .. import exports, resources, state, theme
 from . import opened
 
 NOISES = ("Gaussian noise", "Salt and pepper", "Erased square")
+DEFAULT_SIGMA = 0.3     # the Gaussian noise a visitor sees first: the noise the denoising net was trained on
+DEFAULT_SEED = 0
 
 
 def denoise_section(dataset: str) -> None:
@@ -27,9 +29,9 @@ def denoise_section(dataset: str) -> None:
             clean = current.prepared.image[None].astype(np.float32)
             cols = st.columns([2, 2, 1])
             kind = cols[0].radio("Corruption", NOISES, horizontal=True, key="denoise_kind")
-            seed = int(cols[2].number_input("Seed", 0, 9999, 0, key="denoise_seed"))
+            seed = int(cols[2].number_input("Seed", 0, 9999, DEFAULT_SEED, key="denoise_seed"))
             if kind == NOISES[0]:
-                sigma = cols[1].slider("σ (standard deviation, 1 = black to white)", 0.0, 1.0, 0.3, 0.05,
+                sigma = cols[1].slider("σ (standard deviation, 1 = black to white)", 0.0, 1.0, DEFAULT_SIGMA, 0.05,
                                        key="denoise_sigma")
                 corrupted, said = corruption.gaussian_noise(clean, sigma, seed), f"Gaussian noise of σ = {sigma:.2f}"
             elif kind == NOISES[1]:
@@ -66,5 +68,21 @@ def _curve(dataset: str) -> None:
                       xaxis=dict(title="σ of the Gaussian noise added"),
                       yaxis=dict(title="mean SSE against the clean image"))
     st.plotly_chart(fig, key="denoise_curve", config=exports.chart_config("denoising-curve"))
+    worse = corruption.plain_worse_than_noise(curve)
+    if len(worse):
+        first = int(np.flatnonzero(curve.sigmas == worse[0])[0])
+        plain_says = (f"The plain net never saw noise, and at σ = {', '.join(f'{s:.1f}' for s in worse)} it does worse "
+                      f"than leaving the input alone: at σ = {worse[0]:.1f} its mean SSE is "
+                      f"{curve.plain_sse[first]:.1f} against the noisy input's {curve.corrupted_sse[first]:.1f}.")
+    else:
+        plain_says = "The plain net's error stays below the noisy input's at every σ here."
+    better_from = corruption.denoiser_better_from(curve)
+    below = curve.sigmas < (better_from if better_from is not None else np.inf)
+    below &= curve.sigmas > 0
+    helps = ("The denoising net is below the noisy input at every σ here." if better_from == curve.sigmas[1] else
+             "The denoising net is not below the noisy input at the largest σ here." if better_from is None else
+             f"The denoising net is below the noisy input from σ = {better_from:.1f} on; below that the noise costs "
+             f"less than what its bottleneck loses (at σ = {curve.sigmas[below][0]:.1f}: "
+             f"{curve.denoised_sse[below][0]:.1f} against {curve.corrupted_sse[below][0]:.1f}).")
     st.caption(f"Mean error on the first {curve.n_images} bundled held-out images, each with Gaussian noise of "
-               "every σ (the same seed), judged against the clean image.")
+               f"every σ (the same seed), judged against the clean image. {plain_says} {helps}")

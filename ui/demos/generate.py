@@ -42,11 +42,10 @@ def generate_section(dataset: str) -> None:
                 exports.strip_download(shown.plain_images, f"conv-z{z}-seed{seed}.png", key="generate_plain_png")
             st.caption("A neighbour gap is the median distance between a held-out image's code and its nearest "
                        "other one: about 1 means among real codes, far above means in empty space. The plain "
-                       "autoencoder was only trained to rebuild its inputs, so its codes crowd into clumps with "
-                       "empty space between them, and each code number is drawn here uniformly between its "
-                       "smallest and largest held-out value; codes that land in the holes decode to blurs and "
-                       "mixtures. The VAE was trained to keep its codes close to N(0, I), so a draw from N(0, I) "
-                       "lands where the decoder has learned something.")
+                       "autoencoder was only trained to rebuild its inputs and has no prior; each of its code "
+                       "numbers is drawn here uniformly between its smallest and largest held-out value. The VAE's "
+                       "KL term pulls each image's q(z|x) towards N(0, I), so a draw from N(0, I) lands where its "
+                       "decoder has learned something. Which grid looks blurrier depends on the seed: look at both.")
             if z == 2:
                 _code_maps(dataset)
 
