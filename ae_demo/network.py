@@ -62,8 +62,10 @@ def _conv_layers(model: ConvAutoencoder) -> list[Layer]:
         code_what += " (A VAE's code is the mean of a Gaussian; a second head gives its variance.)"
         heads.append(model.to_logvar)
     found.append(Layer("code", CODE, code_what, lambda h: model.to_code(down[-1](h)), _count(*heads)))
+    grid = up[0].unflattened_size[-1]                 # 7 for the zoo's 28x28 pictures
     found.append(Layer("expand", DECODER, f"A linear layer turns the {model.latent_dim} numbers back into "
-                       "feature maps of 7×7.", lambda z: up[1](up[0](model.from_code(z))), _count(model.from_code)))
+                       f"feature maps of {grid}×{grid}.", lambda z: up[1](up[0](model.from_code(z))),
+                       _count(model.from_code)))
     blocks = [m for m in up if isinstance(m, nn.Sequential)]
     counts = {True: 0, False: len(convs)}  # decoder convs number on from the encoder's
     for block in blocks:
@@ -73,8 +75,10 @@ def _conv_layers(model: ConvAutoencoder) -> list[Layer]:
                            "A transposed convolution doubles the picture's size." if transposed
                            else "Filters refine the upsampled feature maps.", block, _count(block)))
     last = up[-1]
-    found.append(Layer("output", DECODER, "One filter and a sigmoid make the 28×28 picture, each pixel in [0, 1].",
-                       lambda h: torch.sigmoid(last(h)), _count(last)))
+    channels, side, _ = model.config.image_shape
+    filters = "One filter" if channels == 1 else "Three filters (red, green, blue)"
+    found.append(Layer("output", DECODER, f"{filters} and a sigmoid make the {side}×{side} picture, each pixel in "
+                       "[0, 1].", lambda h: torch.sigmoid(last(h)), _count(last)))
     return found
 
 
@@ -145,8 +149,10 @@ def encoder_says(outputs: list[LayerOutput]) -> str:
 
 @torch.inference_mode()
 def trace(model: Autoencoder, image: np.ndarray) -> list[LayerOutput]:
-    """(28, 28) float32 in [0, 1] -> each layer's output for it, in order; the last is the reconstruction."""
-    h = torch.from_numpy(np.asarray(image, np.float32))[None, None].to(model.device)
+    """(28, 28) or (C, H, W) float32 in [0, 1] -> each layer's output for it, in order; the last is the
+    reconstruction."""
+    image = np.asarray(image, np.float32)
+    h = torch.from_numpy(image if image.ndim == 3 else image[None])[None].to(model.device)
     found = []
     for layer in layers(model):
         h = layer.run(h)

@@ -15,6 +15,9 @@ import numpy as np
 import torch
 
 from .datasets import DATASETS, Dataset, ModelRef, register
+from .display import png_bytes
+from .exports import map_csv
+from .network import LayerOutput, trace
 from .own_data import OwnDataset, open_dataset
 from .preprocess import as_dataset_picture
 
@@ -147,3 +150,27 @@ class OwnLab:
         metrics = self.dataset.card["metrics"]
         conv, pca = metrics["conv_sse_per_image"], metrics["pca_sse_per_image"]
         return str(latent_dim) in pca and pca[str(latent_dim)] <= conv[str(latent_dim)]
+
+    def network(self, picture: np.ndarray, latent_dim: int) -> list[LayerOutput]:
+        """The z = ``latent_dim`` conv net's layers with their outputs for ``picture`` (network.trace)."""
+        return trace(self.conv[latent_dim], picture)
+
+    def ladder_png(self, picture: np.ndarray, rungs: list[Rung], scale: int = 4) -> bytes:
+        """PNG of the input and each size's conv reconstruction side by side, then PCA's below, enlarged
+        ``scale`` times for a slide (dark gaps between pictures)."""
+        side, gap = self.size, 2
+        rows = [[picture] + [r.conv for r in rungs], [picture] + [r.pca if r.pca is not None else np.zeros_like(picture)
+                                                                  for r in rungs]]
+        width = len(rows[0]) * (side + gap) - gap
+        sheet = np.zeros((2 * side + gap, width, 3), np.uint8)
+        for i, row in enumerate(rows):
+            for j, image in enumerate(row):
+                sheet[i * (side + gap):i * (side + gap) + side, j * (side + gap):j * (side + gap) + side] = \
+                    to_display(image)
+        return png_bytes(sheet.repeat(scale, 0).repeat(scale, 1))
+
+    def map_csv(self, latent_dim: int) -> bytes:
+        """The map of ``latent_dim`` as CSV (exports.map_csv): row, label (-1: none), class, x, y per picture."""
+        coords = self.maps[latent_dim]["coords"]
+        classes = self.dataset.classes or None
+        return map_csv(coords, self.labels, np.arange(len(coords)), classes)

@@ -173,6 +173,8 @@ def lab_page(dataset_id: str) -> None:
         _ladder(lab, picture)
         _error_chart(lab)
         _latent_map(lab, picture)
+        _small_maps(lab, picture)
+        _network(lab, picture)
         _morph_and_sliders(lab, picture)
         _unusual(lab, picture)
         st.info(_("Denoising, generating with the VAE and latent arithmetic need a denoising net, a variational "
@@ -214,6 +216,16 @@ def _ladder(lab, picture: np.ndarray) -> None:
             if rung.pca is not None:
                 column.image(to_display(rung.pca), caption=f"PCA z={rung.latent_dim} · SSE {rung.pca_sse:.1f}",
                              width=TILE_PX)
+    _exports(lab, picture, rungs)
+
+
+def _exports(lab, picture: np.ndarray, rungs) -> None:
+    left, right = st.columns(2)
+    left.download_button(_("Ladder as PNG (for slides)"), lab.ladder_png(picture, rungs),
+                         file_name=f"{lab.dataset.id}-ladder.png", mime="image/png", key="own_lab_ladder_png")
+    z = 32 if 32 in lab.conv else lab.latent_dims[-1]
+    right.download_button(_("The z = {z} map as CSV").format(z=z), lab.map_csv(z), file_name=f"{lab.dataset.id}-map-z{z}.csv",
+                          mime="text/csv", key="own_lab_map_csv")
 
 
 def _error_chart(lab) -> None:
@@ -263,6 +275,43 @@ def _latent_map(lab, picture: np.ndarray) -> None:
     rows = lab.neighbours(picture, z)
     st.markdown(_("**Nearest pictures in the z = {z} code**").format(z=z))
     st.image([to_display(lab.picture(int(r))) for r in rows], width=TILE_PX)
+
+
+def _small_maps(lab, picture: np.ndarray) -> None:
+    from plotly.subplots import make_subplots
+
+    dims = lab.latent_dims
+    figure = make_subplots(rows=1, cols=len(dims), subplot_titles=[f"z = {z}" for z in dims])
+    colours = ([theme.CLASS_COLOURS[k % len(theme.CLASS_COLOURS)] for k in lab.labels] if lab.dataset.classes
+               else theme.BLUE)
+    for i, z in enumerate(dims, 1):
+        coords = lab.maps[z]["coords"]
+        figure.add_scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", marker=dict(size=3, color=colours),
+                             showlegend=False, row=1, col=i)
+        spot = lab.place(picture, z)
+        figure.add_scatter(x=[spot[0]], y=[spot[1]], mode="markers", showlegend=False, row=1, col=i,
+                           marker=dict(symbol="star", size=12, color=theme.HIGHLIGHT))
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    figure.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10))
+    st.markdown(_("**Every bottleneck's map**, the star where this picture lands on each"))
+    st.plotly_chart(figure, key="own_small_maps")
+
+
+def _network(lab, picture: np.ndarray) -> None:
+    z = 32 if 32 in lab.conv else lab.latent_dims[-1]
+    with st.expander(_("Inside the z = {z} network: this picture through every layer").format(z=z)):
+        for out in lab.network(picture, z):
+            shape = "×".join(map(str, out.shape))
+            st.markdown(f"**{out.layer.name}** · {shape} · " + _("{n:,} learned numbers").format(n=out.layer.parameters)
+                        + f" — {out.layer.what}")
+            if out.output.ndim == 3 and out.layer.name != "output":
+                maps = out.output[:8]
+                low, high = float(maps.min()), float(maps.max())
+                st.image([np.round((m - low) / max(high - low, 1e-6) * 255).astype(np.uint8) for m in maps],
+                         width=TILE_PX)
+            elif out.layer.name == "output":
+                st.image(to_display(out.output), width=TILE_PX)
 
 
 def _morph_and_sliders(lab, picture: np.ndarray) -> None:
