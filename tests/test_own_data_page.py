@@ -67,3 +67,15 @@ def test_the_panel_reads_a_zip_and_lists_what_it_skipped(open_page, tmp_path, mo
     assert at.radio(key="dataset").value == "own"
     assert at.text_input(key="own_data_name") is not None
     assert at.radio(key="own_data_size").value == 32 and at.radio(key="own_data_colour").value == "grey"
+
+
+def test_every_picture_source_runs(own_dataset, open_page, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(own_dataset.folder.parent))
+    at = open_page(dataset=own_dataset.id)
+    for source in ("draw", "upload", "heldout"):
+        at.radio(key="own_lab_source").set_value(source).run()
+        assert not at.exception, (source, at.exception)
+    at.number_input(key="own_lab_pick").set_value(3).run()
+    at.radio(key="own_lab_map_z").set_value(8).run()
+    assert not at.exception
+    assert "conv z=32" in " ".join(c for c in image_captions(at, "own_ladder"))

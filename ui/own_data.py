@@ -185,19 +185,37 @@ def lab_page(dataset_id: str) -> None:
 
 
 def _current_picture(lab) -> np.ndarray:
-    left, right = st.columns(2)
     rows = lab.heldout
-    pick = left.number_input(_("Held-out picture"), 1, len(rows), 1, key=state.OWN_LAB_PICK,
-                             help=_("Pictures the models never trained on."))
-    upload = right.file_uploader(_("Or upload a picture"), key=state.OWN_LAB_UPLOAD)
-    if upload is not None:
-        try:
-            picture = lab.frame(upload.getvalue(), upload.name)
-            right.caption(_("Framed as the dataset's pictures were: the centred square, resized to {s}×{s}.")
-                          .format(s=lab.size))
-            return picture
-        except InputError as error:
-            right.error(str(error))
+    source = st.radio(_("Picture"), ["heldout", "upload", "draw"], key=state.OWN_LAB_SOURCE, horizontal=True,
+                      format_func=lambda s: {"heldout": _("a held-out picture"), "upload": _("upload one"),
+                                             "draw": _("draw one")}[s])
+    framed = _("Framed as the dataset's pictures were: the centred square, resized to {s}×{s}.").format(s=lab.size)
+    if source == "upload":
+        upload = st.file_uploader(_("Or upload a picture"), key=state.OWN_LAB_UPLOAD)
+        if upload is not None:
+            try:
+                picture = lab.frame(upload.getvalue(), upload.name)
+                st.caption(framed)
+                return picture
+            except InputError as error:
+                st.error(str(error))
+    elif source == "draw":
+        from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
+
+        pen = st.color_picker(_("Pen"), "#ffffff", key=state.OWN_LAB_PEN) if lab.dataset.colour else "#ffffff"
+        result = st_canvas(stroke_width=st.session_state.get("stroke_width", 22), stroke_color=pen,
+                           background_color="#000000", height=280, width=280, drawing_mode="freedraw",
+                           return_image_data=True, key=state.OWN_LAB_CANVAS)
+        png = result.image_bytes if result is not None else None
+        if png:
+            try:
+                picture = lab.frame(png, "drawing")
+                st.caption(framed)
+                return picture
+            except InputError as error:
+                st.caption(str(error))
+    pick = st.number_input(_("Held-out picture"), 1, len(rows), 1, key=state.OWN_LAB_PICK,
+                           help=_("Pictures the models never trained on."))
     return lab.picture(int(rows[int(pick) - 1]))
 
 
