@@ -66,6 +66,6 @@ def test_the_network_view_runs_only_while_open(open_page):
 def test_presentation_mode_from_the_url_and_the_toggle(open_page):
     at = open_page(present="1")
     assert not at.exception and at.toggle(key="present_mode").value
-    assert any("hue-rotate" in h.value and "minmax(200px" in h.value for h in at.get("html"))
+    assert any("hue-rotate" in h.value and "font-size: 20px" in h.value for h in at.get("html"))
     at.toggle(key="present_mode").set_value(False).run()
-    assert not any("minmax(200px" in h.value for h in at.get("html")) and "present" not in at.query_params
+    assert not any("hue-rotate" in h.value for h in at.get("html")) and "present" not in at.query_params
