@@ -1,6 +1,6 @@
 """Held-out reconstruction error of every pretrained model of a dataset, beside PCA of the same size.
 
-    python -m ae_demo.evaluate --dataset mnist [--data-dir DIR] [--json]
+    python -m ae_demo.evaluate --dataset mnist [--data-dir DIR] [--json] [--copying]
 
 The lesson's sparse nets (``zoo.LESSON_FAMILIES``) have no PCA of their size (196, 1,000):
 their rows give their error beside the ladder's, no ratio, and their mean hidden activation.
@@ -8,6 +8,10 @@ their rows give their error beside the ladder's, no ratio, and their mean hidden
 The held-out images are the 2,000 digits of mnist-10k's fixed split (i % 5 == 0) or the
 10,000 Fashion-MNIST test images: from ``--data-dir`` when given, else from the known offline
 folders, else from the identical copies bundled in ``pretrained/samples``.
+
+``--copying`` adds the unconstrained net's test (``identity.copy_errors``): the SSE of the
+unconstrained 1,000-unit net, the z = 32 bottleneck and the sparse 1,000-unit net on the
+held-out images and on each kind of non-member (drawn letters, pure noise, the other dataset).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import torch
 
 from .data import PRETRAINED_DIR, Split, load_split, to_unit
 from .datasets import names
+from .identity import PROBE_KINDS, copy_errors
 from .maps import load_map, placement_accuracy
 from .metrics import heldout_errors, mean_activation, sse_per_image
 from .models import SparseAutoencoder
@@ -89,6 +94,19 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def format_copying_table(rows: list[dict]) -> str:
+    """``copy_errors`` rows (``CopyErrors.as_row``) as a text table of mean SSE per image."""
+    header = f"{'model':21s} {'held-out':>9s} " + " ".join(f"{kind:>9s}" for kind in PROBE_KINDS)
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r['model']:21s} {r['heldout_sse']:9.2f} "
+                     + " ".join(f"{r[f'{kind}_sse']:9.2f}" for kind in PROBE_KINDS))
+    counts = rows[0] if rows else {}
+    lines.append(f"(mean SSE per image; held-out: {counts.get('n_heldout')} images, "
+                 + ", ".join(f"{kind}: {counts.get(f'n_{kind}')}" for kind in PROBE_KINDS) + ")")
+    return "\n".join(lines)
+
+
 def _number(value: float | None, spec: str) -> str:
     return f"{'-':>{spec.split('.')[0]}s}" if value is None else format(value, spec)
 
@@ -105,10 +123,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="evaluate only the first N held-out images")
     parser.add_argument("--json", action="store_true", help="print one JSON list, one object per model")
     parser.add_argument("--no-maps", action="store_true", help="skip the map placement figure")
+    parser.add_argument("--copying", action="store_true",
+                        help="only the unconstrained net's test: its SSE and two constrained nets' on held-out "
+                             "images, drawn letters, pure noise and the other dataset")
     args = parser.parse_args(argv)
     try:
         split = heldout_split(args.dataset, args.data_dir, args.dir)
-        rows = evaluate(args.dataset, split.images, args.dir, args.limit, with_maps=not args.no_maps)
+        if args.copying:
+            rows = [e.as_row() for e in copy_errors(args.dataset, split.images[:args.limit], args.dir)]
+        else:
+            rows = evaluate(args.dataset, split.images, args.dir, args.limit, with_maps=not args.no_maps)
     except (ZooError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -116,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=1))
     else:
         print(f"{args.dataset}: held-out images from {split.source}")
-        print(format_table(rows))
+        print((format_copying_table if args.copying else format_table)(rows))
     return 0
 
 

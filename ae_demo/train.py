@@ -25,7 +25,9 @@ body of the same size. The card records the parent (``init_from``).
 
 The sparse autoencoders of UFLDL's "Autoencoders" lesson (one sigmoid hidden layer of 196
 or 1,000 units) train from scratch on the lesson's own cost, ``sparse_autoencoder_loss``;
-the ``nosparse`` family is the same 196-unit net with the sparsity weight β = 0.
+the ``nosparse`` family is the same 196-unit net with the sparsity weight β = 0, and the
+``identity`` family the 1,000-unit net with no constraint at all (β = 0 and λ = 0): wider than
+the 784 pixels, nothing stops it from learning to copy whatever it is shown.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ LADDER = (2, 4, 8, 16, 32, 64)
 
 @dataclass(frozen=True)
 class Recipe:
-    family: str                # conv, dense, vae, dae, pca, sparse or nosparse
+    family: str                # conv, dense, vae, dae, pca, sparse, nosparse or identity
     dataset: str
     config: ModelConfig
     epochs: float = 0          # passes over the training set (fractions allowed); 0 for PCA
@@ -65,13 +67,15 @@ class Recipe:
     augment: bool = False      # small random affine: ±10°, scale 0.9-1.1, shift ±2 px
     noise_std: float = 0.0     # denoising: Gaussian noise added to the input, clipped to [0, 1]
     kl_weight: float = 1.0     # VAE: weight of the KL term (1 = the ELBO)
-    sparsity_target: float | None = None  # sparse nets: ρ, the mean activation each hidden unit is pulled to
+    sparsity_target: float | None = None  # sparse nets: ρ, the mean activation each hidden unit is pulled to (None: no penalty)
     sparsity_weight: float = 0.0  # sparse nets: β, the weight of the sparsity penalty (0: none)
     init_from: str | None = None
 
     def __post_init__(self):
-        if self.config.architecture == "sparse" and (self.sparsity_target is None or self.noise_std):
-            raise ValueError(f"{self.name}: a sparse net needs a sparsity_target and no input noise")
+        if self.config.architecture == "sparse" and (self.noise_std or (self.sparsity_target is None
+                                                                        and self.sparsity_weight)):
+            raise ValueError(f"{self.name}: a sparse net takes no input noise, and needs a sparsity_target "
+                             "when its sparsity_weight is not 0")
 
     @property
     def name(self) -> str:
@@ -102,7 +106,8 @@ def _zoo_recipes(dataset: str, z32_epochs: float, step_epochs: float, augment: b
 
 def _lesson_recipes(dataset: str, epochs_196: float, epochs_1000: float) -> list[Recipe]:
     """UFLDL's sparse autoencoder (ρ = 0.1, β = 3, λ = 3e-3, as the lesson's MNIST exercise),
-    an overcomplete one, and the 196-unit net without the sparsity penalty."""
+    an overcomplete one, the 196-unit net without the sparsity penalty, and the 1,000-unit net
+    without any constraint (no sparsity, no weight decay): the identity the lesson warns of."""
     # Adam on minibatches of 256 rather than the lesson's full-batch L-BFGS, which costs a pass over
     # the data per step (60,000 images for Fashion): ρ̂ of a unit at 0.1 over 256 images is within
     # ±0.02 (one standard deviation) of its mean over the set. On the digits, 300 passes reach a
@@ -110,8 +115,10 @@ def _lesson_recipes(dataset: str, epochs_196: float, epochs_1000: float) -> list
     sparse = lambda family, h, beta, epochs: Recipe(  # noqa: E731
         family, dataset, ModelConfig("sparse", h), epochs, batch_size=256, lr=1e-2, weight_decay=3e-3,
         sparsity_target=0.1, sparsity_weight=beta)
+    identity = Recipe("identity", dataset, ModelConfig("sparse", 1000), epochs_1000, batch_size=256, lr=1e-2,
+                      weight_decay=0.0, sparsity_target=None, sparsity_weight=0.0)
     return [sparse("sparse", 196, 3.0, epochs_196), sparse("sparse", 1000, 3.0, epochs_1000),
-            sparse("nosparse", 196, 0.0, epochs_196)]
+            sparse("nosparse", 196, 0.0, epochs_196), identity]
 
 
 # Budget on 2 CPU cores (≈17 s per pass over 8,000 digits for the conv net): the headline
@@ -150,18 +157,21 @@ class SparseLoss(NamedTuple):
     sparsity: torch.Tensor        # β Σ_j KL(ρ ‖ ρ̂_j)
 
 
-def sparse_autoencoder_loss(model: SparseAutoencoder, x: torch.Tensor, sparsity_target: float,
+def sparse_autoencoder_loss(model: SparseAutoencoder, x: torch.Tensor, sparsity_target: float | None,
                             sparsity_weight: float, weight_decay: float) -> SparseLoss:
     """J = (1/m) Σ ½‖x̂ − x‖² + (λ/2) Σ W² + β Σ_j KL(ρ ‖ ρ̂_j), as the UFLDL lesson writes it.
 
     x: (m, 1, 28, 28) in [0, 1], input and target. ρ = ``sparsity_target``, β =
     ``sparsity_weight``, λ = ``weight_decay``; ρ̂_j is unit j's mean activation over this
     batch and KL(ρ ‖ ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)), the divergence between
-    Bernoulli variables of means ρ and ρ̂, in nats.
+    Bernoulli variables of means ρ and ρ̂, in nats. With ``sparsity_target`` None there is no
+    sparsity term (it is 0).
     """
     activations = model.encode(x)                                               # (m, h)
     reconstruction = 0.5 * (model.decode(activations) - x).pow(2).flatten(1).sum(1).mean()
     decay = 0.5 * weight_decay * (model.encoder.weight.pow(2).sum() + model.decoder.weight.pow(2).sum())
+    if sparsity_target is None:
+        return SparseLoss(reconstruction + decay, reconstruction, decay, torch.zeros(()))
     rho = sparsity_target
     # a unit saturated over the whole batch rounds to exactly 0 or 1 in float32, where the log is infinite
     rho_hat = activations.mean(0).clamp(1e-6, 1 - 1e-6)                         # (h,)

@@ -33,10 +33,11 @@ FAMILIES = {  # family -> what the app calls it; a family is an architecture plu
     "pca": "PCA (linear baseline)",
     "sparse": "Sparse (UFLDL, 1 hidden layer)",
     "nosparse": "Same net, no sparsity (β = 0)",
+    "identity": "Unconstrained (1,000 wide, no sparsity, no weight decay)",
 }
 # The UFLDL lesson's one-hidden-layer sigmoid nets (196 or 1,000 hidden units): not a step of
 # the bottleneck ladder, so no PCA twin of their size and no latent map.
-LESSON_FAMILIES = ("sparse", "nosparse")
+LESSON_FAMILIES = ("sparse", "nosparse", "identity")
 # The bottleneck networks: each has a PCA model of its latent size and a default latent map.
 LADDER_FAMILIES = tuple(f for f in FAMILIES if f != "pca" and f not in LESSON_FAMILIES)
 

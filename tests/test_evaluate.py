@@ -77,6 +77,8 @@ def test_the_shipped_sparse_nets_hold_their_target_and_the_contrast_does_not(dat
     lesson = [c for c in cards(dataset) if c.family in LESSON_FAMILIES]
     assert {c.family for c in lesson} == set(LESSON_FAMILIES)
     for card in lesson:
+        if card.recipe["sparsity_target"] is None:  # the unconstrained net: no target to hold
+            continue
         activation = mean_activation(load_model(card.name), x)
         near_target = abs(activation - card.recipe["sparsity_target"]) <= 0.02
         assert near_target == (card.family == "sparse"), (card.name, activation)

@@ -117,9 +117,14 @@ def test_sparse_nets_take_their_weight_decay_in_the_loss_only():
         assert [g["weight_decay"] for g in optimizer.param_groups] == [decay]
 
 
-def test_a_sparse_recipe_needs_its_target():
+def test_a_sparse_recipe_needs_its_target_when_it_has_a_penalty():
     with pytest.raises(ValueError, match="sparsity_target"):
-        Recipe("sparse", "mnist", ModelConfig("sparse", 4))
+        Recipe("sparse", "mnist", ModelConfig("sparse", 4), sparsity_weight=3.0)
+    free = Recipe("identity", "mnist", ModelConfig("sparse", 4), weight_decay=0.0)  # no penalty: no target needed
+    net = build_model(free.config)
+    loss = sparse_autoencoder_loss(net, torch.rand(8, 1, 28, 28), free.sparsity_target, free.sparsity_weight,
+                                   free.weight_decay)
+    assert loss.sparsity.item() == loss.weight_decay.item() == 0 and loss.total.item() == loss.reconstruction.item()
 
 
 def test_training_a_sparse_net_lowers_its_loss_and_cards_its_recipe(official_dir, tmp_path):
@@ -151,6 +156,11 @@ def test_the_lesson_recipes_are_the_tutorials():
         assert contrast.config == tutorial.config and contrast.sparsity_weight == 0
         assert contrast.weight_decay == tutorial.weight_decay
         assert min(tutorial.batch_size, overcomplete.batch_size, contrast.batch_size) >= 256
+        identity = RECIPES[f"identity_z1000_{dataset}"]  # the unconstrained net: as the lesson's, minus every constraint
+        assert identity.config == overcomplete.config and identity.config.latent_dim >= 784
+        assert identity.sparsity_weight == 0 and identity.sparsity_target is None and identity.weight_decay == 0
+        assert (identity.epochs, identity.batch_size, identity.lr) == (overcomplete.epochs, overcomplete.batch_size,
+                                                                       overcomplete.lr)
 
 
 class TestOwnImagesCommand:

@@ -39,13 +39,23 @@ def test_the_zoo_holds_what_the_app_needs():
     for dataset in ("mnist", "fashion"):
         expected = {f"{fam}_z{z}_{dataset}" for fam in ("conv", "pca") for z in LADDER}
         expected |= {f"vae_z2_{dataset}", f"vae_z16_{dataset}", f"dae_z32_{dataset}"}
-        expected |= {f"sparse_z196_{dataset}", f"sparse_z1000_{dataset}", f"nosparse_z196_{dataset}"}
+        expected |= {f"sparse_z196_{dataset}", f"sparse_z1000_{dataset}", f"nosparse_z196_{dataset}",
+                     f"identity_z1000_{dataset}"}
         assert expected <= names
 
 
 def test_every_family_is_a_baseline_a_ladder_or_the_lesson():
     assert sorted(("pca", *LADDER_FAMILIES, *LESSON_FAMILIES)) == sorted(FAMILIES)
-    assert LESSON_FAMILIES == ("sparse", "nosparse") and "conv" in LADDER_FAMILIES
+    assert LESSON_FAMILIES == ("sparse", "nosparse", "identity") and "conv" in LADDER_FAMILIES
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_the_identity_nets_card_says_no_constraint_and_a_hidden_layer_as_wide_as_the_input(dataset):
+    card = next(c for c in ALL_CARDS if c.name == f"identity_z1000_{dataset}")
+    assert card.family == "identity" and card.config.architecture == "sparse"
+    assert card.recipe["sparsity_weight"] == 0 and card.recipe["sparsity_target"] is None  # no sparsity penalty
+    assert card.recipe["weight_decay"] == 0                                                # no weight decay
+    assert card.latent_dim >= 28 * 28 and card.config.latent_dim == card.latent_dim
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
