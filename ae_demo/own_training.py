@@ -134,6 +134,7 @@ class _Progress:
         self.done_steps, self.step_seconds = 0, None
         self.started = time.monotonic()
         self.model, self.index = "", 0
+        self.maps_started, self.maps_done = None, 0     # monotonic time the first map began, maps finished
 
     def check(self) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -145,6 +146,11 @@ class _Progress:
                      "n_models": len(self.recipe.latent_dims), "seconds_left": self.seconds_left(), **extra})
 
     def seconds_left(self) -> float | None:
+        if self.maps_started is not None:      # the steps are done: what is left is the maps (and a moment more)
+            done = self.maps_done
+            per_map = (time.monotonic() - self.maps_started) / done if done else None
+            left = MAP_SECONDS_GUESS if per_map is None else per_map * (len(self.recipe.latent_dims) - done)
+            return round(left, 0)
         if self.step_seconds is None:
             return None
         return round(self.step_seconds * (self.recipe.total_steps - self.done_steps) + MAP_SECONDS_GUESS, 0)
@@ -250,6 +256,7 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
 
         maps, knn, anomaly = {}, {}, {}
         progress.model = "latent maps"
+        progress.maps_started = time.monotonic()
         for z in sorted(trained):
             progress.stage("maps", latent_dim=z)
             with torch.inference_mode():
@@ -262,6 +269,7 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
             maps[f"coords_{z}"] = coords.astype(np.float32)
             if labels is not None:
                 knn[z] = round(knn_accuracy(coords, labels, heldout), 4)
+            progress.maps_done += 1
         save_file(maps, build / MAPS_NAME)
 
         progress.model = "anomaly references"
