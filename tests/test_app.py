@@ -78,8 +78,12 @@ class TestDefaultPage:
         # the input and six reconstructions, then the input and PCA at six sizes
         assert images_in(default_page, "reconstructions") == 2 * (len(LADDER) + 1)
         alts = image_alts(default_page, "reconstructions")
-        assert alts == (["the input, 28×28"] + [f"Convolutional at z = {z}" for z in LADDER]
-                        + ["the input, 28×28"] + [f"PCA at z = {z}" for z in LADDER])
+        name = "Sample #0 (0)"   # the default input: held-out image 0
+        assert alts[0] == alts[len(LADDER) + 1] == f"the input, {name}: 28×28"
+        for row, family in enumerate(("Convolutional", "PCA")):   # each says what it shows and its error
+            for z, alt in zip(LADDER, alts[row * (len(LADDER) + 1) + 1:(row + 1) * (len(LADDER) + 1)]):
+                assert re.fullmatch(rf"{family} reconstruction of {re.escape(name)} at z = {z}, "
+                                    r"SSE \d+\.\d, PSNR -?\d+\.\d dB", alt), alt
 
     def test_sidebar_names_the_device_and_timing(self, default_page):
         text = " ".join(c.value for c in default_page.sidebar.caption)

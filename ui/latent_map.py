@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import html
 import time
@@ -16,30 +17,31 @@ from ae_demo.projection import METRICS, MapSettings
 from ae_demo.view import InputsView, MapView
 from ae_demo.datasets import DATASETS
 
-from . import charts, exports, rerun, resources, state, theme
+from . import charts, exports, i18n, rerun, resources, state, theme
+from .i18n import _
 from .resources import MANIFOLD_STEPS
 
 
 def describe_settings(settings: MapSettings) -> str:
     if settings.method == "identity":
-        return "the 2-D code itself, not projected"
+        return _("the 2-D code itself, not projected")
     if settings.method == "pca":
-        return "PCA projection"
+        return _("PCA projection")
     return f"UMAP · n_neighbors {settings.n_neighbors} · min_dist {settings.min_dist} · {settings.metric}"
 
 
 def explain_settings(settings: MapSettings) -> str:
     """The map header's tooltip: its settings in plain words."""
     if settings.method == "identity":
-        return "The code has 2 numbers: each dot is drawn at its code, nothing is projected."
+        return _("The code has 2 numbers: each dot is drawn at its code, nothing is projected.")
     if settings.method == "pca":
-        return ("PCA: the codes projected onto their two directions of largest spread, a linear view that keeps "
-                "distances along those two directions.")
-    return (f"UMAP squeezes the {settings.metric} distances between codes into 2-D. n_neighbors "
-            f"{settings.n_neighbors}: each code's neighbourhood is its {settings.n_neighbors} nearest codes (more: a "
-            f"more global picture). min_dist {settings.min_dist}: how close dots may be packed (smaller: tighter "
-            f"clumps). {settings.metric}: the straight-line distance between codes. UMAP keeps who is near whom; "
-            "the distances between clusters and their sizes mean little.")
+        return _("PCA: the codes projected onto their two directions of largest spread, a linear view that keeps "
+                 "distances along those two directions.")
+    return _("UMAP squeezes the {metric} distances between codes into 2-D. n_neighbors {n_neighbors}: each code's "
+             "neighbourhood is its {n_neighbors} nearest codes (more: a more global picture). min_dist {min_dist}: "
+             "how close dots may be packed (smaller: tighter clumps). {metric}: the straight-line distance between "
+             "codes. UMAP keeps who is near whom; the distances between clusters and their sizes mean little."
+             ).format(metric=settings.metric, n_neighbors=settings.n_neighbors, min_dist=settings.min_dist)
 
 
 def map_latent(dataset: str, family: str) -> int:
@@ -62,21 +64,24 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     ``view`` holds the inputs' positions on the map (``view.maps[z]``).
     """
     dims = resources.zoo().latent_dims(dataset, family)
-    st.subheader("Where your input lands among real images")
-    st.caption("Each dot is a held-out image, encoded by the model and laid out in 2-D so that images with "
-               "similar codes sit close together (UMAP; the distances between clusters and the clusters' sizes "
-               "mean little in such a layout). Stars are your inputs (yellow: the current one), placed by their "
-               "nearest codes without moving any dot, so a star always lands among existing dots: a letter seems "
-               "to belong to some class. Switch on the interactive map to hover, zoom and click a dot; on a 2-D "
-               "latent, to click anywhere and decode that place.")
+    st.subheader(_("Where your input lands among real images"))
+    st.caption(_("Each dot is a held-out image, encoded by the model and laid out in 2-D so that images with "
+                 "similar codes sit close together (UMAP; the distances between clusters and the clusters' sizes "
+                 "mean little in such a layout). Stars are your inputs (yellow: the current one), placed by their "
+                 "nearest codes without moving any dot, so a star always lands among existing dots: a letter seems "
+                 "to belong to some class. Switch on the interactive map to hover, zoom and click a dot; on a 2-D "
+                 "latent, to click anywhere and decode that place."))
     top = st.columns([2, 1, 1])
-    z = top[0].select_slider("Latent size of the mapped model", dims, key="map_latent", on_change=state.mark_page_due)
-    interactive = top[1].toggle("Interactive map", key="map_interactive",
-                                help="Hover, zoom and click the dots (a Plotly chart, heavier to redraw on each stroke)")
-    thumbnails = top[1].toggle("Thumbnails on the map", key="map_thumbnails", disabled=not interactive)
+    z = top[0].select_slider(_("Latent size of the mapped model"), dims, key="map_latent",
+                             on_change=state.mark_page_due)
+    interactive = top[1].toggle(_("Interactive map"), key="map_interactive",
+                                help=_("Hover, zoom and click the dots (a Plotly chart, heavier to redraw on each "
+                                       "stroke)"))
+    thumbnails = top[1].toggle(_("Thumbnails on the map"), key="map_thumbnails", disabled=not interactive)
     on_map: MapView = view.maps[z]
     lm = on_map.latent_map
-    top[2].caption(f"{len(lm.labels):,} held-out points · {describe_settings(lm.settings)}",
+    top[2].caption(_("{count} held-out points · {settings}").format(count=i18n.integer(len(lm.labels)),
+                                                                     settings=describe_settings(lm.settings)),
                    help=explain_settings(lm.settings))
     order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
     names = [items[i].name for i in order]
@@ -115,10 +120,11 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
     classes = resources.reference_for(dataset).classes
     legend = "".join(f'<span class="ae-key"><i style="background: {theme.CLASS_COLOURS[k]}"></i>'
                      f'{html.escape(name)}</span>' for k, name in enumerate(classes))
-    st.html(starred_picture(picture, uri, placed, f"z = {z} map of the held-out images, one colour per class",
-                            "; ".join(f"your input · {name}" for name in names),
+    alt = _("z = {z} map of the held-out images, one colour per class, each class named at its centre")
+    st.html(starred_picture(picture, uri, placed, alt.format(z=z),
+                            "; ".join(_("your input · {name}").format(name=name) for name in names),
                             f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
-                            f'your input: {html.escape(names[-1])}</span></figcaption>',
+                            f'{html.escape(_("your input: {name}").format(name=names[-1]))}</span></figcaption>',
                             css="ae-map ae-main-map", shown=shown))
 
 
@@ -138,19 +144,20 @@ def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
     """Images decoded from evenly spaced points of a 2-D latent: what each place on the map means."""
     lo, hi = (tuple(b.round(3).tolist()) for b in lm.bounds())
     st.image(resources.manifold_png(dataset, family, lo, hi), width="stretch",
-             caption=f"Decoded manifold: {MANIFOLD_STEPS}×{MANIFOLD_STEPS} evenly spaced codes, "
-                     "laid out as on the map (up is up), spanning the 1st to the 99th percentile of the held-out "
-                     "codes on each axis",
-             alt=f"{MANIFOLD_STEPS}×{MANIFOLD_STEPS} grid of images decoded from evenly spaced 2-D codes "
-                 f"from ({lo[0]}, {lo[1]}) to ({hi[0]}, {hi[1]})")
+             caption=_("Decoded manifold: {steps}×{steps} evenly spaced codes, laid out as on the map (up is up), "
+                       "spanning the 1st to the 99th percentile of the held-out codes on each axis")
+             .format(steps=MANIFOLD_STEPS),
+             alt=_("{steps}×{steps} grid of images decoded from evenly spaced 2-D codes from {low} to {high}")
+             .format(steps=MANIFOLD_STEPS, low=f"({lo[0]}, {lo[1]})", high=f"({hi[0]}, {hi[1]})"))
 
 
 def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> None:
     """The image behind a clicked dot and its reconstruction; or, on a 2-D code's map, the decoded place."""
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     if not points:
-        st.caption("Click a dot (or, on a 2-D latent, anywhere) to look at it here." if event is not None else
-                   "Switch on the interactive map to click a dot (or, on a 2-D latent, anywhere) and look at it here.")
+        st.caption(_("Click a dot (or, on a 2-D latent, anywhere) to look at it here.") if event is not None else
+                   _("Switch on the interactive map to click a dot (or, on a 2-D latent, anywhere) and look at it "
+                     "here."))
         return
     point = points[0]
     model = resources.models_for(dataset, family)[z]
@@ -160,15 +167,18 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
         reference = resources.reference_for(dataset)
         row = int(np.flatnonzero(lm.indices == index)[0])
         left, right = st.columns(2)
-        left.image(reference.images[index], caption=f"held-out #{index}: {reference.classes[label]}", width="stretch",
-                   alt=f"held-out image #{index}, a {reference.classes[label]}")
+        said = dict(index=index, name=reference.classes[label], z=z)
+        left.image(reference.images[index], caption=_("held-out #{index}: {name}").format(**said), width="stretch",
+                   alt=_("held-out image #{index}, of class {name}").format(**said))
         # decoded from the code the map holds for it: the code its dot was placed by
-        right.image(decode_codes(model, lm.codes[row][None])[0], caption=f"its reconstruction at z = {z}",
-                    width="stretch", alt=f"reconstruction of held-out image #{index} at z = {z}")
+        right.image(decode_codes(model, lm.codes[row][None])[0], caption=_("its reconstruction at z = {z}")
+                    .format(**said), width="stretch",
+                    alt=_("reconstruction of held-out image #{index} at z = {z}").format(**said))
     elif lm.drawn_as_code:
         decoded = decode_codes(model, np.array([[point["x"], point["y"]]], dtype=np.float32))[0]
-        st.image(decoded, caption=f"decoded from ({point['x']:.2f}, {point['y']:.2f})", width=160,
-                 alt=f"image decoded from the 2-D code ({point['x']:.2f}, {point['y']:.2f})")
+        place = f"({point['x']:.2f}, {point['y']:.2f})"
+        st.image(decoded, caption=_("decoded from {place}").format(place=place), width=160,
+                 alt=_("image decoded from the 2-D code {place}").format(place=place))
 
 
 def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
@@ -182,41 +192,46 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     for rank, row in enumerate(rows, 1):
         index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
         cells.append(rerun.Picture(pictures.uri(index),
-                                   f"neighbour {rank}: held-out #{index}, {name}", name))
+                                   _("neighbour {rank}: held-out #{index}, {name}").format(rank=rank, index=index,
+                                                                                           name=name), name))
+    # the map's gist in words, for a screen reader: the classes around the input
+    counts = collections.Counter(reference.classes[int(lm.labels[row])] for row in rows)
+    around = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
     with st.container(key="neighbours"):  # the heading in the same element: one update fewer a stroke
-        st.html(f"<p><strong>Its {len(rows)} nearest neighbours in latent space</strong> (held-out images, "
-                f"nearest first)</p>{rerun.picture_grid('ae-strip', cells)}")
+        heading = _("<p><strong>Its {count} nearest neighbours in latent space</strong> (held-out images, nearest "
+                    "first): {classes}</p>").format(count=len(rows), classes=html.escape(around))
+        st.html(heading + rerun.picture_grid("ae-strip", cells, _("nearest neighbours, nearest first")))
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:
     """Other UMAP settings, or PCA, for the main map: computed on demand, cached for everyone."""
     if lm.drawn_as_code:
         return
-    with st.expander("Recompute the map with other settings"):
+    with st.expander(_("Recompute the map with other settings")):
         with st.form(key="map_form"):
             cols = st.columns(4)
-            method = cols[0].radio("Projection", ["umap", "pca"], format_func=str.upper, key="map_method")
+            method = cols[0].radio(_("Projection"), ["umap", "pca"], format_func=str.upper, key="map_method")
             n_neighbors = cols[1].slider("n_neighbors", 5, 100, 15, key="map_n_neighbors",
-                                         help="UMAP: larger keeps more of the global layout")
+                                         help=_("UMAP: larger keeps more of the global layout"))
             min_dist = cols[2].slider("min_dist", 0.0, 0.99, 0.1, key="map_min_dist",
-                                      help="UMAP: smaller packs similar images more tightly")
+                                      help=_("UMAP: smaller packs similar images more tightly"))
             metric = cols[3].selectbox("metric", list(METRICS), key="map_metric")
-            submitted = st.form_submit_button("Recompute", type="primary")
+            submitted = st.form_submit_button(_("Recompute"), type="primary")
         if submitted:
             settings = MapSettings(method=method, n_neighbors=n_neighbors, min_dist=float(min_dist), metric=metric)
-            with st.status(f"Recomputing the z = {z} map…", expanded=True) as status:
-                n = len(lm.labels)
-                st.write(f"Fitting UMAP to the codes of {n:,} held-out images in a background process (seconds; "
-                         "in the first minute after the server starts, UMAP is still compiling there and the "
-                         "first fit waits for it)." if method == "umap" else
-                         f"Fitting PCA to the codes of {n:,} held-out images (a second or two).")
+            with st.status(_("Recomputing the z = {z} map…").format(z=z), expanded=True) as status:
+                n = i18n.integer(len(lm.labels))
+                st.write(_("Fitting UMAP to the codes of {count} held-out images in a background process (seconds; "
+                           "in the first minute after the server starts, UMAP is still compiling there and the "
+                           "first fit waits for it).").format(count=n) if method == "umap" else
+                         _("Fitting PCA to the codes of {count} held-out images (a second or two).").format(count=n))
                 started = time.perf_counter()
                 resources.custom_map_for(dataset, family, z, settings)
-                status.update(label=f"Map recomputed in {time.perf_counter() - started:.1f} s", state="complete",
-                              expanded=False)
+                status.update(label=_("Map recomputed in {seconds} s").format(
+                    seconds=i18n.number(time.perf_counter() - started)), state="complete", expanded=False)
             state.set_map_settings(dataset, family, z, settings)
             st.rerun()
-        if state.map_settings(dataset, family, z) is not None and st.button("Back to the precomputed map",
+        if state.map_settings(dataset, family, z) is not None and st.button(_("Back to the precomputed map"),
                                                                              key="map_reset"):
             state.set_map_settings(dataset, family, z, None)
             st.rerun()

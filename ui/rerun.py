@@ -35,6 +35,7 @@ def page_style() -> None:
             ".ae-input .ae-raw img { image-rendering: auto; }"
             f"{grids} {{ display: grid; grid-template-columns: repeat(var(--cells), minmax(0, 1fr)); gap: 1rem; }}"
             ".ae-ladder figure, .ae-strip figure, .ae-input figure { margin: 0; }"
+            f"{grids} {{ list-style: none; padding: 0; margin: 0 0 1rem 0; }}"
             ".ae-ladder img, .ae-strip img, .ae-input img { width: 100%; display: block; }"
             ".ae-ladder .ae-title { font-weight: 600; margin-bottom: 0.25rem; }"
             ".ae-detail { font-size: 0.875rem; opacity: 0.65; margin-top: 0.25rem; }"
@@ -80,10 +81,14 @@ def _figure(picture: Picture) -> str:
             f'<figcaption class="ae-detail">{html.escape(picture.caption)}</figcaption></figure>')
 
 
-def picture_grid(kind: str, pictures: list[Picture]) -> str:
+def picture_grid(kind: str, pictures: list[Picture], label: str = "") -> str:
     """HTML: one grid of ``kind`` (``ae-ladder``, ``ae-strip`` or ``ae-input``, styled by ``page_style``),
-    a <figure> per picture, in one element: one update for the browser and no image requests."""
-    return f'<div class="{kind}" style="--cells: {len(pictures)}">{"".join(map(_figure, pictures))}</div>'
+    a <figure> per picture, in one element: one update for the browser and no image requests.
+    An ordered list, so that a screen reader announces how many pictures there are and reads them in order;
+    ``label``: what the list is, for it to announce."""
+    named = f' aria-label="{html.escape(label)}"' if label else ""
+    items = "".join(f"<li>{_figure(picture)}</li>" for picture in pictures)
+    return f'<ol class="{kind}"{named} style="--cells: {len(pictures)}">{items}</ol>'
 
 
 # A timer in the browser that asks for a rerun once the page has shown a token for a while.

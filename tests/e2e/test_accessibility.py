@@ -106,3 +106,75 @@ def test_the_chinese_tour_has_no_english_sentence_in_its_panel(app_url, ladder_i
         left = re.findall(r"[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}", TECHNICAL.sub(" ", text))
         assert not left, left
     assert "导览" in panel and "自编码器" in panel
+
+
+# What the focused element is and whether its focus shows (an outline or a ring drawn as a box shadow).
+_FOCUSED = """() => { let e = document.activeElement; if (!e || e === document.body) return null;
+  while (e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;   // into a component
+  const style = getComputedStyle(e);
+  const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none';
+  const keyed = e.closest('[class*="st-key-"]');
+  const key = keyed ? [...keyed.classList].find(c => c.startsWith('st-key-')).slice(7) : '';
+  return {key, tag: e.tagName, role: e.getAttribute('role') || '', sidebar: !!e.closest('[data-testid=stSidebar]'),
+          label: (e.getAttribute('aria-label') || e.innerText || '').slice(0, 40), ring}; }"""
+
+
+def test_the_keyboard_walks_the_sidebar_and_the_tour(app_url, ladder_images):
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        _open(page, f"{app_url}/?tour=1", ladder_images)
+        # the walk starts at the page's first stop (a fresh page's own starting point moves as the tour scrolls)
+        page.get_by_text("Skip to main content").focus()
+        walked = [page.evaluate(_FOCUSED)]
+        for _ in range(80):   # Tab only
+            page.keyboard.press("Tab")
+            focused = page.evaluate(_FOCUSED)
+            if focused is not None:
+                walked.append(focused)
+            if focused and focused["key"] == "tour_next":
+                break
+        keys = [f["key"] for f in walked]
+        assert {"language", "dataset", "family", "present_mode"} <= set(keys), keys
+        assert "tour_next" in keys, keys
+        unseen = [f for f in walked if not f["ring"]]
+        assert not unseen, f"focus not visible on {unseen}"
+        # Streamlit's "Skip to main content" first, then the sidebar's controls, then the page's own
+        assert walked[0]["label"] == "Skip to main content" and walked[1]["sidebar"]
+        first_main = next(i for i, f in enumerate(walked) if i > 0 and not f["sidebar"])
+        assert all(f["sidebar"] for f in walked[1:first_main]) and keys.index("tour_next") > first_main
+        page.keyboard.press("Enter")   # Next, reached by Tab
+        page.wait_for_function("() => location.search.includes('tour=2')", timeout=30_000)
+        wait_until_idle(page)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("ArrowLeft")   # the tour's own keys
+        page.wait_for_function("() => location.search.includes('tour=1')", timeout=30_000)
+        wait_until_idle(page)
+        # a radio group moves with the arrow keys: the sidebar's dataset
+        page.locator(".st-key-dataset input").first.focus()
+        page.keyboard.press("ArrowDown")
+        page.wait_for_function("() => location.search.includes('dataset=fashion')", timeout=30_000)
+
+
+# How far the page, or any block of it, scrolls sideways (px): nothing may but a map (WCAG 1.4.10 exempts
+# two-dimensional pictures); a visually hidden control (clipped to 1 px) makes no scrolling and is no overflow.
+_OVERFLOW = """() => { const over = [];
+  for (const e of [document.scrollingElement, ...document.querySelectorAll('[data-testid=stMain] *')]) {
+      if (e.closest && e.closest('.ae-map, .js-plotly-plot, .stPlotlyChart')) continue;
+      const style = getComputedStyle(e);
+      const scrolls = e === document.scrollingElement || ['auto', 'scroll'].includes(style.overflowX);
+      if (scrolls && e.scrollWidth > e.clientWidth + 1)
+          over.push((e.getAttribute('data-testid') || e.className || e.tagName).toString().slice(0, 60)
+                    + ': ' + (e.scrollWidth - e.clientWidth) + ' px');
+  }
+  return over; }"""
+
+
+@pytest.mark.parametrize("width, height, zoom", [(320, 640, 1), (1280, 800, 2)], ids=["320 px", "200 % zoom"])
+def test_nothing_needs_sideways_scrolling(app_url, ladder_images, width, height, zoom):
+    with chromium_browser() as browser:
+        # 200 % zoom of a 1280 px window is a 640 CSS px viewport with two device pixels to each
+        page = browser.new_page(viewport={"width": width // zoom, "height": height // zoom}, device_scale_factor=zoom)
+        _open(page, app_url, ladder_images)
+        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        wait_until_idle(page)
+        assert page.evaluate(_OVERFLOW) == []
