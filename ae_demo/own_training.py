@@ -329,6 +329,7 @@ class Job:
     dataset_id: str | None = None
     error: str = ""
     process: subprocess.Popen | None = field(default=None, repr=False)
+    last_progress: dict | None = None  # the worker's last report, kept when its folder is removed
 
 
 @dataclass(frozen=True)
@@ -387,7 +388,7 @@ class OwnTrainer:
                 return JobStatus("unknown")
             if job.state == "waiting":
                 return JobStatus("waiting", place=list(self._queue).index(job) + 1)
-            progress = _read_json(job.folder / PROGRESS_NAME)
+            progress = job.last_progress or _read_json(job.folder / PROGRESS_NAME)
             if job.state == "finished":
                 key = None
                 if owner == job.owner and job_id not in self._key_shown:
@@ -452,6 +453,9 @@ class OwnTrainer:
                 else:
                     job.state = "failed"
                     job.error = (result or {}).get("error") or _tail(job.folder / "stderr.txt", code)
+            job.last_progress = _read_json(job.folder / PROGRESS_NAME)
+            # the pictures and the owner key leave the disk with the job: only the dataset is kept
+            shutil.rmtree(job.folder, ignore_errors=True)
             self._current = None
             self._start_next()
 

@@ -170,6 +170,7 @@ def test_the_server_runs_one_training_and_queues_the_next(data_folder):
     done = trainer.status(first, owner="teacher-1")
     assert done.state == "finished" and done.owner_key
     assert trainer.status(first, owner="teacher-1").owner_key is None      # shown once
+    assert not trainer._jobs[first].folder.exists()      # the job's pictures and key left the disk with it
     dataset = open_dataset(done.dataset_id)
     delete_dataset(dataset.id, done.owner_key)
     assert [d.name for d in list_datasets()] == ["second"]
