@@ -1,7 +1,6 @@
 """The "Your own images" panel and a finished dataset's page, through AppTest, on pictures made here."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
