@@ -186,8 +186,8 @@ def one_round(url: str, students: int, seconds: float, with_room: bool, seed: in
     return result
 
 
-def run(students: int = 30, seconds: float = 40) -> list[Figure]:
-    """Both rounds on one server; prints as it goes, returns the figures."""
+def run(students: int = 30, seconds: float = 40, with_hall: bool = True) -> list[Figure]:
+    """Both rounds on one server, then the hall (``with_hall``); prints as it goes, returns the figures."""
     print(f"bench_room: {psutil.cpu_count()} cores; {students} students ({STROKES_PER_DIGIT} strokes "
           f"{SECONDS_BETWEEN} s apart, the whole page after, {LOOK_S} s looking), {seconds:.0f} s measured per round; "
           f"{machine()}", flush=True)
@@ -221,7 +221,8 @@ def run(students: int = 30, seconds: float = 40) -> list[Figure]:
         Figure(f"{what}: students whose last input is not on the teacher's panel {SETTLE_S:.0f} s after they stop",
                f"{lost} of {len(room.last_sent)}", "0", lost == 0),
     ]
-    figures.append(hall())
+    if with_hall:
+        figures.append(hall())
     return figures
 
 
@@ -257,11 +258,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=40, help="measured seconds per round (after a ramp)")
+    parser.add_argument("--no-hall", action="store_true", help="one server only: no 3 replicas and 100 students")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a SIGTERM stops the server it started, as Ctrl-C does
     from harness.report import markdown_table
 
-    print(markdown_table(run(args.students, args.seconds)))
+    print(markdown_table(run(args.students, args.seconds, not args.no_hall)))
     return 0
 
 
