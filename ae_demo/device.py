@@ -32,9 +32,9 @@ def use_one_cpu_thread_per_call() -> None:
     """For serving: one intra-op thread per inference call.
 
     The app runs batches of a handful of images; with several threads per call, OpenMP's
-    workers spin against each other and against other sessions' calls (measured here: a
-    ladder pass took 16 ms on one thread and 1.9 s on two while another process was busy).
-    Parallelism comes from serving several sessions at once instead.
+    workers spin against each other and against other sessions' calls, and a ladder pass on a
+    busy machine took far longer on two threads than on one. Parallelism comes from serving
+    several sessions at once instead.
     """
     if pick_device().type == "cpu":
         torch.set_num_threads(1)
@@ -50,6 +50,6 @@ def shorten_gil_switch_interval() -> None:
     Every call that gives up the GIL (a torch operator, hashing or compressing a picture, a
     socket send) must win it back from whichever thread is running Python, and waits up to
     the switch interval to do so; under a class's load those waits were most of a stroke's
-    latency (bench_load at 30 sessions: stroke p95 1.46 s at 5 ms, 1.01 s at 1 ms).
+    latency (``benchmarks/bench_load.py`` measures it; the README's Speed section has the figures).
     """
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)

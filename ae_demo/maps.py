@@ -15,8 +15,8 @@ and needs no UMAP import at run time.
 
 Default maps are precomputed (``python -m ae_demo.maps``) into ``pretrained/maps`` with
 their checksums in the card: the map positions and the reference codes themselves, made with
-the weights whose checksum the card entry names. Opening a map fits and encodes nothing (it
-was ~3 s of encoding per map on one CPU thread, four maps to a page).
+the weights whose checksum the card entry names. Opening a map fits and encodes nothing (encoding
+the reference images was seconds per map on one CPU thread, four maps to a page).
 
     python -m ae_demo.maps                      # every default map
     python -m ae_demo.maps --dataset mnist conv_z32_mnist

@@ -1,26 +1,26 @@
 """Give back the memory of closed sessions without a full garbage collection after every run.
 
 Streamlit can run ``gc.collect()`` after each script run (``runner.postScriptGC``); in this
-server that walked ~290,000 long-lived objects (torch, Plotly, the models, the maps) and held the
-GIL for ~0.25 s after every stroke, so it is off in ``.streamlit/config.toml``. Without it, what
+server that walked every long-lived object (torch, Plotly, the models, the maps) and held the
+GIL for a large part of a stroke after every one (the README's Speed section), so it is off in ``.streamlit/config.toml``. Without it, what
 a closed session leaves in reference cycles waits for Python's rare full collections, and the
 resident memory of a server that saw a class of twenty did not come back.
 
 Instead: once the server has loaded what it shares, ``gc.freeze()`` moves those objects out of
 the collector's sight for good, and a daemon thread runs a full collection every few seconds,
-which then only walks what sessions made since (~15 ms). After each collection, glibc is asked to
+which then only walks what sessions made since. After each collection, glibc is asked to
 hand the pages it holds free back to the system (``malloc_trim``): the freed objects of a class's
 twenty sessions are scattered over the allocator's per-thread arenas, and without the trim the
-resident size stayed up by a varying 100-400 MB after they closed.
+resident size stayed up by a varying amount after they closed (tests/test_soak.py measures it).
 
 Most of what a session takes is large, short-lived buffers: an uploaded photo's bytes, its decoded
 pixels, the pictures a run encodes. glibc's malloc serves a block of 128 KB or more with its own
 ``mmap`` (given back to the system on ``free``), but raises that threshold to the size of each such
-block freed, up to 32 MB; after a few photos, every later one was carved out of the heap between
+block freed, up to 32 MB (glibc's documented maximum on 64-bit systems); after a few photos, every later one was carved out of the heap between
 small long-lived objects, and its pages stayed with the process after it was freed
 (``malloc_trim`` cannot return a page that a live object shares). ``map_large_blocks_directly``
-fixes the threshold at 1 MiB instead: in tests/test_soak.py, 20 sessions with a 3 MB photo each then took
-167-185 MB and left 13-33 MB once closed, where they had taken 216-562 MB and left up to 413 MB.
+fixes the threshold at 1 MiB instead; tests/test_soak.py measures what a class of sessions with a
+photo each takes and leaves (the README's memory paragraph has the figures).
 This module does not import streamlit.
 """
 from __future__ import annotations

@@ -539,7 +539,7 @@ def prepare_drawing(data: bytes) -> Prepared:
 
     A drawing is already what the real-world steps of :func:`preprocess_to_mnist` work towards:
     light ink on a dark, clean, even background. So it skips polarity, background removal, the
-    noise test and the soft threshold (15 ms of every stroke on the server) and goes straight to
+    noise test and the soft threshold (most of a stroke's preprocessing on the server) and goes straight to
     MNIST's framing (:func:`_frame`), which both share. Raises InputError for an empty canvas.
     """
     image = decode_image(data, "drawing")

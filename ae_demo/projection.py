@@ -53,6 +53,7 @@ def fit_coords(codes: np.ndarray, settings: MapSettings) -> np.ndarray:
 
 
 def warm_up() -> None:
-    """A tiny UMAP fit, so numba compiles every kernel a real fit needs (~35-60 s the first time)."""
+    """A tiny UMAP fit, so numba compiles every kernel a real fit needs (most of a minute the first time:
+    ``benchmarks/bench_maps.py``)."""
     codes = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     fit_coords(codes, MapSettings(n_neighbors=5))
