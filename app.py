@@ -17,6 +17,7 @@ import streamlit as st
 
 def page() -> None:
     """The page, top to bottom."""
+    server.configure_process()  # once per process (the warm start did it already under `streamlit run`)
     st.set_page_config(page_title="Autoencoder Lab", page_icon=app_icon(theme.BLUE, theme.HIGHLIGHT, theme.GREEN),
                        layout="wide",
                        initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
@@ -24,7 +25,7 @@ def page() -> None:
     tour.follow_the_url()  # a tour step sets the page up before any widget is made
     demos.follow_the_url()  # ?demo=<name> opens that demo
 
-    rerun.page_style()
+    page_style.page_style()
     rerun.rerun_after_reconnect()  # a replica's death: the page is drawn again where the browser reconnects
     presentation.style()
     dataset, family = sidebar.model_picker()
@@ -50,10 +51,10 @@ def page() -> None:
     if rerun.first_paint():  # the ladder first; the charts and maps follow in the next run
         st.stop()
 
-    column = state.current_column()
+    column = state.visitor().current_column()
     z = latent_map.map_latent(dataset, family)
     exports.view_zip_download(dataset, family, view, current, column)
-    with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see rerun.page_style)
+    with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see ui.page_style)
         ladder.error_chart_section(dataset, family, view, column)
         features.features_section(dataset, current)
         st.divider()
@@ -85,7 +86,8 @@ async def _warm_start(_app):
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
     from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network, own_data,
-                    playground, presentation, rerun, resources, room, sidebar, state, theme, tour, workbench)
+                    page_style, playground, presentation, rerun, resources, room, server, sidebar, state, theme,
+                    tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
     page()

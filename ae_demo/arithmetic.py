@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .data import as_model_input
 from .maps import LatentMap
 from .models import Autoencoder
 
@@ -44,7 +45,7 @@ def move_towards_class(model: Autoencoder, image: np.ndarray, means: np.ndarray,
     strength 0 gives that reconstruction bit for bit (a batch can round differently).
     """
     device = model.device
-    x = torch.from_numpy(np.asarray(image, np.float32))[None, None].to(device)
+    x = as_model_input(np.asarray(image)[None], device)
     code = model.encode(x)                                                      # (1, latent_dim)
     direction = torch.from_numpy(np.asarray(means[target] - means[source], np.float32)).to(device)
     strengths = np.asarray(strengths, np.float32).reshape(-1)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .data import PRETRAINED_DIR
 from .inference import run_ladder
+from .metrics import sse
 from .models import Autoencoder
 from .zoo import load_model, load_verified_reference, model_name
 
@@ -83,17 +84,13 @@ class Denoised:
     corrupted_sse: np.ndarray    # (B,) the corrupted input itself against the clean image (doing nothing)
 
 
-def _sse(images: np.ndarray, clean: np.ndarray) -> np.ndarray:
-    return ((images - clean) ** 2).reshape(len(clean), -1).sum(1)
-
-
 def denoise(plain: Autoencoder, denoising: Autoencoder, clean: np.ndarray, corrupted: np.ndarray) -> Denoised:
     """Both networks on (B, 28, 28) ``corrupted`` inputs, judged against the (B, 28, 28) ``clean`` ones."""
     clean, corrupted = _as_images(clean), _as_images(corrupted)
     plain_out = run_ladder({plain.latent_dim: plain}, corrupted).reconstructions[0]
     denoised_out = run_ladder({denoising.latent_dim: denoising}, corrupted).reconstructions[0]
-    return Denoised(plain_out, denoised_out, _sse(plain_out, clean), _sse(denoised_out, clean),
-                    _sse(corrupted, clean))
+    return Denoised(plain_out, denoised_out, sse(plain_out, clean), sse(denoised_out, clean),
+                    sse(corrupted, clean))
 
 
 def load_denoising_pair(dataset: str, directory: Path = PRETRAINED_DIR) -> tuple[Autoencoder, Autoencoder]:

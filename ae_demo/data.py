@@ -134,6 +134,14 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).to(torch.float32) / 255.0
 
 
+def as_model_input(images: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A batch of images as the models take it: (B, H, W) or (B, C, H, W) float in [0, 1] ->
+    (B, C, H, W) float32 on ``device`` (C = 1 for grey images given without a channel axis).
+    The one step from the page's numpy pictures to a model's input."""
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+    return (x.unsqueeze(1) if x.dim() == 3 else x).to(device)
+
+
 # --- the bundled reference sample ----------------------------------------------------------
 
 def reference_paths(dataset: str, samples_dir: Path = SAMPLES_DIR) -> tuple[Path, Path]:

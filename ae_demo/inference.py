@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import PRETRAINED_DIR
+from .data import PRETRAINED_DIR, as_model_input
 from .device import pick_device
 from .metrics import psnr, sse
-from .models import Autoencoder
+from .models import Autoencoder, SparseAutoencoder
 from .zoo import load_model, read_zoo
 
 
@@ -75,10 +75,10 @@ def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
 
     Why: eager PyTorch gives up the GIL at each of a ladder's ~200 operators and must win it
     back each time; on a server whose other sessions keep Python busy, each win-back waits for
-    Python's switch interval (5 ms), so a 14 ms ladder took 1 s beside one busy thread. The
-    graph gives up the GIL once per call and runs outside it (120 ms beside that thread; 33 ms
-    at the server's 1 ms switch interval: benchmarks/gpu_check.py's ladder_figures), so one
-    session's reconstructions no longer queue behind everyone else's page scripts.
+    Python's switch interval, so a ladder beside one busy thread took many times its own time.
+    The graph gives up the GIL once per call and runs outside it, so one session's
+    reconstructions no longer queue behind everyone else's page scripts
+    (``benchmarks/gpu_check.py``'s ladder_figures measures both; the README's Speed section has the figures).
     TorchScript is deprecated in favour of torch.compile/torch.export, which need a compiler
     toolchain or minutes of warm-up here; its deprecation warnings are silenced (``_JIT_DEPRECATED``).
     """
@@ -109,7 +109,7 @@ def run_ladder(models: dict[int, Autoencoder], images: np.ndarray,
                             np.zeros(empty, np.float32), 0.0)
     started = time.perf_counter()
     device = models[dims[0]].device
-    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1).to(device)
+    x = as_model_input(images, device)
     codes, recon = (compiled if compiled is not None else _LadderModule(models))(x)
     codes = tuple(code.cpu().numpy().astype(np.float32) for code in codes)
     recon = recon.cpu()  # (L, B, 28, 28)
@@ -193,6 +193,32 @@ class LadderCache:
                 while len(self._results) > self.max_images:
                     self._results.popitem(last=False)
         return _join([known[key] for key in keys], seconds)
+
+
+@torch.inference_mode()
+def encode_images(model: Autoencoder, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """(B, 28, 28) float32 in [0, 1] -> (B, latent_dim) float32 codes (a sparse net's: its hidden activations),
+    in batches of ``batch_size`` on the model's device."""
+    return np.concatenate([model.encode(as_model_input(images[i:i + batch_size], model.device)).float().cpu().numpy()
+                           for i in range(0, len(images), batch_size)]) if len(images) else \
+        np.zeros((0, model.latent_dim), np.float32)
+
+
+@torch.inference_mode()
+def reconstruct_images(model: Autoencoder, images: np.ndarray, top_k: int | None = None) -> np.ndarray:
+    """(B, 28, 28) float32 in [0, 1] -> (B, 28, 28) float32 reconstructions clipped to [0, 1], as one batch.
+
+    ``top_k``: a sparse net rebuilds each input from its k most active hidden units only
+    (``SparseAutoencoder.reconstruct_top_k``)."""
+    x = as_model_input(images, model.device)
+    out = model.reconstruct(x) if top_k is None else model.reconstruct_top_k(x, top_k)
+    return out.clamp(0, 1)[:, 0].cpu().numpy()
+
+
+@torch.inference_mode()
+def unit_features(model: SparseAutoencoder) -> np.ndarray:
+    """(hidden, 28, 28) float32: each hidden unit's x = W_i/‖W_i‖ (``SparseAutoencoder.features``)."""
+    return model.features().cpu().numpy()
 
 
 @torch.inference_mode()

@@ -282,6 +282,7 @@ def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: 
     """
     import torch
 
+    from .metrics import sse as sse_of
     from .models import DenseAutoencoder, ModelConfig
     from .train import Recipe, training_loss
 
@@ -299,7 +300,7 @@ def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: 
         model.eval()
         with torch.no_grad():
             recon = model.reconstruct(unseen)
-            sse = (recon - unseen).pow(2).flatten(1).sum(1)
+            sse = sse_of(recon, unseen)
             codes = model.encode(unseen) if latent_dim == 2 else torch.zeros(0, 2)
         model.train()
         shown_sse.append(float(sse[shown].mean()))

@@ -5,14 +5,18 @@ PSNR: 10·log10(1 / mean squared error per pixel), in dB, per image.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from .data import as_model_input
 from .models import Autoencoder, SparseAutoencoder
 
 
-def sse(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(B, 1, 28, 28), (B, 1, 28, 28) -> (B,) sum of squared error over the 784 pixels."""
-    return (reconstruction - target).pow(2).flatten(1).sum(1)
+def sse(reconstruction, target):
+    """(B, …), (B, …) -> (B,) sum of squared error over each image's pixels (784 for MNIST's 28x28):
+    torch tensors give a tensor, numpy arrays an array. The project's one SSE."""
+    difference = reconstruction - target
+    return (difference * difference).reshape(len(difference), -1).sum(1)
 
 
 def psnr(reconstruction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -44,12 +48,16 @@ def sse_per_image(model: Autoencoder, images: torch.Tensor) -> float:
 
 
 @torch.inference_mode()
-def unit_activations(model: SparseAutoencoder, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """(hidden,) float64 ρ̂_j: each hidden unit's mean activation over (N, 1, 28, 28) images in [0, 1]."""
+def unit_activations(model: SparseAutoencoder, images: torch.Tensor | np.ndarray, batch_size: int = 500
+                     ) -> np.ndarray:
+    """(hidden,) float64 ρ̂_j: each hidden unit's mean activation over (N, 1, 28, 28) images in [0, 1]
+    (or the (N, 28, 28) numpy pictures the page keeps)."""
     device = model.device
+    if isinstance(images, np.ndarray):
+        images = as_model_input(images)
     total = sum(model.encode(images[start:start + batch_size].to(device)).double().sum(0).cpu()
                 for start in range(0, len(images), batch_size))
-    return total / len(images)
+    return (total / len(images)).numpy()
 
 
 def mean_activation(model: SparseAutoencoder, images: torch.Tensor, batch_size: int = 500) -> float:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .data import as_model_input
 from .models import Autoencoder, ConvAutoencoder, ConvVAE, DenseAutoencoder, PCAAutoencoder
 
 ENCODER, CODE, DECODER = "encoder", "code", "decoder"
@@ -151,8 +152,7 @@ def encoder_says(outputs: list[LayerOutput]) -> str:
 def trace(model: Autoencoder, image: np.ndarray) -> list[LayerOutput]:
     """(28, 28) or (C, H, W) float32 in [0, 1] -> each layer's output for it, in order; the last is the
     reconstruction."""
-    image = np.asarray(image, np.float32)
-    h = torch.from_numpy(image if image.ndim == 3 else image[None])[None].to(model.device)
+    h = as_model_input(np.asarray(image)[None], model.device)
     found = []
     for layer in layers(model):
         h = layer.run(h)

@@ -53,7 +53,7 @@ def test_a_link_opens_the_demo_and_keeps_the_input(name, open_page):
     at = open_page(demo=name, sample="1500")
     assert not at.exception
     assert at.session_state[f"demo_{name}_open"]
-    assert at.selectbox(key="input_choice").value == "sample" and at.session_state["sample_index"] == 1500
+    assert at.selectbox(key="input_choice").value == "sample" and at.session_state["visitor"].sample_index == 1500
     assert texts(at.get_by_key(name))  # it says something
     for other in NAMES:
         if other != name:

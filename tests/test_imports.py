@@ -51,3 +51,8 @@ def test_importing_every_ae_demo_module_loads_no_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_ui_never_imports_torch():
+    """The page lays out; every computation it shows runs in ae_demo (the charter's "the page does not compute")."""
+    assert modules_importing("ui", {"torch", "torchvision"}) == {}

@@ -124,3 +124,24 @@ def test_the_cache_runs_the_eager_models_until_its_graph_is_ready_then_the_graph
     after = cache.run(digits[2:4])
     assert np.allclose(after.reconstructions, run_ladder(pca_models, digits[2:4]).reconstructions, atol=1e-5)
     assert np.allclose(cache.run(digits[:2]).reconstructions, before.reconstructions)
+
+
+def test_the_batch_helpers_agree_with_the_ladder_and_the_model(pca_models, digits):
+    from ae_demo.data import as_model_input
+    from ae_demo.inference import encode_images, reconstruct_images
+
+    model = pca_models[8]
+    ladder = run_ladder({8: model}, digits)
+    assert np.allclose(reconstruct_images(model, digits), ladder.reconstructions[0].clip(0, 1), atol=1e-6)
+    codes = encode_images(model, digits, batch_size=4)   # two batches, joined in order
+    assert codes.shape == (6, 8) and np.allclose(codes, ladder.codes[0], atol=1e-6)
+    assert as_model_input(digits).shape == (6, 1, 28, 28) and as_model_input(digits[:, None]).shape == (6, 1, 28, 28)
+
+
+def test_a_sparse_net_rebuilt_from_all_its_units_is_its_reconstruction(digits):
+    from ae_demo.inference import reconstruct_images
+    from ae_demo.zoo import load_model
+
+    model = load_model("sparse_z196_mnist")
+    assert np.array_equal(reconstruct_images(model, digits, top_k=196), reconstruct_images(model, digits))
+    assert not np.allclose(reconstruct_images(model, digits, top_k=5), reconstruct_images(model, digits))

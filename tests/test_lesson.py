@@ -23,7 +23,7 @@ def test_each_tour_step_sets_up_the_page_it_promises(number, open_page):
     assert not at.exception
     assert at.radio(key="dataset").value == step.dataset and at.selectbox(key="family").value == step.family
     assert at.selectbox(key="input_choice").value == "sample"
-    assert at.session_state["sample_index"] == step.sample
+    assert at.session_state["visitor"].sample_index == step.sample
     assert at.select_slider(key="map_latent").value == step.map_latent
     for key in {s.opens for s in STEPS if s.opens}:
         assert at.session_state[key] == (key == step.opens)
@@ -48,9 +48,9 @@ def test_a_tour_step_brings_back_its_input_after_the_visitor_moved_on(open_page)
     at = open_page(tour="1")
     at.selectbox(key="sample_class").set_value("3")
     at.button(key="sample_random").click().run()
-    assert at.session_state["sample_index"] != STEPS[0].sample  # a 3, where the step showed a 7
+    assert at.session_state["visitor"].sample_index != STEPS[0].sample  # a 3, where the step showed a 7
     at.button(key="tour_next").click().run()
-    assert at.session_state["sample_index"] == STEPS[1].sample and at.selectbox(key="input_choice").value == "sample"
+    assert at.session_state["visitor"].sample_index == STEPS[1].sample and at.selectbox(key="input_choice").value == "sample"
 
 
 def test_the_network_view_runs_only_while_open(open_page):

@@ -55,7 +55,7 @@ def view_zip_download(dataset: str, family: str, view, current: state.InputItem,
                "ladder pca": np.concatenate([image[None], pca.reconstructions[:, column]])}
     per_size = {f"{family} z = {z}": net.reconstructions[i, column] for i, z in enumerate(net.latent_dims)}
     settings = {"dataset": dataset, "family": FAMILIES[family], "input": current.name,
-                "ladder_sizes": list(net.latent_dims), "map_latent": st.session_state.get("map_latent"),
+                "ladder_sizes": list(net.latent_dims), "map_latent": state.widget(state.MAP_LATENT),
                 "sse_per_size": {str(z): round(float(net.sse[i, column]), 2) for i, z in enumerate(net.latent_dims)}}
 
     def make_zip(url: str = page_url()) -> bytes:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-import torch
 
 from ae_demo.display import bars_picture, tile_grid
-from ae_demo.metrics import unit_activations
+from ae_demo.inference import encode_images, reconstruct_images
 from ae_demo.zoo import FAMILIES
 
 from . import exports, resources, state, theme
@@ -21,38 +20,21 @@ OVERCOMPLETE = 1000     # more hidden units than the 784 pixels
 TOP_UNITS = 8           # how many of its most active units are picked out
 
 
-@st.cache_resource(show_spinner=False)
-def features_of(dataset: str, family: str, hidden: int) -> np.ndarray:
-    """(hidden, 28, 28) x = W_i/‖W_i‖ of the shipped weights."""
-    return resources.models_for(dataset, family)[hidden].features().cpu().numpy()
-
-
-@st.cache_resource(show_spinner=False)
-def mean_activations(dataset: str, family: str, hidden: int) -> np.ndarray:
-    """(hidden,) ρ̂_j: each unit's mean activation over the bundled held-out images."""
-    model = resources.models_for(dataset, family)[hidden]
-    images = torch.from_numpy(resources.reference_for(dataset).images)[:, None]
-    return unit_activations(model, images).numpy()
-
-
 def _activations(dataset: str, family: str, hidden: int, image: np.ndarray) -> np.ndarray:
-    model = resources.models_for(dataset, family)[hidden]
-    with torch.inference_mode():
-        return model.encode(torch.from_numpy(image)[None, None].to(model.device))[0].cpu().numpy()
+    """(28, 28) -> (hidden,) the net's hidden activations for the image."""
+    return encode_images(resources.models_for(dataset, family)[hidden], image[None])[0]
 
 
 def _top_k_reconstruction(dataset: str, family: str, hidden: int, image: np.ndarray, k: int) -> np.ndarray:
-    model = resources.models_for(dataset, family)[hidden]
-    with torch.inference_mode():
-        kept = model.top_k_activations(torch.from_numpy(image)[None, None].to(model.device), k)
-        return model.decode(kept)[0, 0].clamp(0, 1).cpu().numpy()
+    """(28, 28) -> (28, 28) rebuilt from the image's k most active hidden units."""
+    return reconstruct_images(resources.models_for(dataset, family)[hidden], image[None], top_k=k)[0]
 
 
 def _grid_panel(dataset: str, family: str, hidden: int, activations: np.ndarray, title: str) -> None:
     top = np.argsort(activations)[::-1][:TOP_UNITS]
     st.markdown(f"**{title}**")
     columns = int(np.ceil(np.sqrt(hidden)))
-    st.image(tile_grid(features_of(dataset, family, hidden), columns, {int(i): theme.HIGHLIGHT for i in top}, scale=2),
+    st.image(tile_grid(resources.unit_features(dataset, family, hidden), columns, {int(i): theme.HIGHLIGHT for i in top}, scale=2),
              width="stretch", caption=f"{hidden} hidden units, each as the input (of norm 1) that excites it most, "
              f"x = W_i/‖W_i‖, each tile's contrast stretched on its own (black: its lowest value, white: its "
              f"highest), so tiles do not compare in brightness. Framed in yellow: the {TOP_UNITS} units your input "
@@ -63,7 +45,7 @@ def _grid_panel(dataset: str, family: str, hidden: int, activations: np.ndarray,
 def _histogram(dataset: str, rho: float) -> go.Figure:
     fig = go.Figure()
     for family, colour in (("sparse", theme.HIGHLIGHT), ("nosparse", theme.BLUE)):
-        rho_hat = mean_activations(dataset, family, HIDDEN)
+        rho_hat = resources.mean_activations(dataset, family, HIDDEN)
         fig.add_trace(go.Histogram(x=rho_hat, name=f"{FAMILIES[family]}: mean {rho_hat.mean():.3f}",
                                    marker_color=colour, opacity=0.7, xbins=dict(start=0, end=1, size=0.02)))
     fig.add_vline(x=rho, line=dict(color=theme.RED, dash="dash", width=3),
@@ -84,7 +66,7 @@ def features_section(dataset: str, current: state.InputItem) -> None:
     recipe = zoo.card(dataset, "sparse", HIDDEN).recipe
     rho, beta, lam = recipe["sparsity_target"], recipe["sparsity_weight"], recipe["weight_decay"]
     with st.container(key="features"):
-        opened = st.expander("What the hidden units learned: a sparse autoencoder (UFLDL)", key="features_open",
+        opened = st.expander("What the hidden units learned: a sparse autoencoder (UFLDL)", key=state.FEATURES_OPEN,
                              on_change="rerun")
         if not opened.open:
             return
@@ -134,7 +116,7 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                                f"{int((over > 0.5).sum())} of them above 0.5.")
             st.plotly_chart(_histogram(dataset, rho), key="features_rho_hat",
                             config=exports.chart_config("mean-activations"))
-            means = {f: float(mean_activations(dataset, f, HIDDEN).mean()) for f in ("sparse", "nosparse")}
+            means = {f: float(resources.mean_activations(dataset, f, HIDDEN).mean()) for f in ("sparse", "nosparse")}
             st.caption(f"ρ̂_j of every hidden unit, measured on the {n:,} bundled held-out images; the legend gives "
                        f"each net's mean over its units. The penalty holds the sparse net's units near ρ = {rho} "
                        f"(mean {means['sparse']:.3f}); without it their mean activation is {means['nosparse']:.3f}.")

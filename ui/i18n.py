@@ -74,7 +74,7 @@ def language() -> str:
     """This visitor's language code (a key of ``LANGUAGES``); English outside a page run (a test, a CLI)."""
     if get_script_run_ctx() is None:
         return SOURCE_LANGUAGE
-    return st.session_state.get(state.LANGUAGE, SOURCE_LANGUAGE)
+    return state.widget(state.LANGUAGE, SOURCE_LANGUAGE)
 
 
 def _(message: str) -> str:
@@ -141,14 +141,14 @@ def _browser_language() -> str:
 def choose_language() -> str:
     """At the top of the page, before any text: the visit's language from the URL, else the browser's;
     kept in the session from then on (the picker owns it)."""
-    if state.LANGUAGE not in st.session_state:
+    if not state.has_widget(state.LANGUAGE):
         wanted = st.query_params.get(PARAM)
-        st.session_state[state.LANGUAGE] = wanted if wanted in LANGUAGES else _browser_language()
-    return st.session_state[state.LANGUAGE]
+        state.set_widget(state.LANGUAGE, wanted if wanted in LANGUAGES else _browser_language())
+    return state.widget(state.LANGUAGE)
 
 
 def _follow_picker() -> None:
-    st.query_params[PARAM] = st.session_state[state.LANGUAGE]
+    st.query_params[PARAM] = state.widget(state.LANGUAGE)
 
 
 def language_picker() -> None:

@@ -11,6 +11,7 @@ from ae_demo.preprocess import InputError, Prepared, prepare_drawing, prepare_up
 
 from . import i18n, presentation, rerun, resources, state
 from .i18n import N_, _
+from .pictures import Picture, picture_grid
 from .state import InputItem, InputKind
 
 # The formats we read, plus a few we cannot, so those get our explanation rather than a silent refusal.
@@ -23,7 +24,7 @@ DEFAULT_STROKE = 22      # canvas pixels
 
 def draw_tab() -> None:
     """The canvas first, its pen and help in a popover under it: nothing between the canvas and the ladder."""
-    width = st.session_state.get("stroke_width", DEFAULT_STROKE)
+    width = state.widget(state.STROKE_WIDTH, DEFAULT_STROKE)
     result = None
     with st.container(key="draw_canvas"):
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
@@ -43,25 +44,25 @@ def draw_tab() -> None:
         # WCAG 2.1.1: the canvas takes a pointer only; the same input comes from the other tabs
         st.caption(_("The canvas cannot be drawn with the keyboard: the Samples tab picks a held-out image and the "
                      "Upload tab takes a picture of a digit, and both go through the same steps as a drawing."))
-        st.slider(_("Stroke width"), 8, 40, DEFAULT_STROKE, key="stroke_width")
+        st.slider(_("Stroke width"), 8, 40, DEFAULT_STROKE, key=state.STROKE_WIDTH)
     png = result.image_bytes if result is not None else None
-    if not png or state.seen_canvas(hashlib.sha1(png).hexdigest()):
+    if not png or state.visitor().seen_canvas(hashlib.sha1(png).hexdigest()):
         return
     try:
         # not cached: each stroke makes a new picture, and the canvas path costs ~2 ms (preprocess.prepare_drawing)
-        state.remember(InputItem.make(InputKind.DRAWING, _("Drawing"), prepare_drawing(png)), make_current=True)
+        state.visitor().remember(InputItem.make(InputKind.DRAWING, _("Drawing"), prepare_drawing(png)), make_current=True)
     except InputError:  # an empty or cleared canvas: nothing to show, nothing wrong
-        state.forget(InputKind.DRAWING.value)
+        state.visitor().forget(InputKind.DRAWING.value)
 
 
 def upload_tab() -> None:
     files = st.file_uploader(_("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)"), type=UPLOAD_TYPES,
-                             accept_multiple_files=True, key="upload", on_change=state.mark_page_due,
+                             accept_multiple_files=True, key="upload", on_change=rerun.mark_page_due,
                              help=_("A photo of a digit on paper works: the background is removed and the ink "
                                     "centred."))
     files = files or []
     errors, unreadable = {}, {}
-    known = {item.key for item in state.items_of(InputKind.UPLOAD)}
+    known = {item.key for item in state.visitor().items_of(InputKind.UPLOAD)}
     seen = set()
     for file in files:
         new = f"{InputKind.UPLOAD.value}:{file.file_id}"
@@ -72,32 +73,32 @@ def upload_tab() -> None:
             # once per file and session (``known`` above), so not cached for the server: a cache shared by
             # every session kept each photo's picture (~0.6 MB) for as long as the server ran
             prepared = prepare_upload(file.getvalue(), file.name)
-            state.remember(InputItem.make(InputKind.UPLOAD, file.name, prepared, file.file_id),
+            state.visitor().remember(InputItem.make(InputKind.UPLOAD, file.name, prepared, file.file_id),
                            make_current=True)  # the newest upload becomes the current input
         except InputError as error:
             errors[file.name] = i18n.error_text(error)
             unreadable[file.name] = file.getvalue()  # still scored by "How unusual is this?" (ui.demos.anomaly)
     for gone in known - seen:
-        state.forget(gone)  # removed from the uploader
+        state.visitor().forget(gone)  # removed from the uploader
     names = {f.name for f in files}
-    state.set_upload_errors({**{k: v for k, v in state.upload_errors().items() if k in names}, **errors})
-    state.set_unreadable_uploads({**{k: v for k, v in state.unreadable_uploads().items() if k in names}, **unreadable})
-    for name, message in state.upload_errors().items():
+    state.visitor().upload_errors = {**{k: v for k, v in state.visitor().upload_errors.items() if k in names}, **errors}
+    state.visitor().unreadable_uploads = {**{k: v for k, v in state.visitor().unreadable_uploads.items() if k in names}, **unreadable}
+    for name, message in state.visitor().upload_errors.items():
         st.error(f"**{name}**: {message}")
 
 
 def camera_tab() -> None:
     st.caption(_("Hold a digit written in thick dark pen on white paper up to the camera, filling most of the "
                  "frame."))
-    photo = st.camera_input(_("Take a photo"), key="camera", on_change=state.mark_page_due)
+    photo = st.camera_input(_("Take a photo"), key="camera", on_change=rerun.mark_page_due)
     if photo is None:
-        state.forget(InputKind.CAMERA.value)
+        state.visitor().forget(InputKind.CAMERA.value)
         return
-    if state.seen_camera(photo.file_id):
+    if state.visitor().seen_camera(photo.file_id):
         return
     try:
         prepared = prepare_upload(photo.getvalue(), "webcam photo")  # once per photo (seen_camera above)
-        state.remember(InputItem.make(InputKind.CAMERA, _("Webcam photo"), prepared), make_current=True)
+        state.visitor().remember(InputItem.make(InputKind.CAMERA, _("Webcam photo"), prepared), make_current=True)
     except InputError as error:
         st.error(_("Webcam photo: {message}").format(message=i18n.error_text(error)))
 
@@ -106,7 +107,7 @@ def sample_tab(dataset: str) -> None:
     reference = resources.reference_for(dataset)
     st.caption(_("{count} held-out images the models never saw in training.")
                .format(count=i18n.integer(len(reference.labels))))
-    st.selectbox(_("Class"), [_(ANY_CLASS), *reference.classes], key="sample_class")
+    st.selectbox(_("Class"), [_(ANY_CLASS), *reference.classes], key=state.SAMPLE_CLASS)
     st.button(_("Pick a random sample"), key="sample_random", icon=":material/casino:", on_click=_pick_random,
               args=(dataset,))
 
@@ -115,33 +116,33 @@ def _pick_random(dataset: str) -> None:
     """The button's callback: a random held-out image of the chosen class, then the whole page at once."""
     reference = resources.reference_for(dataset)
     pool = np.arange(len(reference.labels))
-    choice = st.session_state.get("sample_class")
+    choice = state.widget(state.SAMPLE_CLASS)
     if choice in reference.classes:
         pool = pool[reference.labels == reference.classes.index(choice)]
     pick_sample(dataset, int(random.choice(pool)))
-    state.mark_page_due()
+    rerun.mark_page_due()
 
 
 def pick_sample(dataset: str, index: int) -> None:
     """Make held-out image ``index`` the sample and the current input; kept in the URL (``?sample=``)."""
-    state.set_sample_index(index)
+    state.visitor().sample_index = index
     st.query_params["sample"] = str(index)
     remember_sample(dataset)
-    state.set_current(InputKind.SAMPLE.value)
+    state.visitor().current = InputKind.SAMPLE.value
 
 
 def remember_sample(dataset: str) -> None:
     """Keep the sample input in step with the dataset and the index (from the URL on first load)."""
     reference = resources.reference_for(dataset)
     n = len(reference.labels)
-    index = state.sample_index()
+    index = state.visitor().sample_index
     if index is None:
         from_url = st.query_params.get("sample", "")
         index = int(from_url) if from_url.isdigit() and int(from_url) < n else 0
     index %= n
-    state.set_sample_index(index)
+    state.visitor().sample_index = index
     prepared = Prepared(raw=None, image=reference.images[index], notes=("held-out image, used as it is",))
-    state.remember(InputItem.make(
+    state.visitor().remember(InputItem.make(
         InputKind.SAMPLE, _("Sample #{index} ({name})").format(index=index, name=reference.name(index)), prepared))
 
 
@@ -161,24 +162,24 @@ def input_sources(dataset: str) -> None:
 
 
 def _choose_current() -> None:
-    state.set_current(st.session_state[state.INPUT_CHOICE])
-    state.mark_page_due()
+    state.visitor().current = state.widget(state.INPUT_CHOICE)
+    rerun.mark_page_due()
 
 
 def current_input_panel() -> InputItem:
     """The input being explored: as given, and as the model sees it."""
-    items = {item.key: item for item in state.items()}
-    current = state.current_item()
-    st.session_state[state.INPUT_CHOICE] = current.key
+    items = {item.key: item for item in state.visitor().items()}
+    current = state.visitor().current_item()
+    state.set_widget(state.INPUT_CHOICE, current.key)
     st.selectbox(_("Current input"), list(items), key=state.INPUT_CHOICE, format_func=lambda k: items[k].name,
                  on_change=_choose_current)
     given_uri, seen_uri = current.picture_uris
-    given = rerun.Picture(seen_uri, _("{name}, a held-out image").format(name=current.name),
+    given = Picture(seen_uri, _("{name}, a held-out image").format(name=current.name),
                           _("As given (a held-out image)")) if given_uri is None else \
-        rerun.Picture(given_uri, _("{name} as given").format(name=current.name), _("As given"),
+        Picture(given_uri, _("{name} as given").format(name=current.name), _("As given"),
                       css="ae-raw")   # a photo: smooth scaling
     # one HTML block of inline pictures encoded once per input (state.InputItem.picture_uris)
-    st.html(rerun.picture_grid("ae-input", [given, rerun.Picture(
+    st.html(picture_grid("ae-input", [given, Picture(
         seen_uri, _("{name} as the model sees it: 28×28 grey levels").format(name=current.name),
         _("What the model sees: 28×28"))]))
     if current.prepared.notes:

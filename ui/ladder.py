@@ -11,8 +11,9 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import charts, exports, i18n, rerun, resources, state, theme
+from . import charts, exports, i18n, resources, state, theme
 from .i18n import _
+from .pictures import Picture, picture_grid
 
 
 def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, column: int, heatmaps: bool,
@@ -31,7 +32,7 @@ def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, colum
                                    for a in (target, recons, sse, psnr))).hexdigest()
 
     def make() -> str:
-        cells = [rerun.Picture(target_uri, _("the input, {name}: 28×28").format(name=name),
+        cells = [Picture(target_uri, _("the input, {name}: 28×28").format(name=name),
                                _("28×28, 784 numbers"), _("Input"))]
         for i, z in enumerate(result.latent_dims):
             picture = error_heatmap(recons[i], target) if heatmaps else recons[i]
@@ -39,8 +40,8 @@ def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, colum
             alt = (_("per-pixel error of the {family} reconstruction of {name} at z = {z} (dark blue: exact, "
                      "yellow: wrong), SSE {sse}") if heatmaps else
                    _("{family} reconstruction of {name} at z = {z}, SSE {sse}, PSNR {psnr} dB")).format(**says)
-            cells.append(rerun.Picture(png_data_uri(picture), alt, "SSE {sse} · {psnr} dB".format(**says), f"z = {z}"))
-        return heading + rerun.picture_grid("ae-ladder", cells, _("{family}: the input, then its reconstruction "
+            cells.append(Picture(png_data_uri(picture), alt, "SSE {sse} · {psnr} dB".format(**says), f"z = {z}"))
+        return heading + picture_grid("ae-ladder", cells, _("{family}: the input, then its reconstruction "
                                                                   "at each size").format(family=label))
 
     # one string for a key: Streamlit's cache hashes a str at once, a tuple element by element
@@ -54,7 +55,7 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
     with st.container(key="reconstructions"):
         st.subheader(_("What {sizes} numbers keep").format(sizes=", ".join(map(str, view.latent_dims))))
         # the pictures first, right under the heading: what explains them and the switch follow them
-        heatmaps = bool(st.session_state.get("error_heatmaps", False))
+        heatmaps = bool(state.widget(state.ERROR_HEATMAPS, False))
         target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
         _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family], current.name)
         _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", current.name,
@@ -63,7 +64,7 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
         st.caption(_("The input squeezed through a bottleneck of z numbers by the {family} autoencoder, then "
                      "rebuilt. SSE: squared error over the 784 pixels (lower is better); PSNR in dB (higher is "
                      "better).").format(family=FAMILIES[family].lower()))
-        st.toggle(_("Show per-pixel error instead (dark blue = exact, yellow = wrong)"), key="error_heatmaps")
+        st.toggle(_("Show per-pixel error instead (dark blue = exact, yellow = wrong)"), key=state.ERROR_HEATMAPS)
 
 
 def uploads_section(items: list[state.InputItem], view: InputsView) -> None:
@@ -77,14 +78,14 @@ def uploads_section(items: list[state.InputItem], view: InputsView) -> None:
             st.container(key="upload_results"):
         for column, item in uploads:
             def make(column=column, item=item) -> str:
-                cells = [rerun.Picture(item.picture_uris[1], _("the input, {name}: 28×28").format(name=item.name),
+                cells = [Picture(item.picture_uris[1], _("the input, {name}: 28×28").format(name=item.name),
                                        "28×28", item.name)]
-                cells += [rerun.Picture(png_data_uri(net.reconstructions[i, column]),
+                cells += [Picture(png_data_uri(net.reconstructions[i, column]),
                                         _("reconstruction of {name} at z = {z}, SSE {sse}").format(
                                             name=item.name, z=z, sse=i18n.number(net.sse[i, column], 0)),
                                         "SSE " + i18n.number(net.sse[i, column], 0), f"z = {z}")
                           for i, z in enumerate(net.latent_dims)]
-                return rerun.picture_grid("ae-ladder", cells, item.name)
+                return picture_grid("ae-ladder", cells, item.name)
 
             digest = hashlib.sha1(net.reconstructions[:, column].tobytes()).hexdigest()
             st.html(resources.rendered_html(f"upload|{i18n.language()}|{item.key}|{item.name}|{net.latent_dims}|"

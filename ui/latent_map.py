@@ -19,6 +19,7 @@ from ae_demo.datasets import DATASETS
 
 from . import charts, exports, i18n, rerun, resources, state, theme
 from .i18n import _
+from .pictures import Picture, picture_grid
 from .resources import MANIFOLD_STEPS
 
 
@@ -48,10 +49,10 @@ def map_latent(dataset: str, family: str) -> int:
     """The latent size of the mapped model, chosen on the page (the dataset's default model's where ``family``
     has it)."""
     dims = resources.zoo().latent_dims(dataset, family)
-    if st.session_state.get("map_latent") not in dims:
+    if state.widget(state.MAP_LATENT) not in dims:
         default = DATASETS[dataset].default_model.latent_dim
-        st.session_state["map_latent"] = default if default in dims else dims[-1]
-    return st.session_state["map_latent"]
+        state.set_widget(state.MAP_LATENT, default if default in dims else dims[-1])
+    return state.widget(state.MAP_LATENT)
 
 
 def latent_map_section(dataset: str, family: str, view: InputsView, items: list[state.InputItem],
@@ -72,8 +73,8 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
                  "to belong to some class. Switch on the interactive map to hover, zoom and click a dot; on a 2-D "
                  "latent, to click anywhere and decode that place."))
     top = st.columns([2, 1, 1])
-    z = top[0].select_slider(_("Latent size of the mapped model"), dims, key="map_latent",
-                             on_change=state.mark_page_due)
+    z = top[0].select_slider(_("Latent size of the mapped model"), dims, key=state.MAP_LATENT,
+                             on_change=rerun.mark_page_due)
     interactive = top[1].toggle(_("Interactive map"), key="map_interactive",
                                 help=_("Hover, zoom and click the dots (a Plotly chart, heavier to redraw on each "
                                        "stroke)"))
@@ -86,7 +87,7 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     order = [i for i in range(len(items)) if i != column] + [column]  # the current input last, drawn on top
     names = [items[i].name for i in order]
     reference = resources.reference_for(dataset)
-    recomputed = state.map_settings(dataset, family, z)
+    recomputed = state.visitor().recomputed_map(dataset, family, z)
     event = None
     map_column, side = st.columns([3, 2] if lm.drawn_as_code else [5, 2], gap="medium")
     with map_column:
@@ -191,7 +192,7 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     pictures, cells = resources.heldout_pictures(dataset), []
     for rank, row in enumerate(rows, 1):
         index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
-        cells.append(rerun.Picture(pictures.uri(index),
+        cells.append(Picture(pictures.uri(index),
                                    _("neighbour {rank}: held-out #{index}, {name}").format(rank=rank, index=index,
                                                                                            name=name), name))
     # the map's gist in words, for a screen reader: the classes around the input
@@ -200,7 +201,7 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     with st.container(key="neighbours"):  # the heading in the same element: one update fewer a stroke
         heading = _("<p><strong>Its {count} nearest neighbours in latent space</strong> (held-out images, nearest "
                     "first): {classes}</p>").format(count=len(rows), classes=html.escape(around))
-        st.html(heading + rerun.picture_grid("ae-strip", cells, _("nearest neighbours, nearest first")))
+        st.html(heading + picture_grid("ae-strip", cells, _("nearest neighbours, nearest first")))
 
 
 def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> None:
@@ -229,9 +230,9 @@ def recompute_map_section(dataset: str, family: str, z: int, lm: LatentMap) -> N
                 resources.custom_map_for(dataset, family, z, settings)
                 status.update(label=_("Map recomputed in {seconds} s").format(
                     seconds=i18n.number(time.perf_counter() - started)), state="complete", expanded=False)
-            state.set_map_settings(dataset, family, z, settings)
+            state.visitor().set_recomputed_map(dataset, family, z, settings)
             st.rerun()
-        if state.map_settings(dataset, family, z) is not None and st.button(_("Back to the precomputed map"),
+        if state.visitor().recomputed_map(dataset, family, z) is not None and st.button(_("Back to the precomputed map"),
                                                                              key="map_reset"):
-            state.set_map_settings(dataset, family, z, None)
+            state.visitor().set_recomputed_map(dataset, family, z, None)
             st.rerun()

@@ -45,7 +45,7 @@ def network_section(dataset: str, family: str, z: int, current: state.InputItem)
     """The chosen model (``family`` at ``z``, the mapped size) as a diagram, with the input's outputs."""
     with st.container(key="network"):
         opened = st.expander(f"The network, layer by layer: {FAMILIES[family].lower()}, z = {z}",
-                             key="network_open", on_change="rerun")
+                             key=state.NETWORK_OPEN, on_change="rerun")
         if not opened.open:
             return
         with opened:

@@ -39,7 +39,7 @@ def open_from_url(dataset_id: str | None) -> str | None:
     except OwnDataError as error:
         st.sidebar.error(str(error))
         return None
-    state.add_own_opened(dataset_id)
+    state.visitor().open_own(dataset_id)
     return dataset_id
 
 
@@ -55,12 +55,12 @@ def own_page(dataset: str) -> None:
 def _read(files, size: int, colour: bool):
     """The uploads read into an ImageSet, kept for this visitor while the files and settings stay the same."""
     signature = hashlib.sha1(repr(([(f.file_id, f.size) for f in files], size, colour)).encode()).hexdigest()
-    kept = state.own_read()
+    kept = state.visitor().own_read
     if kept and kept[0] == signature:
         return kept[1]
     with st.spinner(_("Reading the pictures…")):
         found = read_image_set([(f.name, f.getvalue()) for f in files], size=size, colour=colour)
-    state.set_own_read((signature, found))
+    state.visitor().own_read = (signature, found)
     return found
 
 
@@ -85,16 +85,16 @@ def upload_panel() -> None:
                 st.error(str(error))
         if found is not None:
             _preview(found)
-        job = state.own_job()
+        job = state.visitor().own_job
         if job is None and found is not None and found.problem is None:
             if st.button(_("Train"), key=state.OWN_DATA_TRAIN, type="primary"):
                 try:
-                    state.set_own_job(resources.own_trainer().submit(
-                        found.images, found.labels, found.classes, name, owner=state.visitor_id(),
-                        source={"skipped": len(found.skipped), "notes": list(found.notes)}))
+                    state.visitor().own_job = resources.own_trainer().submit(
+                        found.images, found.labels, found.classes, name, owner=state.visitor().id,
+                        source={"skipped": len(found.skipped), "notes": list(found.notes)})
                 except OwnDataError as error:
                     st.error(str(error))
-        if state.own_job() is not None:
+        if state.visitor().own_job is not None:
             training_progress()
 
 
@@ -121,10 +121,10 @@ def _preview(found) -> None:
 
 @st.fragment(run_every=1.0)
 def training_progress() -> None:
-    job = state.own_job()
+    job = state.visitor().own_job
     if job is None:
         return
-    status = resources.own_trainer().status(job, owner=state.visitor_id())
+    status = resources.own_trainer().status(job, owner=state.visitor().id)
     with st.container(key="own_data_progress"):
         if status.state == "waiting":
             st.info(_("Another training runs on this server: yours is number {place} in the queue and starts "
@@ -146,14 +146,14 @@ def training_progress() -> None:
             if status.owner_key:
                 st.warning(_("Owner key, shown only now: {key}. Keep it: the link {link}&key={key} deletes the "
                              "dataset.").format(key=status.owner_key, link=link))
-            state.add_own_opened(status.dataset_id)
+            state.visitor().open_own(status.dataset_id)
         elif status.state in ("failed", "cancelled", "unknown"):
             st.error(_("The training {state}.").format(state=_(status.state)) + (f" {status.error}" if status.error else ""))
         if status.state in ("waiting", "training"):
             if st.button(_("Cancel"), key=state.OWN_DATA_CANCEL):
-                resources.own_trainer().cancel(job, owner=state.visitor_id())
+                resources.own_trainer().cancel(job, owner=state.visitor().id)
         elif st.button(_("Start another"), key="own_data_again"):
-            state.set_own_job(None)
+            state.visitor().own_job = None
             st.rerun()
 
 

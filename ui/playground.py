@@ -34,7 +34,7 @@ def playground_section(dataset: str, family: str, z: int, view: InputsView, colu
     """The morph and the code sliders, one tab each; the tab is kept in the URL (``?playground=``).
 
     Only the open tab runs and is on the page. Every element on the page costs the browser a
-    re-render on each stroke, and the sixteen sliders alone were about 60 ms of it.
+    re-render on each stroke, and the sixteen sliders alone were a large part of it (``benchmarks/bench_canvas.py``).
     """
     st.subheader("Play with the codes")
     morph, nudge = st.tabs(PLAYGROUND_TABS, key="playground", bind="query-params")
@@ -49,7 +49,7 @@ def playground_section(dataset: str, family: str, z: int, view: InputsView, colu
 def _endpoint_codes(dataset: str, family: str, z: int, view: InputsView) -> dict[str, np.ndarray]:
     """name -> (z,) code: every input of this session (as the ladder encoded it), then the first held-out
     image of each class (the code the map holds for it)."""
-    options = {item.name: view.code(z, i) for i, item in enumerate(state.items())}
+    options = {item.name: view.code(z, i) for i, item in enumerate(state.visitor().items())}
     lm = resources.default_map_for(dataset, family, z)
     reference = resources.reference_for(dataset)
     for label, name in enumerate(reference.classes):
@@ -66,7 +66,7 @@ def interpolation_section(dataset: str, family: str, z: int, view: InputsView, c
                "between them.")
     options = _endpoint_codes(dataset, family, z, view)
     names = list(options)
-    items = state.items()
+    items = state.visitor().items()
     current = items[column]
     others = [item.name for item in items if item.key != current.key]
     # by default: from the current input to another of the visitor's, else to a held-out image of class 5
@@ -105,10 +105,10 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
     model = resources.models_for(dataset, family)[z]
     code = view.code(z, column)
     lo, hi = resources.default_map_for(dataset, family, z).code_bounds()
-    digest = hashlib.sha1(state.items()[column].prepared.image.tobytes()).hexdigest()[:10]
+    digest = hashlib.sha1(state.visitor().items()[column].prepared.image.tobytes()).hexdigest()[:10]
     if top[1].button("Reset to the input's code", key="nudge_reset"):
         for i in range(z):
-            st.session_state.pop(f"nudge_{dataset}_{family}_{z}_{i}_{digest}", None)
+            state.drop_widget(state.nudge_key(dataset, family, z, i, digest))
     sliders, result = st.columns([3, 1])
     nudged = code.copy()
     with sliders:
@@ -116,7 +116,7 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
         for i in range(z):
             low, high = float(min(lo[i], code[i])), float(max(hi[i], code[i]))
             nudged[i] = grid[i % 4].slider(f"z[{i}]", low, high, float(code[i]), step=(high - low) / 100 or 0.01,
-                                           format="%.2f", key=f"nudge_{dataset}_{family}_{z}_{i}_{digest}")
+                                           format="%.2f", key=state.nudge_key(dataset, family, z, i, digest))
     with result:
         pair = decode_codes(model, np.stack([code, nudged]))
         st.image(pair[0], caption="decoded from the input's code", width="stretch",

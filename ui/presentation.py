@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import state
 from .i18n import _
 
 PARAM = "present"
-_KEY = "present_mode"
 
 # A light page from the dark theme: invert everything, turning hues back, then invert the
 # pictures again so digits, photos and the canvas look as they are.
@@ -33,20 +33,20 @@ _CSS = """<style>
 
 def is_on() -> bool:
     """From the URL on a link's first load, then from the toggle."""
-    if _KEY not in st.session_state:
-        st.session_state[_KEY] = st.query_params.get(PARAM) == "1"
-    return bool(st.session_state[_KEY])
+    if not state.has_widget(state.PRESENT_MODE):
+        state.set_widget(state.PRESENT_MODE, st.query_params.get(PARAM) == "1")
+    return bool(state.widget(state.PRESENT_MODE))
 
 
 def _follow_toggle() -> None:
-    if st.session_state[_KEY]:
+    if state.widget(state.PRESENT_MODE):
         st.query_params[PARAM] = "1"
     else:
         st.query_params.pop(PARAM, None)
 
 
 def toggle() -> None:
-    st.sidebar.toggle(_("Presentation mode"), key=_KEY, on_change=_follow_toggle,
+    st.sidebar.toggle(_("Presentation mode"), key=state.PRESENT_MODE, on_change=_follow_toggle,
                       help=_("Large type and pictures, a light page, no toolbar: for a projector. Link: {link}")
                       .format(link="?present=1"))
 

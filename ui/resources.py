@@ -5,34 +5,30 @@ computed once per server (and what each visitor's run merely looks up) can be re
 """
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
-from ae_demo import anomaly, corruption, generation, rooms
+from ae_demo import anomaly, corruption, generation, inference, rooms
 from ae_demo.datasets import DATASETS
-from ae_demo.device import pick_device, shorten_gil_switch_interval, use_one_cpu_thread_per_call
+from ae_demo.device import pick_device
 from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
 from ae_demo.inference import LadderCache, decode_grid, load_family
 from ae_demo.live_training import LiveTrainer
 from ae_demo.map_fitter import MapFitter
 from ae_demo.maps import LatentMap, load_map, refit_map
-from ae_demo.memory import Collector, freeze_and_collect, map_large_blocks_directly
+from ae_demo.memory import Collector, freeze_and_collect
+from ae_demo.metrics import unit_activations
 from ae_demo.own_lab import OwnLab, register_own
 from ae_demo.own_training import OwnTrainer
 from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
 
-from . import charts, state, theme
-
-use_one_cpu_thread_per_call()
-shorten_gil_switch_interval()
-map_large_blocks_directly()  # before the first visitor: sessions' photos and pictures go back when freed
+from . import charts, theme
 
 MANIFOLD_STEPS = 15      # decoded manifold: a 15x15 grid of latent points
 
@@ -128,14 +124,11 @@ def chosen_map(dataset: str, family: str, latent_dim: int, recomputed: MapSettin
     return custom_map_for(dataset, family, latent_dim, recomputed)
 
 
-def map_for(dataset: str, family: str, latent_dim: int) -> LatentMap:
-    """The map this visitor looks at: the default one, or the one they recomputed."""
-    return chosen_map(dataset, family, latent_dim, state.map_settings(dataset, family, latent_dim))
-
-
-def inputs_view(dataset: str, family: str, images: np.ndarray, on_maps: tuple[int, ...] = ()) -> InputsView:
-    """Everything the page shows about (B, 28, 28) float32 inputs for ``family``; placed on the maps of ``on_maps``."""
-    maps = {z: map_for(dataset, family, z) for z in on_maps}
+def inputs_view(dataset: str, family: str, images: np.ndarray,
+                on_maps: Mapping[int, MapSettings | None] | None = None) -> InputsView:
+    """Everything the page shows about (B, 28, 28) float32 inputs for ``family``, placed on a map of each latent
+    size in ``on_maps`` (size -> the settings a visitor recomputed that map with, None: the precomputed one)."""
+    maps = {z: chosen_map(dataset, family, z, recomputed) for z, recomputed in (on_maps or {}).items()}
     return compute_view(*ladder_caches(dataset, family), maps, images)
 
 
@@ -213,6 +206,18 @@ def compile_ladders(dataset: str, family: str) -> list[threading.Thread]:
 
 
 @st.cache_resource(show_spinner=False)
+def unit_features(dataset: str, family: str, hidden: int) -> np.ndarray:
+    """(hidden, 28, 28) x = W_i/‖W_i‖ of a sparse net's shipped weights (ui.features)."""
+    return inference.unit_features(models_for(dataset, family)[hidden])
+
+
+@st.cache_resource(show_spinner=False)
+def mean_activations(dataset: str, family: str, hidden: int) -> np.ndarray:
+    """(hidden,) ρ̂_j of a sparse net: each unit's mean activation over the bundled held-out images."""
+    return unit_activations(models_for(dataset, family)[hidden], reference_for(dataset).images)
+
+
+@st.cache_resource(show_spinner=False)
 def memory_collector() -> Collector:
     """Once per server, after the first whole page has loaded what sessions share: see ``ae_demo.memory``."""
     return freeze_and_collect()
@@ -222,11 +227,6 @@ def memory_collector() -> Collector:
 def room_store() -> rooms.RoomStore:
     """The class rooms of this server: in its memory, or in Redis shared by every replica when REDIS_URL is set."""
     return rooms.open_store()
-
-
-def replica_id() -> str:
-    """Which server process serves this page: ``AE_DEMO_REPLICA`` (set by deploy/replicas.sh), else its port."""
-    return os.environ.get("AE_DEMO_REPLICA") or str(st.get_option("server.port"))
 
 
 # ----------------------------------------------------------------------------- the classroom demos

@@ -61,10 +61,10 @@ def follow_the_url() -> state.RoomSeat | None:
     """Seat this visitor by the URL: ``?room=`` joins as a student, with ``&key=`` opens the teacher's page."""
     params = st.query_params
     code = params.get("room")
-    seat = state.room_seat()
+    seat = state.visitor().room_seat
     if not code:
         if seat is not None:
-            state.set_room_seat(None)
+            state.visitor().seat_in_room(None)
         return None
     key = params.get("key")
     if seat is not None and seat.code == code.strip().upper() and seat.key == (key or None):
@@ -88,7 +88,7 @@ def follow_the_url() -> state.RoomSeat | None:
         return state.RoomSeat(code, problem=_UNREACHABLE)  # not kept: the next run tries again
     except rooms.RoomError as error:
         seat = state.RoomSeat(code.strip().upper()[:12], problem=str(error))
-    state.set_room_seat(seat)
+    state.visitor().seat_in_room(seat)
     return seat
 
 
@@ -96,11 +96,11 @@ def _start_room(dataset: str, family: str, latent_dim: int) -> None:
     try:
         room, key = _store().create_room(dataset, family, latent_dim)
     except rooms.RoomError as error:  # the store is full, or unreachable
-        state.set_room_message(str(error))
+        state.visitor().room_message = str(error)
         return
     st.query_params["room"], st.query_params["key"] = room.code, key
     st.query_params.pop("member", None)
-    state.set_room_seat(state.RoomSeat(room.code, key=key, room=room))
+    state.visitor().seat_in_room(state.RoomSeat(room.code, key=key, room=room))
 
 
 def sidebar_section(seat: state.RoomSeat | None, dataset: str, family: str, latent_dim: int) -> None:
@@ -116,7 +116,7 @@ def sidebar_section(seat: state.RoomSeat | None, dataset: str, family: str, late
                       args=(dataset, family, latent_dim),
                       help="Students join with a link or a QR code; their drawings appear on your map, and you "
                            f"can ask them polls. The room uses this dataset, model family and the z = {latent_dim} map.")
-    problem = state.room_message()
+    problem = state.visitor().take_room_message()
     if problem:
         st.sidebar.error(problem)
 
@@ -163,18 +163,18 @@ def _teacher_panel(code: str, key: str) -> None:
     store = _store()
     try:
         version = store.version(code)
-        panel = state.room_panel()
+        panel = state.visitor().room_panel
         if panel is None or panel.version != version:
             view = store.class_view(code, key)
             panel = state.RoomPanel(view.version, view, _gallery_pictures(view, panel))
-            state.set_room_panel(panel)
+            state.visitor().room_panel = panel
     except rooms.StoreUnreachable:
         st.warning(_UNREACHABLE)
         return
     except rooms.RoomError as error:
         st.error(str(error))
         return
-    message = state.room_message()
+    message = state.visitor().take_room_message()
     if message:
         st.error(message)
     view = panel.view
@@ -341,13 +341,21 @@ def _steer(action: str, code: str, key: str, *args) -> None:
     try:
         getattr(_store(), action)(code, key, *args)
     except rooms.StoreUnreachable:
-        state.set_room_message(_UNREACHABLE)
+        state.visitor().room_message = _UNREACHABLE
     except rooms.RoomError as error:
-        state.set_room_message(str(error))
+        state.visitor().room_message = str(error)
+
+
+def _poll_draft() -> tuple[str, list[str], int | None]:
+    """The teacher's poll form: the question, the choices (non-empty lines), the right one's index or None."""
+    lines = [line.strip() for line in str(state.widget(state.ROOM_POLL_CHOICES) or "").splitlines()]
+    correct = int(state.widget(state.ROOM_POLL_CORRECT) or 0)
+    return str(state.widget(state.ROOM_POLL_QUESTION) or ""), [line for line in lines if line], \
+        (correct - 1 if correct else None)
 
 
 def _ask(code: str, key: str) -> None:
-    question, choices, correct = state.room_poll_draft()
+    question, choices, correct = _poll_draft()
     _steer("ask", code, key, question, choices, correct)
 
 
@@ -398,7 +406,7 @@ def member_banner(seat: state.RoomSeat) -> None:
         return
     room = seat.room
     cols = st.columns([4, 1, 1])
-    sharing = state.room_sharing()
+    sharing = state.widget(state.ROOM_SHARE, True)
     cols[0].info(_BANNER.format(code=seat.code) if sharing else
                  f"You are in room {seat.code}. Your drawing is not shared (switch it back on to share it).")
     cols[1].toggle("Share my drawing", value=True, key=state.ROOM_SHARE, on_change=_sharing_changed, args=(seat,))
@@ -427,16 +435,16 @@ def _leave(seat: state.RoomSeat) -> None:
 def _leave_url() -> None:
     for param in ("room", "member", "key"):
         st.query_params.pop(param, None)
-    state.set_room_seat(None)
+    state.visitor().seat_in_room(None)
 
 
 def _sharing_changed(seat: state.RoomSeat) -> None:
-    if not state.room_sharing():
+    if not state.widget(state.ROOM_SHARE, True):
         try:
             _store().unshare(seat.code, seat.member)
         except rooms.RoomError:
             pass
-    state.set_room_shared(None)  # switched back on: the current input goes up with the next run
+    state.visitor().room_shared = None  # switched back on: the current input goes up with the next run
 
 
 @st.fragment(run_every=POLL_CHECK_S)
@@ -444,7 +452,7 @@ def _retry_join() -> None:
     """While the store does not answer: try to seat this visitor again every few seconds; once seated (or
     refused for good), the whole page runs with the room."""
     follow_the_url()
-    if state.room_seat() is not None:  # kept only when the store answered
+    if state.visitor().room_seat is not None:  # kept only when the store answered
         st.rerun(scope="app")
 
 
@@ -453,13 +461,13 @@ def _member_poll(code: str, member: str) -> None:
     """The room's current poll, checked every few seconds: the question, the choices, and once revealed,
     whether this student was right. Reruns nothing else and reads nothing else of the room."""
     with st.container(key="room_poll"):
-        message = state.room_message()
+        message = state.visitor().take_room_message()
         if message:
             st.error(message)
         try:
             store = _store()
             room = store.room(code)
-            seat = state.room_seat()
+            seat = state.visitor().room_seat
             if seat is not None and seat.code == code:
                 seat.room = room  # the teacher may have allowed nicknames since: the next page run shows the field
             if room.closed:
@@ -473,7 +481,7 @@ def _member_poll(code: str, member: str) -> None:
         except rooms.RoomError as error:
             st.caption(str(error))
             return
-        share_current(state.current_item())  # an input the rate limit dropped goes up now
+        share_current(state.visitor().current_item())  # an input the rate limit dropped goes up now
         if poll is None:
             return
         st.markdown(f"**The teacher asks:** {literal(poll.question)}")
@@ -501,26 +509,26 @@ def _answer(code: str, member: str, poll_id: int, choice: int) -> None:
     try:
         _store().answer(code, member, poll_id, choice)
     except rooms.StoreUnreachable:
-        state.set_room_message(_UNREACHABLE)
+        state.visitor().room_message = _UNREACHABLE
     except rooms.RoomError as error:
-        state.set_room_message(str(error))
+        state.visitor().room_message = str(error)
 
 
 def share_current(current: state.InputItem) -> None:
     """A member's new current input goes to the room (at most one every ``rooms.SHARE_INTERVAL_S``; a dropped
     one goes up with the whole page that follows). Called by the workbench on every stroke."""
-    seat = state.room_seat()
-    if seat is None or seat.member is None or seat.room is None or not state.room_sharing():
+    seat = state.visitor().room_seat
+    if seat is None or seat.member is None or seat.room is None or not state.widget(state.ROOM_SHARE, True):
         return
     picture = np.round(np.clip(current.prepared.image, 0, 1) * 255).astype(np.uint8)
     digest = hashlib.sha1(picture.tobytes()).hexdigest()
-    if digest == state.room_shared():
+    if digest == state.visitor().room_shared:
         return
     room: rooms.Room = seat.room
     try:
         drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind])
         if _store().share(seat.code, seat.member, drawing):
-            state.set_room_shared(digest)
+            state.visitor().room_shared = digest
     except rooms.StoreUnreachable:
         pass  # the banner's poll says so; the next stroke tries again
     except rooms.RoomClosed as error:

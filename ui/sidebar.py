@@ -7,7 +7,7 @@ from ae_demo.datasets import DATASETS, DEFAULT_DATASET
 from ae_demo.device import describe_device, pick_device
 from ae_demo.zoo import FAMILIES
 
-from . import i18n, own_data, resources, state
+from . import i18n, own_data, resources, server, state
 from .i18n import _
 
 def model_picker() -> tuple[str, str]:
@@ -15,22 +15,22 @@ def model_picker() -> tuple[str, str]:
     params = st.query_params
     st.sidebar.title("Autoencoder Lab")
     own_data.open_from_url(params.get("dataset"))
-    for opened in state.own_opened():
+    for opened in state.visitor().own_opened:
         own_data.open_from_url(opened)    # registered with the datasets, once per server
     # a teacher's datasets are registered for the whole server, but each visitor sees only those they opened
-    datasets = [d for d in DATASETS if not own_data.is_own(d)] + state.own_opened() + [own_data.OWN]
-    if st.session_state.get(state.DATASET) not in datasets:
-        st.session_state[state.DATASET] = params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET
+    datasets = [d for d in DATASETS if not own_data.is_own(d)] + state.visitor().own_opened + [own_data.OWN]
+    if state.widget(state.DATASET) not in datasets:
+        state.set_widget(state.DATASET, params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET)
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
     dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=_dataset_label,
-                               on_change=state.set_current, args=(state.InputKind.SAMPLE.value,))
+                               on_change=state.visitor().set_current, args=(state.InputKind.SAMPLE.value,))
     if own_data.is_own(dataset):
         st.query_params["dataset"] = dataset
         return dataset, "conv"
     families = resources.zoo().ladder_families(dataset)
-    if st.session_state.get(state.FAMILY) not in families:
+    if state.widget(state.FAMILY) not in families:
         wanted = params.get("family")
-        st.session_state[state.FAMILY] = wanted if wanted in families else DATASETS[dataset].default_model.family
+        state.set_widget(state.FAMILY, wanted if wanted in families else DATASETS[dataset].default_model.family)
     family = st.sidebar.selectbox(_("Model family"), families, key=state.FAMILY, format_func=lambda f: FAMILIES[f],
                                   help=_("Convolutional is the bottleneck ladder 2…64; the others exist at some sizes."))
     st.query_params["dataset"], st.query_params["family"] = dataset, family
@@ -47,11 +47,11 @@ def about_the_server() -> None:
     """Where the models run, how long the last pass took, which replica serves this page, and credits."""
     st.sidebar.markdown("**" + _("Runs on") + "**")
     st.sidebar.caption(describe_device(pick_device()))
-    seconds = state.last_inference_s()
+    seconds = state.visitor().last_inference_s
     if seconds is not None:
         st.sidebar.caption(_("Last inference: {milliseconds} ms for all models of the family and PCA")
                            .format(milliseconds=i18n.number(seconds * 1000)))
-    st.sidebar.caption(_("Served by replica {replica}").format(replica=resources.replica_id()))
+    st.sidebar.caption(_("Served by replica {replica}").format(replica=server.replica_id()))
     st.sidebar.divider()
     st.sidebar.caption(_("Images: {attribution}. Models trained for this app; see the README.")
-                       .format(attribution=DATASETS[state.dataset()].source.attribution))
+                       .format(attribution=DATASETS[state.widget(state.DATASET)].source.attribution))

@@ -19,7 +19,6 @@ from .i18n import N_, _
 from .state import InputKind
 
 PARAM = "tour"
-_APPLIED = "tour_applied"   # the step whose page set-up has been applied (session state)
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ STEPS: tuple[TourStep, ...] = (
              "UFLDL argues for sparsity where the hidden layer is as large as the input or larger. Each tile is "
              "the input that excites one unit most: compare the net trained with the penalty (left) and without "
              "(right).",
-             "features", opens="features_open"),
+             "features", opens=state.FEATURES_OPEN),
     TourStep("The latent map",
              "Every dot is a held-out digit's 32-number code, laid out in 2-D by UMAP so that similar codes sit "
              "together; the colours are the true classes, which the network never saw. The yellow star is the "
@@ -71,7 +70,7 @@ STEPS: tuple[TourStep, ...] = (
              "The encoder's convolutions turn the picture into feature maps, smaller and more numerous; a linear "
              "layer squeezes them into the code. The decoder runs the same road back, and only the code crosses "
              "the bottleneck.",
-             "network", opens="network_open"),
+             "network", opens=state.NETWORK_OPEN),
     TourStep("Play with the codes",
              "A code is a point in a space the decoder can turn into a picture. Moving in a straight line between "
              "two inputs' codes and decoding each step shows what lies between them.",
@@ -80,31 +79,31 @@ STEPS: tuple[TourStep, ...] = (
              "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
              "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
              "codes tend to group by class although the network never sees the labels; some classes overlap.",
-             "learn_live", opens="demo_learn_live_open"),
+             "learn_live", opens=state.demo_open_key("learn_live")),
     TourStep("Denoising",
              "Noise is added to the input. The plain convolutional autoencoder never saw noise in training, and "
              "it does worse than leaving the input alone: its SSE against the clean digit is larger than the noisy "
              "input's own, on this 7 and, at low noise, on the held-out digits (the curves). The denoising one, "
              "trained on noisy inputs with clean targets, brings the SSE well below the noisy input's here; at "
              "very low noise even it does a little worse than leaving the input alone (the curves).",
-             "denoise", opens="demo_denoise_open"),
+             "denoise", opens=state.demo_open_key("denoise")),
     TourStep("How unusual is this?",
              "An autoencoder usually rebuilds what resembles its training data well and the rest worse, so its "
              "error can score how unusual an input is: here as the share of held-out images with a smaller error. "
              "Upload a letter or noise and watch the score rise, though not always: letters such as I, l and O can "
              "pass as digits, and {ordinary_above:.0f} % of real digits score at the {unusual:.0f}th percentile or "
              "above.",
-             "anomaly", opens="demo_anomaly_open"),
+             "anomaly", opens=state.demo_open_key("anomaly")),
     TourStep("New images from random codes",
              "A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
              "where its decoder has learned something; its held-out codes still spread wider than the prior. "
              "The plain autoencoder has no prior: its random codes come from the box its held-out codes span. "
              "What the pictures look like depends on the seed: compare both grids for yourself.",
-             "generate", opens="demo_generate_open"),
+             "generate", opens=state.demo_open_key("generate")),
     TourStep("Latent arithmetic",
              "A direction in code space can carry meaning: add the difference of two class means to the input's "
              "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1.",
-             "arithmetic", opens="demo_arithmetic_open"),
+             "arithmetic", opens=state.demo_open_key("arithmetic")),
 )
 
 
@@ -125,20 +124,20 @@ def _apply(number: int) -> None:
     """Set the page up for step ``number``: runs before any widget of the page is made."""
     step = STEPS[number - 1]
     st.query_params[PARAM] = str(number)
-    st.session_state[state.DATASET] = step.dataset
-    st.session_state[state.FAMILY] = step.family
-    state.set_sample_index(step.sample)
-    state.set_current(InputKind.SAMPLE.value)
-    st.session_state["map_latent"] = step.map_latent
+    state.set_widget(state.DATASET, step.dataset)
+    state.set_widget(state.FAMILY, step.family)
+    state.visitor().sample_index = step.sample
+    state.visitor().current = InputKind.SAMPLE.value
+    state.set_widget(state.MAP_LATENT, step.map_latent)
     for key in {s.opens for s in STEPS if s.opens}:
-        st.session_state[key] = key == step.opens
-    st.session_state[_APPLIED] = number
+        state.set_widget(key, key == step.opens)
+    state.visitor().tour_applied = number
 
 
 def follow_the_url() -> None:
     """At the top of the page: a link (``?tour=k``) or a new step sets the page up once."""
     number = current_step()
-    if number is not None and st.session_state.get(_APPLIED) != number:
+    if number is not None and state.visitor().tour_applied != number:
         _apply(number)
 
 
@@ -149,12 +148,12 @@ def _go(number: int) -> None:
 def _move(by: int) -> None:
     """Back or Next, relative to the step applied last: a second press that lands while the page is
     still drawing the first one's step reaches the previous run's button, and must still move on."""
-    _go((st.session_state.get(_APPLIED) or current_step() or 1) + by)
+    _go((state.visitor().tour_applied or current_step() or 1) + by)
 
 
 def _end() -> None:
     st.query_params.pop(PARAM, None)
-    st.session_state.pop(_APPLIED, None)
+    state.visitor().tour_applied = None
 
 
 # Scrolls the page to a section once it is on the page (below the ladder it comes a run later).

@@ -18,10 +18,9 @@ def workbench(dataset: str, family: str) -> tuple[list[state.InputItem], state.I
     a second after the last stroke. A sample pick, an upload or a photo go to the whole page at
     once (see ``rerun``).
     """
-    state.set_in_page_run(True)
-    view = _workbench_fragment(dataset, family)  # in a whole-page run a fragment returns what it returns
-    state.set_in_page_run(False)
-    return state.items(), state.current_item(), view
+    with rerun.whole_page_run():
+        view = _workbench_fragment(dataset, family)  # in a whole-page run a fragment returns what it returns
+    return state.visitor().items(), state.visitor().current_item(), view
 
 
 def images_of(items: list[state.InputItem]) -> np.ndarray:
@@ -30,7 +29,9 @@ def images_of(items: list[state.InputItem]) -> np.ndarray:
 
 
 def view_of(dataset: str, family: str, items: list[state.InputItem], on_maps: tuple[int, ...] = ()) -> InputsView:
-    return resources.inputs_view(dataset, family, images_of(items), on_maps)
+    """The view of ``items`` on the maps of ``on_maps``, each the one this visitor looks at (default or recomputed)."""
+    return resources.inputs_view(dataset, family, images_of(items),
+                                 {z: state.visitor().recomputed_map(dataset, family, z) for z in on_maps})
 
 
 @st.fragment
@@ -43,12 +44,12 @@ def _workbench_fragment(dataset: str, family: str) -> InputsView:
             inputs.input_sources(dataset)
             current = inputs.current_input_panel()
         with st.container(key="ladder_column"):
-            items = state.items()
+            items = state.visitor().items()
             z = latent_map.map_latent(dataset, family)
             view = view_of(dataset, family, items, on_maps=(z,))
-            state.set_last_inference_s(view.net.seconds + view.pca.seconds)
+            state.visitor().last_inference_s = view.net.seconds + view.pca.seconds
             room.share_current(current)  # in a class room, the current input goes to the teacher's map (first: sooner there)
-            column = state.current_column()
+            column = state.visitor().current_column()
             ladder.reconstructions_section(family, view, current, column)
     ladder.uploads_section(items, view)
     latent_map.latent_map_section(dataset, family, view, items, column)

@@ -15,18 +15,14 @@ PARAM = "demo"
 NAMES = ("learn_live", "denoise", "anomaly", "generate", "arithmetic")
 
 
-def expander_key(name: str) -> str:
-    return f"demo_{name}_open"
-
-
 def follow_the_url() -> None:
     """At the top of the page: ``?demo=<name>`` opens that demo's expander once; the page's input stays."""
     name = st.query_params.get(PARAM, "")
-    if name in NAMES and state.demo_applied() != name:
-        st.session_state[expander_key(name)] = True
-        state.set_demo_applied(name)
+    if name in NAMES and state.visitor().demo_applied != name:
+        state.set_widget(state.demo_open_key(name), True)
+        state.visitor().demo_applied = name
 
 
 def opened(name: str, label: str):
     """The demo's expander (inside its container, which the caller opens): its ``.open`` is True only when expanded."""
-    return st.expander(label, key=expander_key(name), on_change="rerun")
+    return st.expander(label, key=state.demo_open_key(name), on_change="rerun")

@@ -3,7 +3,7 @@
 Scored by the convolutional autoencoder whose error best separates held-out images from
 generated non-members (``ae_demo.anomaly``: the default of ``pretrained/anomaly.json``).
 Uploads that preprocessing could not read as a drawing (pure noise, say) are kept by
-``ui.inputs`` (``state.unreadable_uploads``) and scored here too, as plain pictures.
+``ui.inputs`` (``state.Visitor.unreadable_uploads``) and scored here too, as plain pictures.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def anomaly_section(dataset: str) -> None:
         if not section.open:
             return
         with section:
-            current = state.current_item()
+            current = state.visitor().current_item()
             result = unusualness(dataset, scored_image(current))
             st.markdown(f"**{current.name}** · {result.sentence}")
             _answer(dataset, result, "anomaly_current")
@@ -112,7 +112,7 @@ def _quantile_figure(reference: anomaly.ErrorReference, result: anomaly.Unusualn
 
 def _unreadable_uploads(dataset: str) -> None:
     """Uploads that preprocessing refused: scored as plain pictures (grey levels, the whole frame resized)."""
-    for i, (name, data) in enumerate(state.unreadable_uploads().items()):
+    for i, (name, data) in enumerate(state.visitor().unreadable_uploads.items()):
         st.divider()
         try:
             image, how = anomaly.anomaly_input(data, name)

@@ -3,22 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
 
 from ae_demo.arithmetic import class_means, move_towards_class
 from ae_demo.datasets import DATASETS
+from ae_demo.inference import reconstruct_images
 
 from .. import exports, resources, state
 from . import opened
 
 STEPS = 7   # pictures in the strip: strengths evenly from 0 to the slider's value
-
-
-def reconstruction(model, image: np.ndarray) -> np.ndarray:
-    """(28, 28) -> the model's reconstruction of the image alone (what strength 0 must give)."""
-    with torch.inference_mode():
-        x = torch.from_numpy(np.asarray(image, np.float32))[None, None].to(model.device)
-        return model.reconstruct(x).clamp(0, 1)[0, 0].cpu().numpy()
 
 
 def arithmetic_section(dataset: str) -> None:
@@ -41,7 +34,7 @@ def arithmetic_section(dataset: str) -> None:
             b = cols[2].selectbox("Towards class B", range(len(classes)), index=target, format_func=classes.__getitem__,
                                   key=f"arithmetic_to_{dataset}")
             strength = cols[3].slider("Strength", 0.0, 2.0, 1.5, 0.05, key="arithmetic_strength")
-            current = state.current_item()
+            current = state.visitor().current_item()
             lm = resources.default_map_for(dataset, "conv", z)
             model = resources.models_for(dataset, "conv")[z]
             strengths = np.linspace(0.0, strength, STEPS)
@@ -51,7 +44,7 @@ def arithmetic_section(dataset: str) -> None:
                        f"of the convolutional z = {z} model, decoded for s from 0 to {strength:.2f}. At s = 0 it is "
                        "the input's own reconstruction.")
             left, right = st.columns([1, 7])
-            left.image(reconstruction(model, current.prepared.image), caption=f"its reconstruction, z = {z}",
+            left.image(reconstruct_images(model, current.prepared.image[None])[0], caption=f"its reconstruction, z = {z}",
                        width="stretch", alt=f"reconstruction of {current.name} at z = {z}")
             with right, st.container(key="arithmetic_strip"):
                 for cell, s, picture in zip(st.columns(STEPS), moved.strengths, moved.images):

@@ -25,7 +25,7 @@ def denoise_section(dataset: str) -> None:
         if not section.open:
             return
         with section:
-            current = state.current_item()
+            current = state.visitor().current_item()
             clean = current.prepared.image[None].astype(np.float32)
             cols = st.columns([2, 2, 1])
             kind = cols[0].radio("Corruption", NOISES, horizontal=True, key="denoise_kind")

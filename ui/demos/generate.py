@@ -7,7 +7,7 @@ import streamlit as st
 
 from ae_demo.display import image_strip
 
-from .. import exports, resources, theme
+from .. import exports, resources, state, theme
 from . import opened
 
 SIZES = (2, 16)
@@ -21,7 +21,7 @@ def generate_section(dataset: str) -> None:
         with section:
             cols = st.columns([1, 1, 1, 3])
             z = cols[0].radio("Code size", SIZES, horizontal=True, key="generate_latent")
-            seed = int(cols[1].number_input("Seed", 0, 99_999, 0, key="generate_seed"))
+            seed = int(cols[1].number_input("Seed", 0, 99_999, 0, key=state.GENERATE_SEED))
             cols[2].button("New samples", key="generate_new", icon=":material/casino:", on_click=_next_seed)
             shown = resources.generated(dataset, z, seed)
             n = len(shown.vae_images)
@@ -51,7 +51,7 @@ def generate_section(dataset: str) -> None:
 
 
 def _next_seed() -> None:
-    st.session_state["generate_seed"] = (st.session_state.get("generate_seed", 0) + 1) % 100_000
+    state.set_widget(state.GENERATE_SEED, (state.widget(state.GENERATE_SEED, 0) + 1) % 100_000)
 
 
 def _grid(images: np.ndarray, columns: int = 4, gap: int = 2) -> np.ndarray:

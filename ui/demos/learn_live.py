@@ -37,17 +37,17 @@ def learn_live_section(dataset: str) -> None:
             cols = st.columns([2, 1, 1, 3])
             z = cols[0].select_slider("Latent size", LATENT_DIMS, value=2, key="learn_live_latent")
             if cols[1].button("Start", key="learn_live_start", type="primary", icon=":material/play_arrow:"):
-                answer = trainer.start(z, seed=0, dataset=dataset, owner=state.visitor_id())
-                state.set_busy_message(answer.message() if isinstance(answer, Busy) else None)
+                answer = trainer.start(z, seed=0, dataset=dataset, owner=state.visitor().id)
+                state.visitor().busy_message = answer.message() if isinstance(answer, Busy) else None
             if cols[2].button("Stop", key="learn_live_stop", icon=":material/stop:"):
-                if not trainer.stop(owner=state.visitor_id()) and trainer.snapshot().running:
-                    state.set_busy_message("Only the visitor who started this run can stop it; it stops by itself "
-                                           "at its time limit.")
+                if not trainer.stop(owner=state.visitor().id) and trainer.snapshot().running:
+                    state.visitor().busy_message = ("Only the visitor who started this run can stop it; it stops by "
+                                                    "itself at its time limit.")
             running = trainer.snapshot().running
             if not running:
-                state.set_busy_message(None)  # whoever was training is done: Start is free
-            if state.busy_message():
-                st.warning(state.busy_message(), icon=":material/hourglass_top:")
+                state.visitor().busy_message = None  # whoever was training is done: Start is free
+            if state.visitor().busy_message:
+                st.warning(state.visitor().busy_message, icon=":material/hourglass_top:")
             st.fragment(_live_view, run_every=POLL_S if running else None)(dataset, running)
 
 
