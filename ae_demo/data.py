@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,19 +79,29 @@ def sha256_of(path: Path) -> str:
 
 # --- loading -----------------------------------------------------------------------------
 
+def source_name(path: Path) -> str:
+    """How a card names where its images came from: relative to the repository when the path is beside it
+    (``../shared/data/mnist-10k``, ``pretrained/samples/…``), so that the card holds no machine's own paths;
+    a system folder (Debian's ``/usr/share/datasets/…``) as it is, the same on every machine."""
+    path = Path(os.path.normpath(Path(path).absolute()))
+    if path.is_relative_to(REPO_ROOT.parent):
+        return os.path.relpath(path, REPO_ROOT)
+    return str(path)
+
+
 def _from_folder(folder: Path, split: str) -> Split | None:
     """A split from a folder of IDX files, or None when the folder holds neither layout."""
     images_name, labels_name = OFFICIAL_FILES[split]
     if (folder / images_name).exists() and (folder / labels_name).exists():
         images, labels = read_idx(folder / images_name), read_idx(folder / labels_name)
         return Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)),
-                     f"{folder} ({split} files)")
+                     f"{source_name(folder)} ({split} files)")
     if all((folder / name).exists() for name in TEN_K_FILES):
         images, labels = (read_idx(folder / name) for name in TEN_K_FILES)
         held_out = np.arange(len(images)) % HELD_OUT_EVERY == 0
         keep = held_out if split == "test" else ~held_out
         return Split(torch.from_numpy(images[keep].copy()), torch.from_numpy(labels[keep].astype(np.int64)),
-                     f"{folder} (i % {HELD_OUT_EVERY} {'==' if split == 'test' else '!='} 0)")
+                     f"{source_name(folder)} (i % {HELD_OUT_EVERY} {'==' if split == 'test' else '!='} 0)")
     return None
 
 
@@ -154,4 +165,4 @@ def load_reference(dataset: str, samples_dir: Path = SAMPLES_DIR) -> Split:
     """The held-out images bundled in ``pretrained/samples`` (no checksum check: see zoo.load_reference)."""
     images_path, labels_path = reference_paths(dataset, samples_dir)
     images, labels = read_idx(images_path), read_idx(labels_path)
-    return Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), str(images_path))
+    return Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), source_name(images_path))

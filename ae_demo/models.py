@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,8 @@ from torch import nn
 IMAGE_SHAPE = (1, 28, 28)   # the zoo's digits and clothes
 N_PIXELS = 28 * 28
 IMAGE_SIDES = (28, 32, 64)  # what the convolutional body is built for (a side divisible by 4; 64 halves once more)
+# The fields of ModelConfig each architecture reads beyond latent_dim (and image_shape): what its card holds.
+ARCHITECTURE_FIELDS = {"conv": ("width",), "vae": ("width",), "dense": ("hidden",), "pca": (), "sparse": ()}
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,15 @@ class ModelConfig:
         return self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
 
     def to_json(self) -> str:
-        values = asdict(self)
-        if self.image_shape == IMAGE_SHAPE:
-            # the zoo's files were written without it: their metadata, so their sha256, stay as they are
-            del values["image_shape"]
+        """The config as its card and its weights' metadata hold it: only the fields its architecture reads
+        (``ARCHITECTURE_FIELDS``), and the image shape when it is not the zoo's (1, 28, 28).
+
+        The shipped weight files were written with every field in their metadata; rewriting them would
+        change their sha256 and file names, so they keep it: ``from_dict`` reads both as the same config."""
+        values = {"architecture": self.architecture, "latent_dim": self.latent_dim}
+        values.update((name, getattr(self, name)) for name in ARCHITECTURE_FIELDS[self.architecture])
+        if self.image_shape != IMAGE_SHAPE:
+            values["image_shape"] = self.image_shape
         return json.dumps(values, sort_keys=True)
 
     @classmethod

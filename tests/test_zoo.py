@@ -34,6 +34,26 @@ def test_card_matches_the_file(card):
     assert {"epochs", "seed"} <= set(card.recipe) and {"n_train", "data_source", "seconds"} <= set(card.training)
 
 
+@pytest.mark.parametrize("card", ALL_CARDS, ids=lambda c: c.name)
+def test_a_card_says_only_what_is_true_of_its_model(card):
+    """Its config holds its architecture's fields and no other's; the weights' own metadata (written with every
+    field, and kept so their sha256 stays) reads as the same config; its sources name no machine's own folders."""
+    import json
+
+    from safetensors import safe_open
+
+    from ae_demo.data import REPO_ROOT
+    from ae_demo.models import ARCHITECTURE_FIELDS, ModelConfig
+
+    entry = read_manifest()["models"][card.name]
+    assert set(entry["config"]) == {"architecture", "latent_dim", *ARCHITECTURE_FIELDS[card.config.architecture]}
+    with safe_open(str(PRETRAINED_DIR / card.file), "pt") as weights:
+        assert ModelConfig.from_dict(json.loads(weights.metadata()["config"])) == card.config
+    for source in (card.training["data_source"], card.training.get("heldout_source", "")):
+        assert not source.startswith(str(REPO_ROOT.parent)) and (not source.startswith("/")
+                                                                 or source.startswith("/usr/share/datasets/"))
+
+
 def test_the_zoo_holds_what_the_app_needs():
     names = {c.name for c in ALL_CARDS}
     for dataset in ("mnist", "fashion"):
