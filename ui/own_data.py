@@ -203,7 +203,7 @@ def _current_picture(lab) -> np.ndarray:
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
 
         pen = st.color_picker(_("Pen"), "#ffffff", key=state.OWN_LAB_PEN) if lab.dataset.colour else "#ffffff"
-        result = st_canvas(stroke_width=st.session_state.get("stroke_width", 22), stroke_color=pen,
+        result = st_canvas(stroke_width=state.widget(state.STROKE_WIDTH, 22), stroke_color=pen,
                            background_color="#000000", height=280, width=280, drawing_mode="freedraw",
                            return_image_data=True, key=state.OWN_LAB_CANVAS)
         png = result.image_bytes if result is not None else None
