@@ -66,3 +66,12 @@ def mean_activation(model: SparseAutoencoder, images: torch.Tensor, batch_size: 
     The figure its sparsity target ρ is about: ρ̂_j averaged over the units j, in (0, 1).
     """
     return float(unit_activations(model, images, batch_size).mean())
+
+
+def cross_entropy_floor(images: torch.Tensor) -> float:
+    """(N, 1, 28, 28) images in [0, 1] -> the lowest binary cross-entropy a reconstruction can score on them,
+    summed over the 784 pixels and averaged over images, in nats: that of the exact copy, Σ H(x) with
+    H(x) = −x ln x − (1 − x) ln(1 − x). Zero only for pure black-and-white pictures; grey pixels keep it up."""
+    x = images.double().clamp(0, 1)
+    entropy = -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x))
+    return float(entropy.flatten(1).sum(1).mean())

@@ -164,3 +164,94 @@ def test_new_images_the_vaes_held_out_codes_spread_wider_than_the_prior():
     wider than the prior" (the means of the held-out images, z = 2)."""
     codes = load_map(model_name("vae", 2, "mnist")).codes
     assert (codes.std(0) > 1.0).all()
+
+
+@pytest.fixture(scope="module")
+def generators_2d():
+    from ae_demo.generation import load_generators
+
+    return load_generators("mnist", 2)
+
+
+def test_new_images_at_the_steps_own_seed_the_vaes_samples_are_the_blurriest_and_the_box_lands_furthest(
+        generators_2d):
+    """Tour "New images" and the demo: the sentence about the seed on screen is computed
+    (generation.what_the_pictures_show); at the page the step opens (digits, z = 2, seed 0) it says that the
+    VAE's prior samples are the blurriest and the plain net's box codes land furthest from real codes, which is
+    what issue 18 saw on that page (the plain net's 16 codes decode to crisp digits)."""
+    from ae_demo.generation import generate, what_the_pictures_show
+    from ui.demos.generate import DEFAULT_LATENT, DEFAULT_SEED
+
+    assert (step("New images").dataset, DEFAULT_LATENT, DEFAULT_SEED) == ("mnist", 2, 0)
+    shown = what_the_pictures_show(generate(*generators_2d, seed=DEFAULT_SEED))
+    assert shown["blurriest"] == "vae" and shown["furthest"] == "box"
+    assert shown["heldout_ink"] > max(shown["ink"].values())   # real digits' ink is more solid than any grid's
+
+
+def test_new_images_ink_strength_ranks_blurred_held_out_digits_below_the_digits_themselves():
+    """The demo's measure of blur: a held-out digit, blurred, has a lower ink strength than itself."""
+    from ae_demo.generation import ink_strength
+
+    digits = load_verified_reference("mnist").images[:200].numpy().astype(np.float32) / 255.0
+    padded = np.pad(digits, ((0, 0), (1, 1), (1, 1)))
+    blurred = sum(padded[:, i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
+    assert (ink_strength(blurred) < ink_strength(digits)).mean() > 0.95
+
+
+# ------------------------------------------------------------- Watch it learn
+
+def test_learn_live_an_exact_copy_scores_the_floor_and_no_reconstruction_scores_below_it():
+    """Watch it learn's caption: "It cannot reach 0: on grey pixels even an exact copy scores" the floor, which
+    the chart draws: the training loss of the exact copy equals metrics.cross_entropy_floor, and a blurred copy
+    scores more."""
+    import torch
+    import torch.nn.functional as F
+
+    from ae_demo.live_training import live_data
+    from ae_demo.metrics import cross_entropy_floor
+
+    train = live_data("mnist")[0][:300].double()
+    floor = cross_entropy_floor(train)
+    copy = F.binary_cross_entropy(train, train, reduction="sum").item() / len(train)
+    blurred = F.avg_pool2d(train, 3, 1, 1)
+    worse = F.binary_cross_entropy(blurred.clamp(1e-6, 1 - 1e-6), train, reduction="sum").item() / len(train)
+    assert floor > 10 and copy == pytest.approx(floor, rel=1e-6) and worse > floor
+    assert torch.isfinite(torch.tensor(floor))
+
+
+# ------------------------------------------------------------- the ladder's numbers
+
+def test_ladder_sse_is_at_most_784_and_psnr_is_ten_log_of_one_over_the_mean_squared_error():
+    """The ladder's caption (ui/ladder.py's SSE_PSNR_SAYS): SSE summed over the 784 pixels in [0, 1], so at most
+    784; PSNR = 10·log₁₀(1 / MSE) with MSE = SSE / 784."""
+    from ae_demo.inference import run_ladder
+
+    models = {z: load_model(model_name("conv", z, "mnist")) for z in (2, 32)}
+    images = load_verified_reference("mnist").images[:20].numpy().astype(np.float32) / 255.0
+    images = np.concatenate([images, 1.0 - images[:2]])   # inverted digits: large errors too
+    result = run_ladder(models, images)
+    assert (result.sse >= 0).all() and (result.sse <= 784).all()
+    assert np.allclose(result.psnr, 10 * np.log10(784 / result.sse), atol=1e-3)
+
+
+# ------------------------------------------------------------- tour "Latent arithmetic"
+
+def test_arithmetic_the_tours_7_drifts_towards_a_1():
+    """Tour "Latent arithmetic": "stronger, a 7 drifts towards a 1". The step's 7 moved along (mean 1 − mean 7)
+    at the demo's strengths: re-encoded, the last picture's code is nearest the class-1 mean, the first's the 7's."""
+    import torch
+
+    from ae_demo.arithmetic import DEFAULT_STRENGTHS, class_means, move_towards_class
+    from ae_demo.datasets import DATASETS as REGISTRY
+
+    tour = step("Latent arithmetic")
+    defaults = REGISTRY[tour.dataset].arithmetic
+    source, target = defaults.source_class, defaults.target_class
+    image = load_verified_reference(tour.dataset).images[tour.sample].numpy().astype(np.float32) / 255.0
+    model, lm = load_model(model_name("conv", 16, tour.dataset)), load_map(model_name("conv", 16, tour.dataset))
+    means = class_means(lm)
+    moved = move_towards_class(model, image, means, source, target, np.asarray(DEFAULT_STRENGTHS))
+    with torch.inference_mode():
+        codes = model.encode(torch.from_numpy(moved.images)[:, None]).numpy()
+    nearest = ((codes[:, None] - means[None]) ** 2).sum(-1).argmin(1)
+    assert (source, target) == (7, 1) and nearest[0] == 7 and nearest[-1] == 1

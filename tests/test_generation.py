@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from ae_demo.generation import code_maps_2d, generate, load_generators, neighbour_gaps, prior_circles
+from ae_demo.generation import (code_maps_2d, fitted_gaussian_codes, generate, ink_strength, load_generators,
+                                 neighbour_gaps, prior_circles, share_inside)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -62,3 +63,38 @@ def test_the_two_dimensional_maps_hold_both_models_held_out_codes():
     from ae_demo.zoo import load_verified_reference
     images = load_verified_reference("mnist").images[vae_map.indices[:5]]
     assert np.allclose(encode_images(vae, images), maps.vae_codes[:5], atol=1e-4)
+
+
+def test_the_fitted_gaussians_codes_have_the_held_out_codes_mean_and_spread(generators):
+    _, _, _, plain_map = generators
+    codes = fitted_gaussian_codes(plain_map.codes, 4000, seed=0)
+    spread = plain_map.codes.std(0)
+    assert np.allclose(codes.mean(0), plain_map.codes.mean(0), atol=0.1 * spread.max())
+    assert np.allclose(codes.std(0), spread, rtol=0.1)
+    again = generate(*generators, seed=5)
+    assert np.array_equal(again.fitted_codes, generate(*generators, seed=5).fitted_codes)
+    assert again.fitted_images.shape == (16, 28, 28) and 0 <= again.fitted_images.min() <= again.fitted_images.max() <= 1
+
+
+def test_the_fitted_gaussian_lands_nearer_real_codes_than_the_box(generators):
+    """The box is the naive comparison; the Gaussian fitted to the codes is the fair one (issue 18)."""
+    result = generate(*generators, n=64, seed=0)
+    assert np.median(result.fitted_gaps) < np.median(result.plain_gaps)
+
+
+def test_ink_strength_is_one_for_solid_strokes_and_lower_for_a_blur():
+    stroke = np.zeros((1, 28, 28), np.float32)
+    stroke[0, 6:22, 12:16] = 1.0
+    blurred = stroke.copy()
+    for _ in range(3):   # a box blur, three times: the same ink spread thin
+        padded = np.pad(blurred[0], 1)
+        blurred[0] = sum(padded[i:i + 28, j:j + 28] for i in range(3) for j in range(3)) / 9
+    assert ink_strength(stroke)[0] == 1.0 and ink_strength(blurred)[0] < 0.6
+    assert ink_strength(np.zeros((1, 28, 28)))[0] == 0.0
+
+
+def test_the_prior_shares_inside_the_circles_are_the_chi_squared_ones():
+    draws = np.random.default_rng(0).standard_normal((200_000, 2))
+    radius = np.linalg.norm(draws, axis=1)
+    for r in (1.0, 2.0):
+        assert abs((radius < r).mean() - share_inside(r)) < 0.005

@@ -12,8 +12,14 @@ from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
 from . import charts, exports, i18n, resources, state, theme
-from .i18n import _
+from .i18n import N_, _
 from .pictures import Picture, picture_grid
+
+
+# what the numbers under every ladder picture are (metrics.sse, metrics.psnr)
+SSE_SAYS = N_("SSE: the squared error summed over the 784 pixels, each in [0, 1], so from 0 (exact) to at most 784; "
+              "lower is better.")
+PSNR_SAYS = N_("PSNR = 10·log₁₀(1 / MSE) in dB, with MSE = SSE / 784; higher is better.")
 
 
 def _ladder_row(target: np.ndarray, target_uri: str, result: LadderResult, column: int, heatmaps: bool,
@@ -59,11 +65,11 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
         target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
         _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family], current.name)
         _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", current.name,
-                    heading=_("<p><strong>PCA at the same sizes</strong> — the best any <em>linear</em> autoencoder "
-                              "can do</p>"))
+                    heading=_("<p><strong>PCA at the same sizes</strong> — in squared error on the images it was "
+                              "fitted to, the best any <em>linear</em> autoencoder can do; its output clipped to "
+                              "[0, 1] here</p>"))
         st.caption(_("The input squeezed through a bottleneck of z numbers by the {family} autoencoder, then "
-                     "rebuilt. SSE: squared error over the 784 pixels (lower is better); PSNR in dB (higher is "
-                     "better).").format(family=FAMILIES[family].lower()))
+                     "rebuilt.").format(family=FAMILIES[family].lower()) + " " + _(SSE_SAYS) + " " + _(PSNR_SAYS))
         st.toggle(_("Show per-pixel error instead (dark blue = exact, yellow = wrong)"), key=state.ERROR_HEATMAPS)
 
 
@@ -76,6 +82,7 @@ def uploads_section(items: list[state.InputItem], view: InputsView) -> None:
     net = view.net
     with st.expander(_("Every upload ({count})").format(count=len(uploads)), expanded=len(uploads) > 1), \
             st.container(key="upload_results"):
+        st.caption(_(SSE_SAYS))
         for column, item in uploads:
             def make(column=column, item=item) -> str:
                 cells = [Picture(item.picture_uris[1], _("the input, {name}: 28×28").format(name=item.name),
@@ -97,8 +104,10 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
     st.subheader(_("Error against bottleneck size"))
     zoo = resources.zoo()
     n_heldout = zoo.samples[dataset].n_images
-    st.caption(_("Lines: mean error on the {count} held-out images (from the model card). Stars: your current "
-                 "input.").format(count=i18n.integer(n_heldout)))
+    st.caption(_("Lines: mean SSE over the 784 pixels on the {count} held-out images (from the model card; PCA's "
+                 "output unclipped there). Stars: your current input, as the ladder scores it (PCA clipped to [0, 1]). "
+                 "The networks were trained to minimise cross-entropy, PCA squared error on its training images; all "
+                 "are scored here in SSE.").format(count=i18n.integer(n_heldout)))
     stars = [{"type": "scatter", "x": list(result.latent_dims), "y": result.sse[:, column].tolist(),
               "mode": "markers", "name": _("your input · {family}").format(family=FAMILIES[fam]),
               "marker": {"symbol": "star", "size": 14, "color": theme.FAMILY_COLOURS[fam],

@@ -271,3 +271,12 @@ def generated(dataset: str, latent_dim: int, seed: int) -> generation.Generated:
 def code_maps_2d(dataset: str) -> generation.CodeMaps2D:
     vae, vae_map, conv, conv_map = generators(dataset, 2)
     return generation.code_maps_2d(vae_map, conv_map)
+
+
+@st.cache_resource(show_spinner=False)
+def live_loss_floor(dataset: str) -> float:
+    """The lowest loss Watch it learn's training can reach on its training images (metrics.cross_entropy_floor)."""
+    from ae_demo.live_training import live_data
+    from ae_demo.metrics import cross_entropy_floor
+
+    return cross_entropy_floor(live_data(dataset)[0])

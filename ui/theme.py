@@ -15,6 +15,7 @@ STAR_COLOURS = (HIGHLIGHT, OTHER_STAR)   # the current input's star, the others'
 BLUE = "#4c9be8"         # the convolutional net, the encoder, a chart's main curve
 GREEN = "#2bb673"        # the denoising net, the decoder
 RED = "#e8554e"          # PCA, and a chart's target or threshold line
+GREY = "#7f7f7f"         # a reference line a curve is compared with: the noisy input itself, the lowest loss
 FOCUS_RING = HIGHLIGHT   # the keyboard focus's outline: 3:1 and more on the dark page and on every picture edge
 SLIDER_VALUE = "#ff7a70"  # a slider's value over its thumb: Streamlit's red measures 4.09:1 on BACKGROUND, this 7.4:1
 

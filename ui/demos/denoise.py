@@ -59,7 +59,7 @@ def denoise_section(dataset: str) -> None:
 def _curve(dataset: str) -> None:
     curve = resources.denoising_curve(dataset)
     fig = go.Figure()
-    for y, name, colour, dash in ((curve.corrupted_sse, "the noisy input itself", "#7f7f7f", "dot"),
+    for y, name, colour, dash in ((curve.corrupted_sse, "the noisy input itself", theme.GREY, "dot"),
                                   (curve.plain_sse, "convolutional z = 32", theme.BLUE, "solid"),
                                   (curve.denoised_sse, "denoising z = 32 (trained at σ = 0.3)", theme.GREEN, "solid")):
         fig.add_trace(go.Scatter(x=curve.sigmas, y=y, mode="lines+markers", name=name,

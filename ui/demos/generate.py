@@ -5,12 +5,43 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ae_demo import generation
 from ae_demo.display import image_strip
 
 from .. import exports, resources, state, theme
 from . import opened
 
 SIZES = (2, 16)
+DEFAULT_LATENT = SIZES[0]   # what the demo (and the tour's step) opens on
+DEFAULT_SEED = 0
+GRID_NAMES = {"vae": "the VAE's prior samples", "box": "the plain net's box codes",
+              "fitted": "the plain net's fitted-Gaussian codes"}
+
+
+def what_it_shows(dataset: str, z: int, seed: int) -> str:
+    """What the three grids on screen show for this seed, in figures computed from them
+    (``generation.what_the_pictures_show``), and how the gaps compare at the other code size."""
+    shown = generation.what_the_pictures_show(resources.generated(dataset, z, seed))
+    ink, gaps = shown["ink"], shown["gaps"]
+    blurriest, sharpest, furthest = shown["blurriest"], shown["sharpest"], shown["furthest"]
+    nearest = shown["nearest"]
+    said = (f"What seed {seed} shows at z = {z}: the blurriest pictures are {GRID_NAMES[blurriest]} (ink strength "
+            f"{ink[blurriest]:.2f}), the sharpest {GRID_NAMES[sharpest]} ({ink[sharpest]:.2f}); held-out images "
+            f"have {shown['heldout_ink']:.2f}. Furthest from real codes: {GRID_NAMES[furthest]} (median "
+            f"{gaps[furthest]:.1f} neighbour gaps; {GRID_NAMES[nearest]} {gaps[nearest]:.1f}).")
+    if furthest != blurriest:
+        said += (f" So landing far from real codes did not make {GRID_NAMES[furthest]} decode to the blurriest "
+                 "pictures: a decoder can draw sharp pictures far from its training codes.")
+    other = next((size for size in SIZES if size != z and size in resources.zoo().latent_dims(dataset, "vae")), None)
+    if other is not None:
+        there = generation.what_the_pictures_show(resources.generated(dataset, other, seed))["gaps"]
+        ratio, ratio_there = gaps["box"] / gaps["vae"], there["box"] / there["vae"]
+        larger = z if ratio > ratio_there else other
+        much = "much " if max(ratio, ratio_there) > 2 * min(ratio, ratio_there) else ""
+        said += (f" The box's codes land {ratio:.1f}× as far from real codes as the VAE's draws at z = {z}, "
+                 f"{ratio_there:.1f}× at z = {other} with the same seed: the difference is {much}larger at "
+                 f"z = {larger}.")
+    return said
 
 
 def generate_section(dataset: str) -> None:
@@ -20,32 +51,37 @@ def generate_section(dataset: str) -> None:
             return
         with section:
             cols = st.columns([1, 1, 1, 3])
-            z = cols[0].radio("Code size", SIZES, horizontal=True, key="generate_latent")
-            seed = int(cols[1].number_input("Seed", 0, 99_999, 0, key=state.GENERATE_SEED))
+            z = cols[0].radio("Code size", SIZES, index=SIZES.index(DEFAULT_LATENT), horizontal=True,
+                              key="generate_latent")
+            seed = int(cols[1].number_input("Seed", 0, 99_999, DEFAULT_SEED, key=state.GENERATE_SEED))
             cols[2].button("New samples", key="generate_new", icon=":material/casino:", on_click=_next_seed)
             shown = resources.generated(dataset, z, seed)
             n = len(shown.vae_images)
-            left, right = st.columns(2)
-            with left, st.container(key="generate_vae"):
-                st.markdown(f"**VAE, z = {z}: {n} codes drawn from its prior N(0, I)**")
-                st.image(_grid(shown.vae_images), width="stretch", alt=f"{n} images the VAE decoded from random codes",
-                         caption=f"Median distance to the nearest held-out code: {np.median(shown.vae_gaps):.1f} "
-                                 "neighbour gaps")
-                exports.strip_download(shown.vae_images, f"vae-z{z}-seed{seed}.png", key="generate_vae_png")
-            with right, st.container(key="generate_plain"):
-                st.markdown(f"**Convolutional autoencoder, z = {z}: {n} random codes from the box of its "
-                            "held-out codes**")
-                st.image(_grid(shown.plain_images), width="stretch",
-                         alt=f"{n} images the convolutional autoencoder decoded from random codes",
-                         caption=f"Median distance to the nearest held-out code: {np.median(shown.plain_gaps):.1f} "
-                                 "neighbour gaps")
-                exports.strip_download(shown.plain_images, f"conv-z{z}-seed{seed}.png", key="generate_plain_png")
-            st.caption("A neighbour gap is the median distance between a held-out image's code and its nearest "
-                       "other one: about 1 means among real codes, far above means in empty space. The plain "
-                       "autoencoder was only trained to rebuild its inputs and has no prior; each of its code "
-                       "numbers is drawn here uniformly between its smallest and largest held-out value. The VAE's "
-                       "KL term pulls each image's q(z|x) towards N(0, I), so a draw from N(0, I) lands where its "
-                       "decoder has learned something. Which grid looks blurrier depends on the seed: look at both.")
+            grids = (("generate_vae", f"**VAE, z = {z}: {n} codes drawn from its prior N(0, I)**", shown.vae_images,
+                      shown.vae_gaps, f"vae-z{z}-seed{seed}.png", f"{n} images the VAE decoded from random codes"),
+                     ("generate_plain", f"**Convolutional autoencoder, z = {z}: {n} random codes from the box of "
+                      "its held-out codes**", shown.plain_images, shown.plain_gaps, f"conv-z{z}-seed{seed}.png",
+                      f"{n} images the convolutional autoencoder decoded from random codes in the box"),
+                     ("generate_fitted", f"**The same autoencoder: {n} codes from a Gaussian fitted to its "
+                      "held-out codes**", shown.fitted_images, shown.fitted_gaps, f"conv-fitted-z{z}-seed{seed}.png",
+                      f"{n} images the convolutional autoencoder decoded from codes of the fitted Gaussian"))
+            for cell, (key, title, images, gaps, file_name, alt) in zip(st.columns(3), grids):
+                with cell, st.container(key=key):
+                    st.markdown(title)
+                    st.image(_grid(images), width="stretch", alt=alt,
+                             caption=f"Ink strength {generation.ink_strength(images).mean():.2f} · median "
+                                     f"{np.median(gaps):.1f} neighbour gaps from the nearest held-out code")
+                    exports.strip_download(images, file_name, key=f"{key}_png")
+            st.caption(what_it_shows(dataset, z, seed))
+            st.caption("Ink strength: the mean brightness of a picture's inked pixels (those above "
+                       f"{generation.INK}, with 1 for white): solid strokes score near 1, a blur spreads faint ink "
+                       "and scores low. A neighbour gap is the median distance between a held-out image's code and "
+                       "its nearest other one: about 1 means among real codes, far above means in empty space. "
+                       "The plain autoencoder was only trained to rebuild its inputs and has no prior: its codes are "
+                       "drawn uniformly between each code number's smallest and largest held-out value (the box), "
+                       "and from the Gaussian with its held-out codes' mean and covariance. The VAE's KL term "
+                       "pulls each image's q(z|x) towards N(0, I), so a draw from N(0, I) lands where its decoder "
+                       "has learned something. What each grid looks like depends on the seed.")
             if z == 2:
                 _code_maps(dataset)
 
@@ -74,9 +110,14 @@ def _code_maps(dataset: str) -> None:
     with right:
         st.plotly_chart(_scatter(maps.plain_codes, maps.plain_labels, classes, "Convolutional z = 2: held-out codes"),
                         key="generate_plain_map", config=exports.chart_config("conv-code-map"))
+    spread = generation.code_spread(maps.vae_codes)
     st.caption(f"Each dot is a held-out image's 2-D code ({len(maps.vae_labels):,} and {len(maps.plain_labels):,} "
                "images), coloured by its class. The white circles on the VAE's map are the prior's 1σ and 2σ "
-               "(in 2-D, 39 % and 86 % of its draws fall inside them).")
+               f"(in 2-D, {100 * generation.share_inside(1.0):.0f} % and {100 * generation.share_inside(2.0):.0f} % "
+               "of its draws "
+               "fall inside them). The KL term pulls each q(z|x) towards the prior, yet the held-out means spread "
+               f"wider: standard deviation {spread[0]:.2f} and {spread[1]:.2f} per code number, against the "
+               "prior's 1.")
 
 
 def _scatter(codes: np.ndarray, labels: np.ndarray, classes, title: str) -> go.Figure:

@@ -62,7 +62,13 @@ def _live_view(dataset: str, was_running: bool) -> None:
             return
         left, right = st.columns([3, 2])
         with left, st.container(key="learn_live_chart"):
-            st.plotly_chart(_loss_figure(snap), key="learn_live_loss", config=exports.chart_config("live-loss"))
+            floor = resources.live_loss_floor(snap.run.dataset)
+            st.plotly_chart(_loss_figure(snap, floor), key="learn_live_loss", config=exports.chart_config("live-loss"))
+            st.caption(f"The loss the network trains on: binary cross-entropy summed over the 784 pixels, per image, "
+                       f"in nats. It cannot reach 0: on grey pixels even an exact copy scores {floor:.1f} on these "
+                       "training images (the dotted line, the entropy of their pixels). The yellow line is the "
+                       "error the rest of the page shows, SSE over the 784 pixels (each in [0, 1]), measured on "
+                       f"the {N_UNSEEN} images it never trains on.")
         with right:
             if snap.codes is not None:
                 st.plotly_chart(_codes_figure(snap, DATASETS[snap.run.dataset].classes), key="learn_live_codes",
@@ -99,16 +105,28 @@ def _status(snap: LiveSnapshot) -> None:
         st.success(f"{snap.state.capitalize()} ({what}) after {snap.epoch} epochs in {took:.0f} s.")
 
 
-def _loss_figure(snap: LiveSnapshot) -> go.Figure:
+def _loss_figure(snap: LiveSnapshot, floor: float) -> go.Figure:
+    """The training loss per step (the first trace: a browser test counts its points), the loss an exact copy
+    would score (``floor``), and the held-out SSE after each epoch on a second axis."""
     fig = go.Figure()
     history = snap.loss_history
     # plain lists: the browser's chart then holds the points as they are (its data a test can count)
-    fig.add_trace(go.Scatter(x=history[:, 0].tolist(), y=history[:, 1].tolist(), mode="lines", name="training loss, per batch",
-                             line=dict(color=theme.BLUE)))
-    fig.update_layout(height=320, margin=theme.chart_margin(top=30), title="Training loss as it trains",
+    fig.add_trace(go.Scatter(x=history[:, 0].tolist(), y=history[:, 1].tolist(), mode="lines",
+                             name="training loss, per batch (left axis)", line=dict(color=theme.BLUE)))
+    if snap.unseen_sse is not None:
+        steps_per_epoch = -(-N_TRAIN // BATCH_SIZE)   # the SSE is measured after each epoch, epoch 0 before training
+        fig.add_trace(go.Scatter(x=[e * steps_per_epoch for e in range(len(snap.unseen_sse))],
+                                 y=snap.unseen_sse.tolist(), mode="lines+markers", yaxis="y2",
+                                 name=f"SSE of the {N_UNSEEN} unseen images (right axis)",
+                                 line=dict(color=theme.HIGHLIGHT)))
+    fig.add_hline(y=floor, line=dict(color=theme.GREY, dash="dot"), annotation_text=f"an exact copy's loss: {floor:.0f}",
+                  annotation_position="bottom right")
+    fig.update_layout(height=340, margin=theme.chart_margin(top=30), title="Training loss and held-out error",
                       xaxis=dict(title=f"step (a batch of {BATCH_SIZE} images)", rangemode="tozero"),
-                      yaxis=dict(title="binary cross-entropy per image (784 pixels, nats)", type="log"),
-                      showlegend=False)
+                      yaxis=dict(title="binary cross-entropy per image (nats)", type="log"),
+                      yaxis2=dict(title="SSE over 784 pixels", overlaying="y", side="right", rangemode="tozero",
+                                  showgrid=False),
+                      legend=dict(orientation="h", y=-0.3))
     return fig
 
 
