@@ -130,9 +130,10 @@ def layers(model: Autoencoder) -> list[Layer]:
 
 
 def numbers_per_step(outputs: list[LayerOutput]) -> list[int]:
-    """How many numbers the input is at each step of the encoder: 784 pixels, then each encoder layer's
-    output, ending with the code (e.g. conv z = 32: 784, 25,088, 12,544, 12,544, 3,136, 32)."""
-    return [28 * 28] + [int(o.output.size) for o in outputs if o.layer.part in (ENCODER, CODE)]
+    """How many numbers the input is at each step of the encoder: its pixels (the reconstruction's, the
+    last output: 784 for 28×28 grey), then each encoder layer's output, ending with the code (e.g. conv
+    z = 32: 784, 25,088, 12,544, 12,544, 3,136, 32)."""
+    return [int(outputs[-1].output.size)] + [int(o.output.size) for o in outputs if o.layer.part in (ENCODER, CODE)]
 
 
 def encoder_says(outputs: list[LayerOutput]) -> str:
