@@ -1,4 +1,5 @@
-"""deploy/replicas.sh: browsers through HAProxy reach both replicas, each stays on its own, and a signal stops all.
+"""deploy/replicas.sh: browsers through HAProxy reach both replicas, each stays on its own, and a signal stops all;
+a class room spans both replicas through Redis, and survives Redis restarting and a replica dying.
 
 Each page names its replica in the sidebar (`Served by replica <id>`: AE_DEMO_REPLICA, which the script
 sets to the replica's port); HAProxy's affinity cookie holds the same port, and both must agree.
@@ -9,14 +10,15 @@ import re
 import shutil
 import signal
 import socket
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 from PIL import Image, ImageDraw
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_browser, replica_set,
-                             replica_set_redis_port, wait_for_change, wait_for_images)
+from harness.browser import (HOW_TO_GET_CHROMIUM, canvas_box, chromium_available, chromium_browser, draw_stroke,
+                             replica_set, replica_set_redis_port, wait_for_change, wait_for_images, wait_until_idle)
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
@@ -127,3 +129,123 @@ def test_ctrl_c_stops_every_replica_and_haproxy():
         left = [c for c in children if not gone(c)]
         assert not left, f"still running after SIGINT: {[(c.pid, c.cmdline()) for c in left]}"
 
+
+
+# ----------------------------------------------------------------------------- a class room across replicas
+
+ROOM_STARS = """t0 => { const plot = document.querySelector('.st-key-room .js-plotly-plot');
+    if (!plot || !plot.data) return -1;
+    return plot.data.filter(t => String(t.name).startsWith("the class's drawings"))
+                    .flatMap(t => t.customdata || []).filter(c => c[2] >= t0).length; }"""
+
+
+def room_stars_since(page, since: float) -> int:
+    """How many of the class's stars on the teacher's room map were shared at or after ``since`` (epoch s)."""
+    return page.evaluate(ROOM_STARS, since)
+
+
+def wait_for_room_stars(page, count: int, since: float, timeout_s: float) -> None:
+    page.wait_for_function(f"([n, t0]) => ({ROOM_STARS})(t0) >= n", arg=[count, since], timeout=timeout_s * 1000)
+
+
+def on_replica(browser, url: str, replica: int):
+    """A browser (its own cookie jar) that HAProxy's affinity cookie sends to ``replica``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1400})
+    context.add_cookies([{"name": AFFINITY_COOKIE, "value": str(replica), "url": url}])
+    return context.new_page()
+
+
+def stroke(page, i: int) -> None:
+    """A stroke a little different for each student, drawn mid-window."""
+    page.locator(".st-key-draw_canvas canvas").last.evaluate("e => e.scrollIntoView({block: 'center'})")
+    draw_stroke(page, canvas_box(page), [(0.3 + 0.05 * i, 0.2), (0.7, 0.3 + 0.05 * i), (0.4, 0.85)])
+
+
+UNREACHABLE = "The class room is unreachable just now"  # ui/room.py's message when the store does not answer
+
+
+def test_a_room_spans_both_replicas_survives_redis_restarting_and_a_replica_dying(tmp_path):
+    """Through deploy/replicas.sh 2: a teacher and four students, two on each replica, in one room kept in Redis."""
+    log = tmp_path / "replicas.log"
+    with replica_set(2, log=log) as (url, script, ports), chromium_browser() as browser:
+        teacher = on_replica(browser, url, ports[0])
+        teacher.goto(url, timeout=120_000)
+        teacher.locator(".st-key-room_start").get_by_role("button", name="Start a class room").click(timeout=120_000)
+        teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{4}&key="), timeout=60_000)
+        code = re.search(r"room=([A-Z0-9]{4})", teacher.url).group(1)
+        panel = teacher.locator(".st-key-room")
+
+        students = [on_replica(browser, url, ports[i // 2]) for i in range(4)]  # two on each replica
+        for student in students:
+            student.goto(f"{url}/?room={code}", timeout=120_000)
+        for i, student in enumerate(students):
+            student.locator(".st-key-room_member").wait_for(timeout=120_000)
+            assert f"You are in room {code}." in student.locator(".st-key-room_member").inner_text()
+            wait_until_idle(student)
+            assert sidebar_replica(student) == str(ports[i // 2])
+            assert re.search(r"[?&]member=", student.url), "the student's link does not hold its member"
+
+        # each draws; the teacher's panel shows the four drawings within 5 s of the last stroke
+        since = time.time()
+        for i, student in enumerate(students):
+            stroke(student, i)
+        drawn = time.monotonic()
+        wait_for_room_stars(teacher, 4, since, 30)
+        arrived_s = time.monotonic() - drawn
+        print(f"the four drawings on the teacher's map {arrived_s:.1f} s after the last stroke")
+        late = [] if arrived_s <= 5 else [f"the four drawings reached the teacher after {arrived_s:.1f} s, not 5"]
+        teacher.wait_for_function("() => document.querySelector('.st-key-room').innerText"
+                                  ".includes('4 in the room, 4 drawings shared')", timeout=10_000)
+
+        # a poll: every student's answer arrives, from both replicas
+        teacher.locator(".st-key-room_poll_question input").fill("Which size keeps the most?")
+        teacher.locator(".st-key-room_poll_choices textarea").fill("z = 2\nz = 64")
+        teacher.locator(".st-key-room_poll_correct input").fill("2")
+        teacher.get_by_role("button", name="Ask").click()
+        for student in students:
+            answer = student.locator(".st-key-room_poll button", has_text="z = 64")
+            answer.wait_for(timeout=30_000)  # the student's poll fragment checks every few seconds
+            answer.click()
+        for student in students:
+            student.get_by_text("You answered: z = 64").wait_for(timeout=30_000)
+        panel.get_by_text("4 answers from 4 in the room").wait_for(timeout=30_000)
+
+        # Redis hangs, so the pages say the room is unreachable; it is killed and started again by the script,
+        # and the room comes back as Redis's append-only file kept it
+        redis = psutil.Process(next(c.pid for c in descendants(script.pid) if c.name() == "redis-server"
+                                    and f":{replica_set_redis_port(url, ports)}" in " ".join(c.cmdline())))
+        redis.suspend()
+        teacher.get_by_text(UNREACHABLE).wait_for(timeout=30_000)
+        students[2].get_by_text(UNREACHABLE).wait_for(timeout=30_000)
+        redis.kill()
+        teacher.wait_for_function("() => !document.body.innerText.includes('unreachable just now') &&"
+                                  " document.querySelector('.st-key-room').innerText"
+                                  ".includes('4 in the room, 4 drawings shared')", timeout=60_000)
+        panel.get_by_text("4 answers from 4 in the room").wait_for(timeout=30_000)
+        students[2].wait_for_function("() => !document.body.innerText.includes('unreachable just now')",
+                                      timeout=30_000)
+        assert re.search(r"redis exited \(killed by signal 9\)", log.read_text())
+
+        # replica 2 dies under its two students: they come back on replica 1, in the room (it is in their link),
+        # the room's drawings are still there, and their next strokes reach the teacher
+        views = [student.url for student in students]
+        next(c for c in descendants(script.pid) if f"--server.port {ports[1]}" in " ".join(c.cmdline())).kill()
+        killed = time.monotonic()
+        for student in students[2:]:
+            student.wait_for_function("r => document.querySelector('[data-testid=stSidebar]').innerText"
+                                      ".includes('Served by replica ' + r)", arg=str(ports[0]), timeout=60_000)
+            back_s = time.monotonic() - killed
+            print(f"a student of the killed replica back in the room after {back_s:.1f} s")
+            late += [] if back_s <= 15 else [f"a student of the killed replica was back after {back_s:.1f} s, not 15"]
+            student.locator(".st-key-room_member").wait_for(timeout=30_000)
+            assert f"You are in room {code}." in student.locator(".st-key-room_member").inner_text()
+        assert [student.url for student in students] == views
+        assert "4 in the room, 4 drawings shared" in panel.inner_text()
+        since = time.time()
+        for i, student in enumerate(students[2:], start=2):
+            wait_until_idle(student)
+            stroke(student, i + 2)
+        wait_for_room_stars(teacher, 2, since, 30)
+        assert "4 in the room, 4 drawings shared" in panel.inner_text()
+        assert "Traceback" not in teacher.inner_text("body")
+        assert not late, late  # (checked last, so that one run says what else holds on a loaded machine)
