@@ -170,8 +170,10 @@ def test_a_room_spans_both_replicas_survives_redis_restarting_and_a_replica_dyin
     with replica_set(2, log=log) as (url, script, ports), chromium_browser() as browser:
         teacher = on_replica(browser, url, ports[0])
         teacher.goto(url, timeout=120_000)
+        wait_for_images(teacher, "reconstructions", LADDER_IMAGES)
+        wait_until_idle(teacher)  # a click during a run may reach the button that run replaces
         teacher.locator(".st-key-room_start").get_by_role("button", name="Start a class room").click(timeout=120_000)
-        teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{4}&key="), timeout=60_000)
+        teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{4}&key="), timeout=120_000)
         code = re.search(r"room=([A-Z0-9]{4})", teacher.url).group(1)
         panel = teacher.locator(".st-key-room")
 
