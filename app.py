@@ -56,6 +56,7 @@ def page() -> None:
     exports.view_zip_download(dataset, family, view, current, column)
     with st.container(key="below_the_ladder"):  # drawn by the browser only when scrolled to (see ui.page_style)
         ladder.error_chart_section(dataset, family, view, column)
+        identity.identity_section(dataset, current)
         features.features_section(dataset, current)
         st.divider()
         latent_map.recompute_map_section(dataset, family, z, view.maps[z].latent_map)
@@ -85,7 +86,7 @@ async def _warm_start(_app):
 
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
-    from ui import (bottleneck_maps, demos, exports, features, i18n, inputs, ladder, latent_map, network, own_data,
+    from ui import (bottleneck_maps, demos, exports, features, i18n, identity, inputs, ladder, latent_map, network, own_data,
                     page_style, playground, presentation, rerun, resources, room, server, sidebar, state, theme,
                     tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live

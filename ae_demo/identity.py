@@ -52,6 +52,13 @@ def probe_label(kind: str, dataset: str) -> str:
             "other": "a Fashion image" if other == "fashion" else "a handwritten digit"}[kind]
 
 
+def probe_noun(kind: str, dataset: str) -> str:
+    """What the probes of a kind are called in a sentence: "drawn letters", "pure noise", "Fashion images"."""
+    other = other_dataset(dataset)
+    return {"letter": "drawn letters", "noise": "pure noise",
+            "other": "Fashion images" if other == "fashion" else "handwritten digits"}[kind]
+
+
 def probe_images(dataset: str, directory: Path = PRETRAINED_DIR) -> dict[str, np.ndarray]:
     """kind -> (28, 28) float32 in [0, 1]: one input of each ``PROBE_KINDS``, as the page shows them."""
     from .anomaly import anomaly_input
@@ -136,3 +143,8 @@ def error_share(model: Autoencoder, images: np.ndarray, mask: np.ndarray) -> flo
 def copies_like_heldout(errors: CopyErrors, kind: str) -> bool:
     """Whether the model rebuilds ``kind`` about as well as held-out images (see ``ABOUT_AS_WELL``)."""
     return errors.probes[kind] <= ABOUT_AS_WELL * errors.heldout
+
+
+def rebuilt_by_each(models: dict[str, Autoencoder], inputs: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """model name -> (reconstructions (N, 28, 28) in [0, 1], SSE (N,)) of (N, 28, 28) inputs in [0, 1]."""
+    return {name: reconstruction_errors(model, inputs) for name, model in models.items()}

@@ -13,7 +13,7 @@ from ae_demo.display import bars_picture, tile_grid
 from ae_demo.inference import encode_images, reconstruct_images
 from ae_demo.zoo import FAMILIES
 
-from . import exports, resources, state, theme
+from . import exports, formulas, resources, state, theme
 
 HIDDEN = 196            # the tutorial's hidden layer: 14 × 14 units
 OVERCOMPLETE = 1000     # more hidden units than the 784 pixels
@@ -82,6 +82,7 @@ def features_section(dataset: str, current: state.InputItem) -> None:
                 "the tutorial's text uses 0.05) by a penalty "
                 f"β·Σ_j KL(ρ ‖ ρ̂_j) with β = {beta}, beside a weight decay λ/2·‖W‖² with λ = {lam}. "
                 "Left: that net. Right: the same net trained with β = 0.")
+            formulas.show(*formulas.sparse_cost(rho, beta, lam))
             activations = {f: _activations(dataset, f, HIDDEN, current.prepared.image) for f in ("sparse", "nosparse")}
             left, right = st.columns(2)
             with left:

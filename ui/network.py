@@ -12,7 +12,7 @@ from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
 from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, encoder_says, trace
 from ae_demo.zoo import FAMILIES
 
-from . import resources, state, theme
+from . import formulas, resources, state, theme
 
 PART_COLOURS = {ENCODER: theme.BLUE, CODE: theme.HIGHLIGHT, DECODER: theme.GREEN}
 PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.network.encoder_says
@@ -61,5 +61,6 @@ def network_section(dataset: str, family: str, z: int, current: state.InputItem)
             says = {ENCODER: encoder_says(outputs), **PART_SAYS}
             st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}">■</span> {says[p]}'
                                  for p in (ENCODER, CODE, DECODER)), unsafe_allow_html=True)
+            formulas.show(*formulas.network_equations(outputs, z, PART_COLOURS))
             st.html('<div class="ae-network">' + '<div class="ae-arrow">→</div>'.join(_card(o) for o in outputs)
                     + "</div>")

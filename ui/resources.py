@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ae_demo import anomaly, corruption, generation, inference, rooms
+from ae_demo import anomaly, corruption, generation, identity, inference, rooms
 from ae_demo.datasets import DATASETS
 from ae_demo.device import pick_device
 from ae_demo.display import InlinePictures, MapPicture, png_bytes, png_data_uri
@@ -43,6 +43,29 @@ def zoo() -> Zoo:
 def models_for(dataset: str, family: str):
     """latent_dim -> model on the best device; shared by every session."""
     return load_family(dataset, family, pick_device())
+
+
+@st.cache_resource(show_spinner="Measuring how well each net copies what it was not trained on…")
+def copy_errors_for(dataset: str) -> tuple[list[identity.CopyErrors], float, int]:
+    """The unconstrained net beside the constrained ones (``identity.copy_errors`` on the bundled held-out
+    images), the share of its noise error on the never-inked pixels, and how many pixels those are."""
+    rows = identity.copy_errors(dataset, load_verified_reference(dataset).images)
+    mask = identity.never_inked(dataset)
+    model = identity.compared_models(dataset)[rows[-1].model]
+    share = identity.error_share(model, identity.non_members(dataset)["noise"], mask) if mask.any() else 0.0
+    return rows, share, int(mask.sum())
+
+
+@st.cache_resource(show_spinner=False)
+def identity_probes(dataset: str) -> dict[str, np.ndarray]:
+    """kind -> (28, 28) float32: the drawn letter, the noise and the other dataset's image the section shows."""
+    return identity.probe_images(dataset)
+
+
+@st.cache_resource(show_spinner=False)
+def identity_models(dataset: str) -> dict:
+    """model name -> model, for ``identity.COMPARED`` on ``dataset``."""
+    return identity.compared_models(dataset)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ ERROR_HEATMAPS = "error_heatmaps"   # the ladder's per-pixel error switch (its t
 GENERATE_SEED = "generate_seed"     # the new-images demo's seed ("New samples" adds one)
 FEATURES_OPEN = "features_open"     # the hidden units' expander (a tour step opens it)
 NETWORK_OPEN = "network_open"       # the network's expander (a tour step opens it)
+IDENTITY_OPEN = "identity_open"     # the unconstrained net's expander (a tour step opens it)
 OWN_DATA = "own_data"               # the "Your own images" panel's container
 OWN_DATA_UPLOAD = "own_data_upload"  # its uploader: a ZIP or many pictures
 OWN_DATA_NAME = "own_data_name"

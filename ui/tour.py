@@ -13,6 +13,8 @@ import streamlit as st
 from ae_demo.anomaly import UNUSUAL_PERCENTILE
 from ae_demo.datasets import DEFAULT_DATASET
 from ae_demo.generation import code_spread
+from ae_demo.datasets import dataset as dataset_entry
+from ae_demo.identity import ABOUT_AS_WELL, copies_like_heldout, probe_noun
 
 from . import resources, state, theme
 from .demos.generate import DEFAULT_LATENT, DEFAULT_SEED, what_it_shows
@@ -40,7 +42,12 @@ STEPS: tuple[TourStep, ...] = (
              N_("An autoencoder is trained with its targets set to its inputs (y = x): it learns a function "
                 "h(x) ≈ x. Copying is only interesting under a constraint: here every picture must pass through a "
                 "bottleneck of z numbers, so the network has to learn what matters about digits."),
-             "reconstructions"),
+             "network", opens=state.NETWORK_OPEN),
+    TourStep("Watch it learn",
+             "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
+             "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
+             "codes tend to group by class although the network never sees the labels; some classes overlap.",
+             "learn_live", opens=state.demo_open_key("learn_live")),
     TourStep("The bottleneck ladder",
              "Each picture is the same input squeezed through fewer numbers and rebuilt. With 2 numbers only a "
              "rough, digit-like shape survives; by 16 or 32 the strokes come back. SSE under each picture is the "
@@ -54,6 +61,12 @@ STEPS: tuple[TourStep, ...] = (
              "scored in SSE on held-out images: on the chart the convolutional line stays below PCA's dotted one "
              "at every size.",
              "error_chart"),
+    TourStep("Copying without a constraint",
+             "UFLDL warns that a net as wide as its input, with no constraint, can learn to copy. Here is one: 1,000 "
+             "hidden units, no sparsity penalty, no weight decay. On {n_heldout:,} held-out {items} its mean SSE is "
+             "{free_heldout:.2f}, against {bottleneck_heldout:.2f} at the z = 32 bottleneck; on drawn letters "
+             "{free_letter:.2f}, on pure noise {free_noise:.2f}, on {other_noun} {free_other:.2f}. {verdict}",
+             "identity", opens=state.IDENTITY_OPEN),
     TourStep("Sparsity: what hidden units learn",
              "Another constraint: each hidden unit should be mostly off. A KL penalty pushes every unit's average "
              "activation towards ρ = {rho} (the value of UFLDL's MNIST exercise; the tutorial's text uses 0.05). "
@@ -68,20 +81,17 @@ STEPS: tuple[TourStep, ...] = (
              "input, placed by its nearest codes, so it always lands among dots, even for a letter. In a UMAP "
              "layout the distances between clusters and their sizes mean little.",
              "latent_map"),
-    TourStep("The network, layer by layer",
-             "The encoder's convolutions turn the picture into feature maps, smaller and more numerous; a linear "
-             "layer squeezes them into the code. The decoder runs the same road back, and only the code crosses "
-             "the bottleneck.",
-             "network", opens=state.NETWORK_OPEN),
     TourStep("Play with the codes",
              "A code is a point in a space the decoder can turn into a picture. Moving in a straight line between "
              "two inputs' codes and decoding each step shows what lies between them.",
              "playground"),
-    TourStep("Watch it learn",
-             "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
-             "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
-             "codes tend to group by class although the network never sees the labels; some classes overlap.",
-             "learn_live", opens=state.demo_open_key("learn_live")),
+    TourStep("New images from random codes",
+             "A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
+             "where its decoder has learned something; its held-out codes still spread wider than the prior "
+             "(standard deviation {vae_sd:.1f} per code number at z = 2, against the prior's 1). The plain "
+             "autoencoder has no prior: the demo draws its random codes from the box its held-out codes span, and "
+             "from a Gaussian fitted to them. {new_images}",
+             "generate", opens=state.demo_open_key("generate")),
     TourStep("Denoising",
              "Noise is added to the input. The plain convolutional autoencoder never saw noise in training, and "
              "it does worse than leaving the input alone: its SSE against the clean digit is larger than the noisy "
@@ -96,13 +106,6 @@ STEPS: tuple[TourStep, ...] = (
              "pass as digits, and {ordinary_above:.0f} % of real digits score at the {unusual:.0f}th percentile or "
              "above.",
              "anomaly", opens=state.demo_open_key("anomaly")),
-    TourStep("New images from random codes",
-             "A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
-             "where its decoder has learned something; its held-out codes still spread wider than the prior "
-             "(standard deviation {vae_sd:.1f} per code number at z = 2, against the prior's 1). The plain "
-             "autoencoder has no prior: the demo draws its random codes from the box its held-out codes span, and "
-             "from a Gaussian fitted to them. {new_images}",
-             "generate", opens=state.demo_open_key("generate")),
     TourStep("Latent arithmetic",
              "A direction in code space can carry meaning: add the difference of two class means to the input's "
              "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1.",
@@ -111,14 +114,37 @@ STEPS: tuple[TourStep, ...] = (
 
 
 def _figures(step: TourStep) -> dict[str, float]:
-    """The figures a step's text quotes, from their sources: the sparse net's card and the anomaly score's threshold."""
+    """The figures a step's text quotes, from their sources: the sparse net's card, the anomaly score's threshold,
+    and for the unconstrained net's step what ``ae_demo.identity`` measured (``resources.copy_errors_for``)."""
     sparse = resources.zoo().card(step.dataset, "sparse", SPARSE_HIDDEN)
     figures = {"rho": sparse.recipe["sparsity_target"], "hidden": SPARSE_HIDDEN,
                "unusual": UNUSUAL_PERCENTILE, "ordinary_above": 100 - UNUSUAL_PERCENTILE}
     if "{new_images}" in step.says:   # computed only for the step that quotes them: the demo's own figures
         figures["vae_sd"] = float(code_spread(resources.code_maps_2d(step.dataset).vae_codes).mean())
         figures["new_images"] = what_it_shows(step.dataset, DEFAULT_LATENT, DEFAULT_SEED)
+    if step.section == "identity":
+        figures.update(identity_figures(step.dataset))
     return figures
+
+
+def identity_figures(dataset: str) -> dict:
+    """The unconstrained net's step's figures and its verdict, from what was measured on ``dataset``."""
+    rows, _share, _never = resources.copy_errors_for(dataset)
+    bottleneck, free = rows[0], rows[-1]
+    items = dataset_entry(dataset).items
+    copied = [k for k in free.probes if copies_like_heldout(free, k)]
+    missed = [k for k in free.probes if k not in copied]
+    verdict = ""
+    if copied:
+        verdict += (f"It copies {' and '.join(probe_noun(k, dataset) for k in copied)} about as well as {items} "
+                    f"(within {ABOUT_AS_WELL:g}x): there it learned to copy, not what {items} are. ")
+    if missed:
+        verdict += (f"It does not copy {' or '.join(probe_noun(k, dataset) for k in missed)}: trained only on "
+                    f"{items}, it learned to copy inputs like them (the section says where the error lies).")
+    return {"n_heldout": free.n_heldout, "items": items, "free_heldout": free.heldout,
+            "bottleneck_heldout": bottleneck.heldout, "free_letter": free.probes["letter"],
+            "free_noise": free.probes["noise"], "free_other": free.probes["other"],
+            "other_noun": probe_noun("other", dataset), "verdict": verdict.strip()}
 
 
 def current_step() -> int | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 
 from harness.browser import (HOW_TO_GET_CHROMIUM, chromium_available, chromium_page, wait_for_images, wait_until_idle)
+from ui.tour import STEPS
+
+FEATURES_STEP = [s.section for s in STEPS].index("features") + 1
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -37,7 +40,7 @@ def test_the_arrow_keys_step_through_the_tour(app_url, ladder_images):
 
 def test_a_tour_link_in_presentation_mode_shows_the_features_at_projector_size(app_url, ladder_images):
     with chromium_page(1920, 1080) as page:
-        page.goto(f"{app_url}/?tour=4&present=1")
+        page.goto(f"{app_url}/?tour={FEATURES_STEP}&present=1")
         wait_for_images(page, "reconstructions", ladder_images)
         grid = page.locator(".st-key-features img").first
         grid.wait_for(state="visible", timeout=120_000)
@@ -53,4 +56,4 @@ def test_a_tour_link_in_presentation_mode_shows_the_features_at_projector_size(a
             sidebar: document.querySelector('[data-testid=stSidebar]')?.getAttribute('aria-expanded')})""")
         assert sizes["body"] >= 20 and sizes["tile"] >= 200 and sizes["toolbar"] == 0
         assert sizes["sidebar"] != "true"
-        assert "step 4 of" in _tour_text(page)
+        assert f"step {FEATURES_STEP} of" in _tour_text(page)

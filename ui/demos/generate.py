@@ -8,7 +8,7 @@ import streamlit as st
 from ae_demo import generation
 from ae_demo.display import image_strip
 
-from .. import exports, resources, state, theme
+from .. import exports, formulas, resources, state, theme
 from . import opened
 
 SIZES = (2, 16)
@@ -50,6 +50,7 @@ def generate_section(dataset: str) -> None:
         if not section.open:
             return
         with section:
+            formulas.show(formulas.VAE_LOSS, formulas.VAE_WORDS)
             cols = st.columns([1, 1, 1, 3])
             z = cols[0].radio("Code size", SIZES, index=SIZES.index(DEFAULT_LATENT), horizontal=True,
                               key="generate_latent")
