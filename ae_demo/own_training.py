@@ -456,6 +456,7 @@ class OwnTrainer:
             job.last_progress = _read_json(job.folder / PROGRESS_NAME)
             # the pictures and the owner key leave the disk with the job: only the dataset is kept
             shutil.rmtree(job.folder, ignore_errors=True)
+            remove_stale_builds(self.directory)   # a worker killed mid-build (a cancel it did not answer) left one
             self._current = None
             self._start_next()
 

@@ -187,5 +187,7 @@ def test_a_running_training_can_be_cancelled(data_folder):
     while trainer.status(job).state == "training":
         time.sleep(0.2)
     assert trainer.status(job).state == "cancelled"
-    time.sleep(1)
+    deadline = time.time() + 60       # the trainer clears up in its own thread once the worker has ended
+    while list(data_folder.iterdir()) and time.time() < deadline:
+        time.sleep(0.5)
     assert [p.name for p in data_folder.iterdir()] == [] and list_datasets() == []

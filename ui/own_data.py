@@ -259,9 +259,10 @@ def _error_chart(lab) -> None:
     st.plotly_chart(figure, key="own_error_chart")
     if lab.pca_wins_at(32):
         n_train = lab.dataset.card["n_images"] - len(lab.heldout)
-        st.warning(_("On this dataset PCA wins at z = 32 ({pca:.1f} against {conv:.1f}). With {n} training "
-                     "pictures the network has too few examples (and {steps} training steps) to learn more than "
-                     "PCA's best linear code; more pictures, or pictures more alike, help it.")
+        st.warning(_("On this dataset PCA wins at z = 32 ({pca:.1f} against {conv:.1f}). PCA's code is exactly the "
+                     "best linear one for these pictures, while the network learned its code from {n} training "
+                     "pictures in {steps} steps at z = 32; it can beat PCA only where it finds more than a linear "
+                     "code, and with this few pictures and steps it did not.")
                    .format(pca=pca[32], conv=conv[32], n=n_train,
                            steps=lab.dataset.card["recipe"]["headline_steps"]))
 
