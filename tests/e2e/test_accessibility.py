@@ -1,7 +1,8 @@
 """Every student, in a real browser: axe-core's WCAG 2.0/2.1 A and AA rules on the page's views, and the
 Chinese tour with no English sentence left in the main area.
 
-One browser and one server visit every view in turn (the views are heavy on a shared machine). A violation
+One browser and one server visit every view in turn (the own-images panel and the class room's teacher
+and student views included) (the views are heavy on a shared machine). A violation
 of impact "serious" or "critical" fails the test unless it is on ``STREAMLIT_OWN``: markup of Streamlit's
 that the app cannot change, named with its rule, its element and why (the README lists them too).
 """
@@ -83,6 +84,24 @@ def test_axe_finds_no_serious_violation_on_any_view(app_url, ladder_images):
             page.locator(f".st-key-{name}").scroll_into_view_if_needed()
             wait_until_idle(page)
             problems += _serious(page, f"demo {name}")
+
+        page.goto(f"{app_url}/?dataset=own")   # the own-images panel
+        page.locator(".st-key-own_data").wait_for(timeout=120_000)
+        wait_until_idle(page)
+        problems += _serious(page, "own images panel")
+
+        _open(page, app_url, ladder_images)    # the class room: the teacher's view, then a student's
+        page.locator(".st-key-room_start").get_by_role("button").click(timeout=120_000)
+        page.wait_for_url(re.compile(r"room=[A-Z0-9]{4}&key="), timeout=60_000)
+        page.locator(".st-key-room_invite").wait_for(timeout=60_000)
+        wait_until_idle(page)
+        problems += _serious(page, "class room, teacher")
+        code = re.search(r"room=([A-Z0-9]{4})", page.url).group(1)
+        student = browser.new_page(viewport={"width": 1400, "height": 1100})
+        student.goto(f"{app_url}/?room={code}")
+        student.locator(".st-key-room_member").wait_for(timeout=120_000)
+        wait_until_idle(student)
+        problems += _serious(student, "class room, student")
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True).new_page()
         _open(phone, app_url, ladder_images)
