@@ -4,6 +4,7 @@ Computed only while its expander is open: closed, it costs a stroke nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 
 import streamlit as st
@@ -41,6 +42,83 @@ def _card(out: LayerOutput) -> str:
             f'{html.escape(out.layer.what)}</figcaption></figure>')
 
 
+# Play / Step / Back: the current input flowing through the layers, in the browser, from the pictures this
+# run sent once. Each step lights the next layer and shows its output (LAYER_MS apart when playing); no step
+# asks the server for anything. With the browser's reduced-motion setting, Play shows every layer at once.
+LAYER_MS = 400
+_PLAY = st.components.v2.component("ae_demo.network_play", css="""
+.ae-play-controls { display: flex; gap: 0.5rem; margin-bottom: 0.5rem; align-items: center; }
+.ae-play-controls button { font: inherit; padding: 0.3rem 0.9rem; border-radius: 0.5rem; cursor: pointer;
+  border: 1px solid rgba(250, 250, 250, 0.3); background: transparent; color: inherit; }
+.ae-play-row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-start; }
+.ae-play-row figure { margin: 0; width: 120px; opacity: 0.15; border-top: 4px solid var(--part);
+  transition: opacity 0.3s; }
+.ae-play-row figure.ae-lit { opacity: 1; } .ae-play-row figure.ae-now { outline: 2px solid var(--part); }
+.ae-play-row img { width: 100%; display: block; image-rendering: pixelated; visibility: hidden; }
+.ae-play-row figure.ae-lit img { visibility: visible; }
+.ae-play-row figcaption { font-size: 0.8rem; }
+@media (prefers-reduced-motion: reduce) { .ae-play-row figure { transition: none; } }
+""", js="""
+export default function ({ data, parentElement }) {
+  const layers = (data && data.layers) || [];
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  let root = parentElement.querySelector('.ae-play');
+  if (!root || root.dataset.token !== data.token) {
+    if (root) root.remove();
+    root = document.createElement('div');
+    root.className = 'ae-play';
+    root.dataset.token = data.token;
+    root.innerHTML = '<div class="ae-play-controls"><button data-act="back">◀ Back</button>'
+      + '<button data-act="play">▶ Play</button><button data-act="step">Step ▶</button>'
+      + '<span class="ae-play-where"></span></div><div class="ae-play-row"></div>';
+    const row = root.querySelector('.ae-play-row');
+    for (const layer of layers) {
+      const figure = document.createElement('figure');
+      figure.style.setProperty('--part', layer.colour);
+      const img = document.createElement('img');
+      img.src = layer.uri; img.alt = layer.name;
+      const caption = document.createElement('figcaption');
+      caption.textContent = layer.name;
+      figure.append(img, caption);
+      row.append(figure);
+    }
+    parentElement.append(root);
+    root.aeShown = 0;
+  }
+  const figures = [...root.querySelectorAll('figure')];
+  const where = root.querySelector('.ae-play-where');
+  const show = (n) => {
+    root.aeShown = Math.max(0, Math.min(n, figures.length));
+    figures.forEach((f, i) => { f.classList.toggle('ae-lit', i < root.aeShown);
+                                f.classList.toggle('ae-now', i === root.aeShown - 1); });
+    where.textContent = root.aeShown ? `${root.aeShown} of ${figures.length}: ${layers[root.aeShown - 1].name}` : '';
+    root.dataset.shown = String(root.aeShown);
+  };
+  const stop = () => { clearInterval(root.aeTimer); root.aeTimer = null; };
+  root.querySelector('[data-act=back]').onclick = () => { stop(); show(root.aeShown - 1); };
+  root.querySelector('[data-act=step]').onclick = () => { stop(); show(root.aeShown + 1); };
+  root.querySelector('[data-act=play]').onclick = () => {
+    stop();
+    if (still) { show(figures.length); return; }
+    show(root.aeShown >= figures.length ? 1 : root.aeShown + 1);
+    root.aeTimer = setInterval(() => {
+      if (root.aeShown >= figures.length) { stop(); return; }
+      show(root.aeShown + 1);
+    }, data.layer_ms);
+  };
+  show(root.aeShown);
+  return () => stop();
+}""")
+
+
+def play_control(outputs: list[LayerOutput], token: str) -> None:
+    """Play / Step / Back through ``outputs``' pictures in the browser (container ``network_play``)."""
+    layers = [{"name": o.layer.name, "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
+              for o in outputs]
+    with st.container(key="network_play"):
+        _PLAY(key="network_play_component", data={"layers": layers, "layer_ms": LAYER_MS, "token": token})
+
+
 def network_section(dataset: str, family: str, z: int, current: state.InputItem) -> None:
     """The chosen model (``family`` at ``z``, the mapped size) as a diagram, with the input's outputs."""
     with st.container(key="network"):
@@ -62,5 +140,9 @@ def network_section(dataset: str, family: str, z: int, current: state.InputItem)
             st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}">■</span> {says[p]}'
                                  for p in (ENCODER, CODE, DECODER)), unsafe_allow_html=True)
             formulas.show(*formulas.network_equations(outputs, z, PART_COLOURS))
+            st.markdown("**Watch your input flow through it**: Play lights each layer in turn with its output; "
+                        "Step and Back go one layer at a time.")
+            play_control(outputs, f"{dataset}|{family}|{z}|{current.key}|"
+                         + hashlib.sha1(current.prepared.image.tobytes()).hexdigest()[:12])
             st.html('<div class="ae-network">' + '<div class="ae-arrow">→</div>'.join(_card(o) for o in outputs)
                     + "</div>")

@@ -65,3 +65,35 @@ def test_the_tour_panel_sits_right_of_the_open_sidebar(app_url):
             panelRight: document.querySelector('.st-key-tour').getBoundingClientRect().right})""")
         assert edges["sidebar"] >= 200  # open, as a wide window opens it
         assert edges["panel"] >= edges["sidebar"] and edges["panelRight"] <= 1920, edges
+
+
+def test_the_input_flows_through_the_network_layer_by_layer_without_a_rerun(app_url):
+    """Step, Back and Play light the layers one by one from pictures already in the page: the browser sends
+    the server nothing meanwhile (no script rerun)."""
+    with chromium_page(1600, 1000) as page:
+        sent: list[int] = []
+        page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(len(frame))))
+        page.goto(f"{app_url}/?tour=1")  # the first step opens the network
+        play = ".st-key-network_play .ae-play"
+        page.wait_for_selector(f"{play} figure", timeout=120_000)
+        wait_until_idle(page)
+        layers = page.locator(f"{play} figure").count()
+        assert layers >= 5
+        shown = lambda: int(page.locator(play).get_attribute("data-shown"))  # noqa: E731
+        before = len(sent)
+        step = page.locator(f"{play} button[data-act=step]")
+        for n in (1, 2, 3):
+            step.click()
+            assert shown() == n and page.locator(f"{play} figure.ae-lit").count() == n
+        page.locator(f"{play} button[data-act=back]").click()
+        assert shown() == 2
+        page.locator(f"{play} button[data-act=play]").click()
+        seen = [shown()]
+        for _ in range(100):  # the component renders in a shadow root: read it through the locator, every 100 ms
+            page.wait_for_timeout(100)
+            seen.append(shown())
+            if seen[-1] == layers:
+                break
+        assert seen[-1] == layers and seen == sorted(seen)  # lit one after another up to the last layer
+        assert len(set(seen)) >= layers - 3                  # layer by layer, not all at once
+        assert len(sent) == before, "the animation asked the server for a rerun"
