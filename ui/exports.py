@@ -18,6 +18,7 @@ from ae_demo import exports
 from ae_demo.zoo import FAMILIES
 
 from . import state
+from .i18n import N_, _
 
 
 def chart_config(file_name: str) -> dict:
@@ -26,18 +27,19 @@ def chart_config(file_name: str) -> dict:
             "toImageButtonOptions": {"format": "png", "filename": file_name, "width": 1600, "height": 900, "scale": 1}}
 
 
-def strip_download(images: np.ndarray, file_name: str, key: str, label: str = "Download PNG strip") -> None:
+def strip_download(images: np.ndarray, file_name: str, key: str, label: str = N_("Download PNG strip")) -> None:
     """A download button for (N, 28, 28) pictures side by side, enlarged for a slide."""
-    st.download_button(label, partial(exports.strip_png, images), file_name, "image/png", key=key,
+    st.download_button(_(label), partial(exports.strip_png, images), file_name, "image/png", key=key,
                        icon=":material/download:")
 
 
 def map_csv_download(lm, classes, file_name: str, key: str) -> None:
     """The main map's points (held-out row, class, x, y) as CSV."""
-    st.download_button("Download the map as CSV", partial(exports.map_csv, lm.coords, lm.labels, lm.indices, classes),
+    st.download_button(_("Download the map as CSV"),
+                       partial(exports.map_csv, lm.coords, lm.labels, lm.indices, classes),
                        file_name, "text/csv", key=key, icon=":material/table:",
-                       help="One row per held-out image on the map: its row in the bundled sample, its class "
-                            "and its position.")
+                       help=_("One row per held-out image on the map: its row in the bundled sample, its class "
+                              "and its position."))
 
 
 def page_url() -> str:
@@ -62,7 +64,7 @@ def view_zip_download(dataset: str, family: str, view, current: state.InputItem,
         pictures = {"input": image, **{name: exports.strip_png(strip) for name, strip in ladders.items()}, **per_size}
         return exports.view_zip(pictures, settings, url)
 
-    st.sidebar.download_button("Download this view (zip)", make_zip, "autoencoder-lab-view.zip", "application/zip",
-                               key="view_zip", icon=":material/folder_zip:",
-                               help="The input and its reconstructions as slide-sized PNGs, the settings as JSON "
-                                    "and the link that reopens this view.")
+    st.sidebar.download_button(_("Download this view (zip)"), make_zip, "autoencoder-lab-view.zip",
+                               "application/zip", key="view_zip", icon=":material/folder_zip:",
+                               help=_("The input and its reconstructions as slide-sized PNGs, the settings as JSON "
+                                      "and the link that reopens this view."))
