@@ -226,6 +226,10 @@ def test_replicas_sh_starts_again_what_exits_with_a_back_off_and_stops_everythin
         assert script.wait(30) == 143
         until(lambda: not [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], 15)
         assert not [p for p in range(port, port + 4) if accepts(p)]
-    finally:
+    finally:  # on a failure: SIGTERM, so that the script stops what it started (each in a session of its own)
         if script.poll() is None:
-            os.killpg(script.pid, signal.SIGKILL)
+            script.terminate()
+            try:
+                script.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(script.pid, signal.SIGKILL)
