@@ -191,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     neighbour gap per grid, and how often each grid is the blurriest and the furthest from real codes."""
     import argparse
 
-    from .data import DATASETS
+    from .datasets import names
 
     parser = argparse.ArgumentParser(prog="python -m ae_demo.generation", description=main.__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist")
+    parser.add_argument("--dataset", choices=sorted(names()), default="mnist")
     parser.add_argument("--seeds", type=int, default=100, help="seeds 0 … N-1 (default 100)")
     args = parser.parse_args(argv)
     for z in read_zoo().latent_dims(args.dataset, "vae"):

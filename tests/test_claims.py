@@ -255,3 +255,17 @@ def test_arithmetic_the_tours_7_drifts_towards_a_1():
         codes = model.encode(torch.from_numpy(moved.images)[:, None]).numpy()
     nearest = ((codes[:, None] - means[None]) ** 2).sum(-1).argmin(1)
     assert (source, target) == (7, 1) and nearest[0] == 7 and nearest[-1] == 1
+
+
+# ------------------------------------------------------------- the map header's tooltip
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan", "correlation"])
+def test_map_header_tooltip_says_the_metric_in_use(metric):
+    """The main map's header tooltip (ui/latent_map.py's explain_settings) describes the map's own metric: the
+    straight-line distance only for euclidean."""
+    from ae_demo.projection import METRICS, MapSettings
+    from ui.latent_map import METRIC_SAYS, explain_settings
+
+    assert set(METRIC_SAYS) == set(METRICS)
+    said = explain_settings(MapSettings(method="umap", metric=metric))
+    assert METRIC_SAYS[metric] in said and ("straight-line" in said) == (metric == "euclidean")

@@ -18,7 +18,7 @@ from ae_demo.view import InputsView, MapView
 from ae_demo.datasets import DATASETS
 
 from . import charts, exports, i18n, rerun, resources, state, theme
-from .i18n import _
+from .i18n import N_, _
 from .pictures import Picture, picture_grid
 from .resources import MANIFOLD_STEPS
 
@@ -40,9 +40,17 @@ def explain_settings(settings: MapSettings) -> str:
                  "distances along those two directions.")
     return _("UMAP squeezes the {metric} distances between codes into 2-D. n_neighbors {n_neighbors}: each code's "
              "neighbourhood is its {n_neighbors} nearest codes (more: a more global picture). min_dist {min_dist}: "
-             "how close dots may be packed (smaller: tighter clumps). {metric}: the straight-line distance between "
-             "codes. UMAP keeps who is near whom; the distances between clusters and their sizes mean little."
-             ).format(metric=settings.metric, n_neighbors=settings.n_neighbors, min_dist=settings.min_dist)
+             "how close dots may be packed (smaller: tighter clumps). {metric_says} UMAP keeps who is near whom; "
+             "the distances between clusters and their sizes mean little."
+             ).format(metric=settings.metric, n_neighbors=settings.n_neighbors, min_dist=settings.min_dist,
+                      metric_says=_(METRIC_SAYS[settings.metric]) if settings.metric in METRIC_SAYS else "")
+
+
+# each of projection.METRICS in plain words, for the map header's tooltip
+METRIC_SAYS = {"euclidean": N_("euclidean: the straight-line distance between codes."),
+               "cosine": N_("cosine: the angle between codes, whatever their lengths."),
+               "manhattan": N_("manhattan: the differences summed code number by code number."),
+               "correlation": N_("correlation: how alike the rises and falls of two codes' numbers are.")}
 
 
 def map_latent(dataset: str, family: str) -> int:
