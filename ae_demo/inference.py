@@ -79,8 +79,14 @@ def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
     The graph gives up the GIL once per call and runs outside it, so one session's
     reconstructions no longer queue behind everyone else's page scripts
     (``benchmarks/gpu_check.py``'s ladder_figures measures both; the README's Speed section has the figures).
-    TorchScript is deprecated in favour of torch.compile/torch.export, which need a compiler
-    toolchain or minutes of warm-up here; its deprecation warnings are silenced (``_JIT_DEPRECATED``).
+    TorchScript is deprecated in favour of torch.compile / torch.export; its deprecation warnings are
+    silenced (``_JIT_DEPRECATED``). The replacement tried (2026-12-03, issue 17): torch.compile with its
+    default inductor backend on this conv ladder, one image, one torch thread, at nice 10 on the shared
+    2-core development machine under heavy load. The probe (load the ladder, trace it, then
+    torch.compile's first two calls) had not finished after 10 minutes and was stopped, so no per-call
+    comparison with the graph was made; torch.export was not tried. TorchScript stays until a
+    replacement is measured on a quiet machine (``benchmarks/gpu_check.py``'s ladder_figures is the
+    measurement to repeat with it).
     """
     module = _LadderModule(models).eval()
     device = next(itertools.chain(module.parameters(), module.buffers())).device

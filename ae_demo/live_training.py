@@ -12,21 +12,19 @@ at a time: a second ``start`` gets a :class:`Busy` answer saying who trains and 
 server should be free. Every run stops by itself after ``EPOCHS`` epochs or ``MAX_SECONDS``
 seconds, whichever comes first, so a forgotten run frees the server.
 
-The training runs as ``python -m ae_demo.live_training``, a child process that imports only
-this package, torch and numpy (not the server's ``__main__``, which under Streamlit is the
-page script), at low priority (nice 10) with torch on one thread: visitors' strokes keep
-the other core and the server's GIL. The child writes a snapshot file after every epoch
-(``snapshot.npz``, replaced atomically) that ``LiveTrainer.snapshot`` reads; its stdin is the
-control line: "stop" ends the run, end of file (the server is gone) ends the process.
+This module is the server's side. The training runs in ``ae_demo.live_child``, a worker
+started and spoken to as every worker of the server (``ae_demo.workers``): it imports only
+this package, torch and numpy, at low priority with torch on one thread, so visitors' strokes
+keep the other core and the server's GIL. Its stdin carries the server's messages ("stop"
+ends the run; the end of the stream, the server gone, ends the process); what it has trained
+so far it writes after every epoch to a snapshot file (``snapshot.npz``, replaced atomically)
+that ``LiveTrainer.snapshot`` reads when a page asks, however often that is.
 
-This module imports no torch at the top: the server side needs none, and the child lowers
-its priority before the import, which alone costs seconds of CPU.
+This module imports no torch: the server side needs none.
 """
 from __future__ import annotations
 
-import argparse
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -38,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import REPO_ROOT
-from .datasets import DEFAULT_DATASET, names
+from . import workers
+from .datasets import DEFAULT_DATASET
 
 LATENT_DIMS = (2, 4, 8, 16, 32)   # what the page offers; any size in MIN_LATENT … MAX_LATENT is accepted
 MIN_LATENT, MAX_LATENT = 2, 32
@@ -50,7 +48,7 @@ EPOCHS = 40            # the budget ...
 MAX_SECONDS = 120.0    # ... or this, whichever comes first (a loaded machine is slower)
 N_TRAIN, N_UNSEEN = 1600, 400   # bundled held-out rows: i % 5 != 0 train, i % 5 == 0 never trained on
 SHOWN_CLASSES = tuple(range(8))  # the 8 fixed images: the first unseen image of each of these classes
-NICE = 10
+NICE = workers.NICENESS
 STOP_WAIT_S = 5.0      # after "stop", how long the child gets to write its last snapshot before it is killed
 SNAPSHOT_NAME = "snapshot.npz"
 
@@ -143,14 +141,11 @@ class LiveTrainer:
             deadline = started + self.max_seconds
             self._folder = Path(tempfile.mkdtemp(prefix="ae-demo-live-"))
             self._stop_asked, self._cached = False, None
-            env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-            command = [self.python, "-m", "ae_demo.live_training", "--dataset", dataset,
-                       "--latent-dim", str(latent_dim), "--seed", str(seed), "--epochs", str(self.epochs),
-                       "--deadline", repr(deadline), "--out", str(self._folder)]
             with open(self._folder / "stderr.txt", "wb") as stderr:
-                # cwd: ``-m`` finds this checkout's package first, whatever else is on the path
-                self._process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE,
-                                                 stdout=subprocess.DEVNULL, stderr=stderr)
+                self._process = workers.start(
+                    "ae_demo.live_child", "--dataset", dataset, "--latent-dim", str(latent_dim), "--seed", str(seed),
+                    "--epochs", str(self.epochs), "--deadline", repr(deadline), "--out", str(self._folder),
+                    python=self.python, stdout=subprocess.DEVNULL, stderr=stderr, one_thread=True)
             self._run = LiveRun(self._next_id, dataset, int(latent_dim), int(seed), owner, started, self.epochs,
                                 deadline, self._process.pid)
             self._next_id += 1
@@ -171,8 +166,7 @@ class LiveTrainer:
                 process.kill()
             else:
                 try:
-                    process.stdin.write(b"stop\n")
-                    process.stdin.flush()
+                    workers.send(process.stdin, "stop")
                 except (BrokenPipeError, OSError):
                     pass    # it is ending anyway
         try:
@@ -254,128 +248,3 @@ class LiveTrainer:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
         self._process, self._folder = None, None
-
-
-# -------------------------------------------------------------------------------- child side
-
-def live_data(dataset: str):
-    """(train (1600, 1, 28, 28), unseen (400, 1, 28, 28)) float32 tensors in [0, 1], unseen labels (400,),
-    rows of the 8 shown images within ``unseen``: all from the bundled held-out sample."""
-    from .data import to_unit
-    from .zoo import load_verified_reference
-
-    reference = load_verified_reference(dataset)
-    rows = np.arange(len(reference.labels))
-    train_rows, unseen_rows = rows[rows % 5 != 0][:N_TRAIN], rows[rows % 5 == 0][:N_UNSEEN]
-    unseen_labels = reference.labels.numpy()[unseen_rows]
-    shown = np.array([np.flatnonzero(unseen_labels == c)[0] for c in SHOWN_CLASSES])
-    return (to_unit(reference.images[train_rows]), to_unit(reference.images[unseen_rows]), unseen_labels, shown)
-
-
-def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: float,
-               report, should_stop=lambda: False) -> str:
-    """Train the small dense autoencoder for ``epochs`` epochs or until ``deadline`` (time.time()),
-    calling ``report(fields)`` after every epoch (and before the first); return "finished" (the
-    budget is spent) or "stopped" (``should_stop()`` became true).
-
-    fields: a dict of what :class:`LiveSnapshot` holds, as numpy arrays.
-    """
-    import torch
-
-    from .metrics import sse as sse_of
-    from .models import DenseAutoencoder, ModelConfig
-    from .train import Recipe, training_loss
-
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    train, unseen, unseen_labels, shown = live_data(dataset)
-    config = ModelConfig("dense", latent_dim, hidden=HIDDEN)
-    model = DenseAutoencoder(config)
-    recipe = Recipe("dense", dataset, config, lr=LEARNING_RATE)  # the zoo's loss for a dense net, as it trains them
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    losses: list[tuple[int, float]] = []
-    shown_sse, unseen_sse, epoch_times = [], [], []
-
-    def evaluate(epoch: int, state: str) -> None:
-        model.eval()
-        with torch.no_grad():
-            recon = model.reconstruct(unseen)
-            sse = sse_of(recon, unseen)
-            codes = model.encode(unseen) if latent_dim == 2 else torch.zeros(0, 2)
-        model.train()
-        shown_sse.append(float(sse[shown].mean()))
-        unseen_sse.append(float(sse.mean()))
-        epoch_times.append(time.time())
-        report({"state": state, "epoch": epoch, "loss_history": np.array(losses, np.float32).reshape(-1, 2),
-                "images": unseen[shown, 0].numpy(), "reconstructions": recon[shown, 0].numpy(),
-                "shown_sse": np.array(shown_sse, np.float32), "unseen_sse": np.array(unseen_sse, np.float32),
-                "epoch_times": np.array(epoch_times), "codes": codes.numpy().astype(np.float32),
-                "code_labels": unseen_labels})
-
-    evaluate(0, "training")
-    step = 0
-    for epoch in range(1, epochs + 1):
-        order = torch.randperm(len(train), generator=generator)
-        for start in range(0, len(train), BATCH_SIZE):
-            if should_stop():
-                evaluate(epoch - 1, "stopped")
-                return "stopped"
-            batch = train[order[start:start + BATCH_SIZE]]
-            loss = training_loss(model, batch, batch, recipe)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            losses.append((step, loss.item()))
-        out_of_time = time.time() > deadline
-        evaluate(epoch, "finished" if epoch == epochs or out_of_time else "training")
-        if out_of_time:
-            break
-    return "finished"
-
-
-def _write_snapshot(folder: Path, fields: dict) -> None:
-    """Atomically: a reader sees the previous snapshot or this one, never half of one."""
-    tmp = folder / (SNAPSHOT_NAME + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **fields)
-    os.replace(tmp, folder / SNAPSHOT_NAME)
-
-
-def _watch_stdin(stop: threading.Event, folder: Path) -> None:
-    """"stop" on stdin asks for a stop; end of file means the server is gone: nobody will read or
-    remove the snapshots, so the process removes them and ends."""
-    for line in sys.stdin:
-        if line.strip() == "stop":
-            stop.set()
-            return
-    shutil.rmtree(folder, ignore_errors=True)
-    os._exit(0)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ae_demo.live_training", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default=DEFAULT_DATASET, choices=names())
-    parser.add_argument("--latent-dim", type=int, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--deadline", type=float, help="time.time() by which to stop (default: now + MAX_SECONDS)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for snapshot.npz")
-    args = parser.parse_args(argv)
-    if hasattr(os, "nice"):
-        os.nice(NICE)   # before importing torch: the import itself is seconds of CPU
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
-    stop = threading.Event()
-    threading.Thread(target=_watch_stdin, args=(stop, args.out), daemon=True).start()
-    deadline = args.deadline if args.deadline is not None else time.time() + MAX_SECONDS
-    state = train_live(args.dataset, args.latent_dim, args.seed, args.epochs, deadline,
-                       lambda fields: _write_snapshot(args.out, fields), stop.is_set)
-    print(state)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

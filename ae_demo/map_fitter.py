@@ -10,27 +10,22 @@ and ``ae_demo.projection`` and nothing else: no torch, no models, and never the 
 (multiprocessing's "spawn" re-runs the parent's ``__main__``, which under ``streamlit run``
 is ``app.py`` itself). One worker per server: fits queue rather than share two cores.
 
-Protocol: pickled ``(codes, settings)`` requests on the worker's stdin, pickled
-``("ok", coords)`` or ``("error", message)`` replies on its stdout. The worker exits when
-its stdin closes, i.e. when the server that started it is gone.
+Protocol (``ae_demo.workers``, as every worker of the server): pickled ``(codes, settings)``
+requests on the worker's stdin, pickled ``("ok", coords)`` or ``("error", message)`` replies on
+its stdout. The worker exits when its stdin closes, i.e. when the server that started it is gone.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import pickle
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from . import workers
 from .projection import MapSettings, fit_coords, warm_up
-
-WORKER_NICENESS = 10  # the server and the browser come first; a recompute still gets an idle core
-_IMPORT_ROOT = Path(__file__).resolve().parents[1]  # where `ae_demo` imports from, installed or not
 
 
 class MapFitterError(RuntimeError):
@@ -50,10 +45,7 @@ class MapFitter:
         self._process = self._start()
 
     def _start(self) -> subprocess.Popen:
-        command = [sys.executable, "-m", "ae_demo.map_fitter", *(["--warm-up"] if self._warm_up else [])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_IMPORT_ROOT),
-                                                                         os.environ.get("PYTHONPATH")]))}
-        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=_IMPORT_ROOT)
+        return workers.start("ae_demo.map_fitter", *(["--warm-up"] if self._warm_up else []))
 
     @property
     def pid(self) -> int:
@@ -69,9 +61,8 @@ class MapFitter:
         with self._lock:
             for attempt in range(2):
                 try:
-                    pickle.dump((np.asarray(codes, np.float32), settings), self._process.stdin)
-                    self._process.stdin.flush()
-                    status, value = pickle.load(self._process.stdout)
+                    workers.send(self._process.stdin, (np.asarray(codes, np.float32), settings))
+                    status, value = workers.receive(self._process.stdout)
                     break
                 except (BrokenPipeError, EOFError, OSError):
                     if attempt:
@@ -95,40 +86,21 @@ class MapFitter:
 
 def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """Answer fit requests until ``requests`` ends. A failed fit is a reply, not the worker's end."""
-    while True:
-        try:
-            codes, settings = pickle.load(requests)
-        except EOFError:
-            return
+    for codes, settings in workers.messages(requests):
         try:
             reply = ("ok", fit_coords(codes, settings))
         except Exception as error:  # a bad setting for this data (e.g. n_neighbors > N): tell the caller
             reply = ("error", f"{type(error).__name__}: {error}")
-        pickle.dump(reply, replies)
-        replies.flush()
-
-
-def _watch_parent() -> None:
-    """Exit as soon as the server that started this worker is gone, even in the middle of a warm-up."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            threading.Event().wait(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
+        workers.send(replies, reply)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ae_demo.map_fitter", description=__doc__.splitlines()[0])
     parser.add_argument("--warm-up", action="store_true", help="compile UMAP with a tiny fit before serving")
     args = parser.parse_args(argv)
-    if hasattr(os, "nice"):
-        os.nice(WORKER_NICENESS)
-    _watch_parent()
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print (numba, umap) goes to the log, not the replies
+    workers.lower_priority()
+    workers.exit_with_parent()  # even in the middle of a warm-up
+    replies = workers.replies_channel()  # a stray print (numba, umap) goes to the log, not the replies
     if args.warm_up:
         warm_up()
     serve(sys.stdin.buffer, replies)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ae_demo.anomaly import (CHECK_IMAGES, QUANTILE_LEVELS, UNUSUAL_PERCENTILE, compute_references,  # noqa: E402
-                             non_member_images, reconstruction_errors, roc_auc)
+from ae_demo.anomaly import CHECK_IMAGES, QUANTILE_LEVELS, UNUSUAL_PERCENTILE, reconstruction_errors  # noqa: E402
+from ae_demo.anomaly_builder import compute_references, non_member_images, roc_auc  # noqa: E402
 from ae_demo.corruption import denoising_curve  # noqa: E402
 from ae_demo.inference import load_family, run_ladder  # noqa: E402
 from ae_demo.live_training import LiveTrainer  # noqa: E402

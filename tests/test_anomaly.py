@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae_demo.anomaly import (ANOMALY_FILE, UNUSUAL_PERCENTILE, anomaly_input, anomaly_inputs, compute_references,
-                             draw_letter, load_references, non_member_images, reconstruction_errors, roc_auc, score,
-                             unusualness_sentence)
+from ae_demo.anomaly import (ANOMALY_FILE, UNUSUAL_PERCENTILE, anomaly_input, anomaly_inputs, load_references,
+                             reconstruction_errors, score, unusualness_sentence)
+from ae_demo.anomaly_builder import compute_references, draw_letter, non_member_images, roc_auc
 from ae_demo.data import PRETRAINED_DIR
 from ae_demo.zoo import ZooError, load_model, load_verified_reference
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ae_demo import anomaly, corruption
+from ae_demo import anomaly, anomaly_builder, corruption
 from ae_demo.maps import load_map
 from ae_demo.zoo import load_model, load_verified_reference, model_name, read_zoo
 from ui.demos.denoise import DEFAULT_SEED, DEFAULT_SIGMA
@@ -139,7 +139,7 @@ def digits_scorer():
 def test_unusual_letters_such_as_i_l_and_o_can_pass_as_digits(letter, digits_scorer):
     """Tour "How unusual is this?": "letters such as I, l and O can pass as digits" (the default digits model)."""
     model, references = digits_scorer
-    image, _ = anomaly.anomaly_input(anomaly.draw_letter(letter))
+    image, _ = anomaly.anomaly_input(anomaly_builder.draw_letter(letter))
     result = anomaly.score(model, references.default, image, "mnist")
     assert not result.is_unusual, f"{letter!r} now scores {result.percentile:.1f}: rewrite the tour's sentence"
 

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from ae_demo.live_training import NICE, N_UNSEEN, Busy, LiveRun, LiveTrainer, train_live
+from ae_demo.live_child import train_live
+from ae_demo.live_training import NICE, N_UNSEEN, Busy, LiveRun, LiveTrainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -121,7 +122,7 @@ def test_one_run_at_a_time_the_second_visitor_is_told_when_it_will_be_free_and_s
         assert isinstance(later, Busy) and not later.at_the_latest and later.free_at < run.deadline
         assert os.getpriority(os.PRIO_PROCESS, run.pid) >= os.getpriority(os.PRIO_PROCESS, 0) + NICE - 1
         with open(f"/proc/{run.pid}/cmdline", "rb") as cmdline:
-            assert b"\0-m\0ae_demo.live_training\0" in cmdline.read()
+            assert b"\0-m\0ae_demo.live_child\0" in cmdline.read()
         assert not trainer.stop(owner="pupil")                    # only the owner (or the server) stops it
         assert trainer.stop(owner="teacher")
         stopped = trainer.snapshot()
