@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .anomaly import draw_letter, draw_noise, non_member_images, reconstruction_errors
+from .anomaly import reconstruction_errors
+from .anomaly_builder import draw_letter, draw_noise, non_member_images
 from .data import PRETRAINED_DIR, to_unit
 from .datasets import dataset as dataset_entry
 from .models import Autoencoder

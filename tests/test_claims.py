@@ -207,7 +207,7 @@ def test_learn_live_an_exact_copy_scores_the_floor_and_no_reconstruction_scores_
     import torch
     import torch.nn.functional as F
 
-    from ae_demo.live_training import live_data
+    from ae_demo.live_child import live_data
     from ae_demo.metrics import cross_entropy_floor
 
     train = live_data("mnist")[0][:300].double()

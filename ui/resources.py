@@ -299,7 +299,7 @@ def code_maps_2d(dataset: str) -> generation.CodeMaps2D:
 @st.cache_resource(show_spinner=False)
 def live_loss_floor(dataset: str) -> float:
     """The lowest loss Watch it learn's training can reach on its training images (metrics.cross_entropy_floor)."""
-    from ae_demo.live_training import live_data
+    from ae_demo.live_child import live_data
     from ae_demo.metrics import cross_entropy_floor
 
     return cross_entropy_floor(live_data(dataset)[0])
