@@ -36,6 +36,7 @@ def page() -> None:
     seat = room.follow_the_url()
     room.sidebar_section(seat, dataset, family, latent_map.map_latent(dataset, family))
     presentation.toggle()
+    predict.toggle()
     i18n.language_picker()
     inputs.remember_sample(dataset)
 
@@ -86,9 +87,9 @@ async def _warm_start(_app):
 
 if __name__ == "__main__":  # a visit's script run
     from ae_demo.display import app_icon
-    from ui import (bottleneck_maps, demos, exports, features, i18n, identity, inputs, ladder, latent_map, network, own_data,
-                    page_style, playground, presentation, rerun, resources, room, server, sidebar, state, theme,
-                    tour, workbench)
+    from ui import (bottleneck_maps, demos, exports, features, i18n, identity, inputs, ladder, latent_map, network,
+                    own_data, page_style, playground, predict, presentation, rerun, resources, room, server, sidebar,
+                    state, theme, tour, workbench)
     from ui.demos import anomaly, arithmetic, denoise, generate, learn_live
 
     page()

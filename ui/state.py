@@ -37,6 +37,7 @@ GENERATE_SEED = "generate_seed"     # the new-images demo's seed ("New samples" 
 FEATURES_OPEN = "features_open"     # the hidden units' expander (a tour step opens it)
 NETWORK_OPEN = "network_open"       # the network's expander (a tour step opens it)
 IDENTITY_OPEN = "identity_open"     # the unconstrained net's expander (a tour step opens it)
+PREDICT_ON = "predict_on"           # the sidebar's switch for the tour's predict-first questions
 OWN_DATA = "own_data"               # the "Your own images" panel's container
 OWN_DATA_UPLOAD = "own_data_upload"  # its uploader: a ZIP or many pictures
 OWN_DATA_NAME = "own_data_name"

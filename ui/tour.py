@@ -16,7 +16,7 @@ from ae_demo.generation import code_spread
 from ae_demo.datasets import dataset as dataset_entry
 from ae_demo.identity import ABOUT_AS_WELL, copies_like_heldout, probe_noun
 
-from . import resources, state, theme
+from . import predict, resources, state, theme
 from .demos.generate import DEFAULT_LATENT, DEFAULT_SEED, what_it_shows
 from .features import HIDDEN as SPARSE_HIDDEN
 from .i18n import N_, _
@@ -249,6 +249,7 @@ def tour_panel() -> None:
         st.markdown("**" + _("Guided tour · step {number} of {count}: {title}").format(
             number=number, count=len(STEPS), title=_(step.title)) + "**")
         st.markdown(_(step.says).format(**_figures(step)))
+        predict.predict_panel(step.section, step.dataset, step.family, state.visitor().current_item())
         back, forward, end, _spacer = st.columns([1, 1, 1, 5])
         back.button(_("Back"), key="tour_back", icon=":material/arrow_back:", disabled=number == 1,
                     on_click=_move, args=(-1,), shortcut="Left")

@@ -41,6 +41,9 @@ def test_the_arrow_keys_step_through_the_tour(app_url, ladder_images):
 def test_a_tour_link_in_presentation_mode_shows_the_features_at_projector_size(app_url, ladder_images):
     with chromium_page(1920, 1080) as page:
         page.goto(f"{app_url}/?tour={FEATURES_STEP}&present=1")
+        show = page.locator(".st-key-predict_show_features button")  # the step asks first; Show reveals the section
+        show.wait_for(timeout=120_000)
+        show.click()
         wait_for_images(page, "reconstructions", ladder_images)
         grid = page.locator(".st-key-features img").first
         grid.wait_for(state="visible", timeout=120_000)
