@@ -1,27 +1,26 @@
 """Watch it learn, the child's side: the small dense autoencoder trained in a worker process of its own.
 
-    python -m ae_demo.live_child --latent-dim 2 --out DIR     # live_training.LiveTrainer starts it
+    python -m ae_demo.live_child --latent-dim 2     # live_training.LiveTrainer starts it
 
-It trains (``train_live``) and writes what the page shows to ``DIR/snapshot.npz`` after every
-epoch; the server's messages come on its stdin (``ae_demo.workers``). See ``ae_demo.live_training``
-for the server's side and the numbers both sides share.
+It trains (``train_live``) and sends what the page shows, a dict of ``live_training.LiveSnapshot``'s fields,
+to the server as a pickled message on its stdout before the first epoch and after every epoch;
+the server's messages come on its stdin (both through ``ae_demo.workers``). See
+``ae_demo.live_training`` for the server's side and the numbers both sides share.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
 from . import workers
 from .datasets import DEFAULT_DATASET, names
 from .live_training import (BATCH_SIZE, EPOCHS, HIDDEN, LEARNING_RATE, MAX_SECONDS, N_TRAIN, N_UNSEEN, NICE,
-                            SHOWN_CLASSES, SNAPSHOT_NAME)
+                            SHOWN_CLASSES)
 
 
 def live_data(dataset: str):
@@ -100,22 +99,13 @@ def train_live(dataset: str, latent_dim: int, seed: int, epochs: int, deadline: 
     return "finished"
 
 
-def _write_snapshot(folder: Path, fields: dict) -> None:
-    """Atomically: a reader sees the previous snapshot or this one, never half of one."""
-    tmp = folder / (SNAPSHOT_NAME + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **fields)
-    os.replace(tmp, folder / SNAPSHOT_NAME)
-
-
-def _follow_the_server(stop: threading.Event, folder: Path) -> None:
+def _follow_the_server(stop: threading.Event) -> None:
     """"stop" from the server asks for a stop; the end of its messages means the server is gone: nobody
-    will read or remove the snapshots, so the process removes them and ends."""
+    will read the snapshots, so the process ends."""
     for message in workers.server_messages():
         if message == "stop":
             stop.set()
             return
-    shutil.rmtree(folder, ignore_errors=True)
     os._exit(0)
 
 
@@ -126,19 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--deadline", type=float, help="time.time() by which to stop (default: now + MAX_SECONDS)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for snapshot.npz")
     args = parser.parse_args(argv)
     workers.lower_priority(NICE)   # before importing torch: the import itself is seconds of CPU
+    snapshots = workers.replies_channel()  # a stray print (a warning of torch's) goes to stderr, not the snapshots
     import torch
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     stop = threading.Event()
-    threading.Thread(target=_follow_the_server, args=(stop, args.out), daemon=True).start()
+    threading.Thread(target=_follow_the_server, args=(stop,), daemon=True).start()
     deadline = args.deadline if args.deadline is not None else time.time() + MAX_SECONDS
-    state = train_live(args.dataset, args.latent_dim, args.seed, args.epochs, deadline,
-                       lambda fields: _write_snapshot(args.out, fields), stop.is_set)
-    print(state)
+    train_live(args.dataset, args.latent_dim, args.seed, args.epochs, deadline,
+               lambda fields: workers.send(snapshots, fields), stop.is_set)
     return 0
 
 

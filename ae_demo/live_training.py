@@ -16,23 +16,21 @@ This module is the server's side. The training runs in ``ae_demo.live_child``, a
 started and spoken to as every worker of the server (``ae_demo.workers``): it imports only
 this package, torch and numpy, at low priority with torch on one thread, so visitors' strokes
 keep the other core and the server's GIL. Its stdin carries the server's messages ("stop"
-ends the run; the end of the stream, the server gone, ends the process); what it has trained
-so far it writes after every epoch to a snapshot file (``snapshot.npz``, replaced atomically)
-that ``LiveTrainer.snapshot`` reads when a page asks, however often that is.
+ends the run; the end of the stream, the server gone, ends the process); its stdout carries
+the child's: what it has trained so far, sent before the first epoch and after every epoch.
+A thread of the server takes them as they come and keeps the latest in memory, which
+``LiveTrainer.snapshot`` returns when a page asks, however often that is.
 
 This module imports no torch: the server side needs none.
 """
 from __future__ import annotations
 
-import io
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -49,8 +47,8 @@ MAX_SECONDS = 120.0    # ... or this, whichever comes first (a loaded machine is
 N_TRAIN, N_UNSEEN = 1600, 400   # bundled held-out rows: i % 5 != 0 train, i % 5 == 0 never trained on
 SHOWN_CLASSES = tuple(range(8))  # the 8 fixed images: the first unseen image of each of these classes
 NICE = workers.NICENESS
-STOP_WAIT_S = 5.0      # after "stop", how long the child gets to write its last snapshot before it is killed
-SNAPSHOT_NAME = "snapshot.npz"
+STOP_WAIT_S = 5.0      # after "stop", how long the child gets to send its last snapshot before it is killed
+ERROR_LINES = 5        # the last lines of a failed child's stderr that its error message quotes
 
 
 # ---------------------------------------------------------------------------- what the page sees
@@ -116,6 +114,42 @@ class LiveSnapshot:
 
 # ------------------------------------------------------------------------------- server side
 
+class _Child:
+    """One training process and what it has said so far: its latest snapshot and the end of its stderr,
+    each taken by a thread of its own as it comes, so that neither pipe fills and stalls the child."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self._lock = threading.Lock()
+        self._latest: dict | None = None
+        self._stderr_tail: deque[str] = deque(maxlen=ERROR_LINES)
+        self._readers = [workers.follow(process.stdout, self._keep),
+                         threading.Thread(target=self._tail, args=(process.stderr,), daemon=True)]
+        self._readers[1].start()
+
+    def _keep(self, fields: dict) -> None:
+        with self._lock:
+            self._latest = fields
+
+    def _tail(self, stream) -> None:
+        with stream:
+            for line in stream:
+                self._stderr_tail.append(line.decode(errors="replace").strip())
+
+    def latest(self) -> dict | None:
+        """The fields of the last snapshot it sent (see ``live_child.train_live``), None before the first."""
+        with self._lock:
+            return self._latest
+
+    def ended(self) -> None:
+        """The process is gone: wait until every message and line it wrote has been taken."""
+        for reader in self._readers:
+            reader.join(STOP_WAIT_S)
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self._stderr_tail if line]
+
+
 class LiveTrainer:
     """At most one live training at a time, for the whole server; every method is thread-safe."""
 
@@ -123,10 +157,8 @@ class LiveTrainer:
         self.epochs, self.max_seconds, self.python = epochs, max_seconds, python
         self._lock = threading.Lock()
         self._run: LiveRun | None = None
-        self._process: subprocess.Popen | None = None
-        self._folder: Path | None = None
+        self._child: _Child | None = None
         self._stop_asked = False
-        self._cached: tuple[int, LiveSnapshot] | None = None   # (file mtime_ns, snapshot read from it)
         self._next_id = 1
 
     def start(self, latent_dim: int, seed: int = 0, dataset: str = DEFAULT_DATASET, owner: str = "") -> LiveRun | Busy:
@@ -139,30 +171,29 @@ class LiveTrainer:
             self._clean_up()
             started = time.time()
             deadline = started + self.max_seconds
-            self._folder = Path(tempfile.mkdtemp(prefix="ae-demo-live-"))
-            self._stop_asked, self._cached = False, None
-            with open(self._folder / "stderr.txt", "wb") as stderr:
-                self._process = workers.start(
-                    "ae_demo.live_child", "--dataset", dataset, "--latent-dim", str(latent_dim), "--seed", str(seed),
-                    "--epochs", str(self.epochs), "--deadline", repr(deadline), "--out", str(self._folder),
-                    python=self.python, stdout=subprocess.DEVNULL, stderr=stderr, one_thread=True)
+            self._stop_asked = False
+            process = workers.start(
+                "ae_demo.live_child", "--dataset", dataset, "--latent-dim", str(latent_dim), "--seed", str(seed),
+                "--epochs", str(self.epochs), "--deadline", repr(deadline),
+                python=self.python, stdout=subprocess.PIPE, stderr=subprocess.PIPE, one_thread=True)
+            self._child = _Child(process)
             self._run = LiveRun(self._next_id, dataset, int(latent_dim), int(seed), owner, started, self.epochs,
-                                deadline, self._process.pid)
+                                deadline, process.pid)
             self._next_id += 1
             return self._run
 
     def stop(self, owner: str | None = None) -> bool:
         """Stop the running training (only ``owner``'s, when given); True if one was stopped.
 
-        The child writes its last snapshot and ends; one that has not written any yet (still
+        The child sends its last snapshot and ends; one that has not sent any yet (still
         importing torch) has nothing to keep and is killed at once.
         """
         with self._lock:
             if not self._alive() or (owner is not None and owner != self._run.owner):
                 return False
             self._stop_asked = True
-            process = self._process
-            if self._read_snapshot() is None:
+            process = self._child.process
+            if self._child.latest() is None:
                 process.kill()
             else:
                 try:
@@ -177,28 +208,30 @@ class LiveTrainer:
         return True
 
     def snapshot(self) -> LiveSnapshot:
-        """The current or last run as it stands; reads the child's file only when it changed."""
+        """The current or last run as it stands: the latest snapshot its child sent."""
         with self._lock:
             if self._run is None:
                 return LiveSnapshot("idle", None)
             alive = self._alive()
-            stored = self._read_snapshot()
+            if not alive:
+                self._child.ended()
+            stored = self._latest_snapshot()
             if alive:
                 state = "training" if stored is not None else "starting"
             elif self._stop_asked:
                 state = "stopped"
-            elif self._process.returncode == 0 and stored is not None:
+            elif self._child.process.returncode == 0 and stored is not None:
                 state = "finished"
             else:
                 return LiveSnapshot("failed", self._run, error=self._error_text())
             return LiveSnapshot(state, self._run) if stored is None else replace(stored, state=state)
 
     def close(self) -> None:
-        """End any run at once and remove its files (the server is shutting down)."""
+        """End any run at once (the server is shutting down)."""
         with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
-                self._process.wait()
+            if self._child is not None and self._child.process.poll() is None:
+                self._child.process.kill()
+                self._child.process.wait()
             self._clean_up()
             self._run = None
 
@@ -206,45 +239,38 @@ class LiveTrainer:
 
     def _alive(self) -> bool:
         """Is a child running? Also kills one that overran its deadline (it should stop itself)."""
-        if self._process is None or self._process.poll() is not None:
+        if self._child is None or self._child.process.poll() is not None:
             return False
         if time.time() > self._run.deadline + 30:
-            self._process.kill()
-            self._process.wait()
+            self._child.process.kill()
+            self._child.process.wait()
             return False
         return True
 
     def _busy(self) -> Busy:
         """Ends at now + the epochs left x the mean epoch time so far; before the first epoch, at the deadline."""
-        stored = self._read_snapshot()
+        stored = self._latest_snapshot()
         run = self._run
         if stored is None or stored.epoch < 1:
             return Busy(run, run.deadline, at_the_latest=True)
         per_epoch = (stored.epoch_times[-1] - stored.epoch_times[0]) / stored.epoch
         return Busy(run, min(run.deadline, time.time() + (run.epochs - stored.epoch) * per_epoch), at_the_latest=False)
 
-    def _read_snapshot(self) -> LiveSnapshot | None:
-        path = self._folder / SNAPSHOT_NAME
-        try:
-            mtime = path.stat().st_mtime_ns
-        except FileNotFoundError:
+    def _latest_snapshot(self) -> LiveSnapshot | None:
+        fields = self._child.latest()
+        if fields is None:
             return None
-        if self._cached is None or self._cached[0] != mtime:
-            with np.load(io.BytesIO(path.read_bytes())) as data:
-                codes = data["codes"] if data["codes"].size else None
-                self._cached = (mtime, LiveSnapshot(
-                    str(data["state"]), self._run, int(data["epoch"]), data["loss_history"], data["images"],
-                    data["reconstructions"], data["shown_sse"], data["unseen_sse"], data["epoch_times"],
-                    codes, data["code_labels"] if codes is not None else None))
-        return self._cached[1]
+        codes = fields["codes"] if fields["codes"].size else None
+        return LiveSnapshot(
+            fields["state"], self._run, int(fields["epoch"]), fields["loss_history"], fields["images"],
+            fields["reconstructions"], fields["shown_sse"], fields["unseen_sse"], fields["epoch_times"],
+            codes, fields["code_labels"] if codes is not None else None)
 
     def _error_text(self) -> str:
-        tail = (self._folder / "stderr.txt").read_text(errors="replace").strip().splitlines()[-5:]
-        return f"the training process ended with code {self._process.returncode}: " + " / ".join(tail)
+        return (f"the training process ended with code {self._child.process.returncode}: "
+                + " / ".join(self._child.error_lines()))
 
     def _clean_up(self) -> None:
-        if self._process is not None and self._process.stdin:
-            self._process.stdin.close()
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-        self._process, self._folder = None, None
+        if self._child is not None and self._child.process.stdin:
+            self._child.process.stdin.close()
+        self._child = None

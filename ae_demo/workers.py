@@ -7,8 +7,10 @@ Both workers of the server, the UMAP map fitter (``map_fitter``) and the live tr
   server's ``__main__``, which under ``streamlit run`` is the page script), with its working
   directory and ``PYTHONPATH`` at the checkout (and, for a torch child, one thread for OpenMP and MKL);
 - the server writes pickled messages to the child's stdin (``send``), the child reads them
-  (``messages``) and may answer with pickled replies on its stdout (``receive``); the end of
-  the child's stdin means the server is gone;
+  (``messages``) and may answer with pickled messages on its stdout (``replies_channel``): the
+  map fitter one reply per request, which the server waits for (``receive``), the live training a
+  snapshot after every epoch, which a server thread takes as they come (``follow``); the end of
+  the child's stdin means the server is gone, the end of its stdout that the child is;
 - the child lowers its priority before any heavy import (``lower_priority``) and leaves as soon
   as the server is gone (``exit_with_parent``).
 
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 IMPORT_ROOT = Path(__file__).resolve().parents[1]  # the checkout ``ae_demo`` imports from, installed or not
 NICENESS = 10  # a worker's priority below the server's: strokes and pages come first, a worker gets an idle core
@@ -58,6 +60,24 @@ def messages(stream: BinaryIO) -> Iterator[Any]:
             yield receive(stream)
         except EOFError:
             return
+
+
+def follow(stream: BinaryIO, on_message: Callable[[Any], None]) -> threading.Thread:
+    """In the server: call ``on_message`` with each message on ``stream`` (a child's stdout), in order, on a
+    daemon thread of its own, until the child is gone; then close ``stream``. Join the thread to be sure
+    every message the child sent has been handled."""
+
+    def read() -> None:
+        with stream:
+            try:
+                for message in messages(stream):
+                    on_message(message)
+            except pickle.UnpicklingError:
+                pass    # the child was killed in the middle of a message: it is gone all the same
+
+    thread = threading.Thread(target=read, daemon=True, name="worker-messages")
+    thread.start()
+    return thread
 
 
 def server_messages() -> Iterator[Any]:

@@ -1,5 +1,6 @@
 """How the server and its workers talk (ae_demo.workers): pickled messages both ways; the end of a stream is the end."""
 import os
+import pickle
 
 import numpy as np
 
@@ -33,3 +34,28 @@ def _python_running(code: str, folder) -> str:
     script.write_text(f'#!/bin/sh\nexec {sys.executable} -c "{code}"\n')
     script.chmod(0o755)
     return str(script)
+
+
+def test_the_server_follows_a_child_s_messages_as_they_come_until_it_is_gone():
+    read_end, write_end = os.pipe()
+    reader = os.fdopen(read_end, "rb")
+    got = []
+    thread = workers.follow(reader, got.append)
+    with os.fdopen(write_end, "wb") as writer:
+        for epoch in range(3):
+            workers.send(writer, {"epoch": epoch, "codes": np.full((2, 2), epoch, np.float32)})
+    thread.join(10)
+    assert not thread.is_alive() and reader.closed                     # the child gone: the thread ends
+    assert [m["epoch"] for m in got] == [0, 1, 2] and np.array_equal(got[-1]["codes"], np.full((2, 2), 2))
+
+
+def test_a_child_killed_in_the_middle_of_a_message_ends_the_following_quietly():
+    read_end, write_end = os.pipe()
+    reader = os.fdopen(read_end, "rb")
+    got = []
+    with os.fdopen(write_end, "wb") as writer:
+        workers.send(writer, "whole")
+        writer.write(pickle.dumps(np.zeros(1000))[:100])             # half a message, then the end
+    thread = workers.follow(reader, got.append)
+    thread.join(10)
+    assert not thread.is_alive() and got == ["whole"]
