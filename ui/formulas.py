@@ -70,7 +70,14 @@ VAE_WORDS = ("The VAE's loss: reconstruction (binary cross-entropy over the 784 
              "size; N(0, I): the standard normal in z dimensions, where the demo draws its codes.")
 
 
+# KaTeX lets a wide equation scroll sideways; on a phone it shrinks with the screen instead, and what still does
+# not fit is cut, as no block of the page may scroll sideways (WCAG 1.4.10)
+_FIT = ("<style>.katex-display { overflow: hidden !important; }"
+        " .katex-display > .katex { font-size: min(1.21em, 3.4vw); }</style>")
+
+
 def show(tex: str, words: str) -> None:
     """An equation and, under it, its symbols in words."""
+    st.html(_FIT)
     st.latex(tex)
     st.caption(words)

@@ -43,7 +43,8 @@ def _card(out: LayerOutput) -> str:
 
 
 # Play / Step / Back: the current input flowing through the layers, in the browser, from the pictures this
-# run sent once. Each step lights the next layer and shows its output (LAYER_MS apart when playing); no step
+# run sent once (a layer not yet reached: its name under an empty frame, readable, as every caption must be).
+# Each step lights the next layer and shows its output (LAYER_MS apart when playing); no step
 # asks the server for anything. With the browser's reduced-motion setting, Play shows every layer at once.
 LAYER_MS = 400
 _PLAY = st.components.v2.component("ae_demo.network_play", css="""
@@ -51,13 +52,13 @@ _PLAY = st.components.v2.component("ae_demo.network_play", css="""
 .ae-play-controls button { font: inherit; padding: 0.3rem 0.9rem; border-radius: 0.5rem; cursor: pointer;
   border: 1px solid rgba(250, 250, 250, 0.3); background: transparent; color: inherit; }
 .ae-play-row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-start; }
-.ae-play-row figure { margin: 0; width: 120px; opacity: 0.15; border-top: 4px solid var(--part);
-  transition: opacity 0.3s; }
-.ae-play-row figure.ae-lit { opacity: 1; } .ae-play-row figure.ae-now { outline: 2px solid var(--part); }
+.ae-play-row figure { margin: 0; width: 120px; border-top: 4px dashed var(--part); }
+.ae-play-row figure.ae-lit { border-top-style: solid; } .ae-play-row figure.ae-now { outline: 2px solid var(--part); }
+.ae-play-row img { background: rgba(250, 250, 250, 0.06); transition: opacity 0.3s; }
 .ae-play-row img { width: 100%; display: block; image-rendering: pixelated; visibility: hidden; }
 .ae-play-row figure.ae-lit img { visibility: visible; }
 .ae-play-row figcaption { font-size: 0.8rem; }
-@media (prefers-reduced-motion: reduce) { .ae-play-row figure { transition: none; } }
+@media (prefers-reduced-motion: reduce) { .ae-play-row img { transition: none; } }
 """, js="""
 export default function ({ data, parentElement }) {
   const layers = (data && data.layers) || [];
