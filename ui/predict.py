@@ -69,7 +69,7 @@ def question_for(section: str, dataset: str, family: str, item: state.InputItem)
 
 
 def _show(section: str) -> None:
-    st.session_state[f"predict_shown_{section}"] = True
+    state.visitor().predictions_shown.add(section)
 
 
 def predict_panel(section: str, dataset: str, family: str, item: state.InputItem) -> None:
@@ -81,9 +81,9 @@ def predict_panel(section: str, dataset: str, family: str, item: state.InputItem
         return
     with st.container(key="predict"):
         guess = st.radio(f"**Predict first:** {question.text}", question.options, index=None, horizontal=True,
-                         key=f"predict_{section}")
-        if guess is None and not st.session_state.get(f"predict_shown_{section}"):
-            st.button("Show", key=f"predict_show_{section}", on_click=_show, args=(section,))
+                         key=state.predict_key(section))
+        if guess is None and section not in state.visitor().predictions_shown:
+            st.button("Show", key=state.predict_show_key(section), on_click=_show, args=(section,))
             # the step's own view stays hidden until the class has committed to a guess
             st.html(f"<style>.st-key-{section} {{ visibility: hidden; }}</style>")
             return

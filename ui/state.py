@@ -65,6 +65,16 @@ def demo_open_key(name: str) -> str:
     return f"demo_{name}_open"
 
 
+def predict_key(section: str) -> str:
+    """The radio of the predict-first question of tour section ``section``."""
+    return f"predict_{section}"
+
+
+def predict_show_key(section: str) -> str:
+    """The "Show" button that reveals the answer of ``section``'s question without a guess."""
+    return f"predict_show_{section}"
+
+
 def nudge_key(dataset: str, family: str, latent_dim: int, number: int, input_digest: str) -> str:
     """The slider of code number ``number`` in the playground, for one model and one input."""
     return f"nudge_{dataset}_{family}_{latent_dim}_{number}_{input_digest}"
@@ -178,6 +188,7 @@ class Visitor:
     room_shared: str | None = None           # digest of the picture this member last shared
     room_panel: RoomPanel | None = None      # what the teacher's panel last drew, by the room's version
     room_message: str | None = None          # what the room refused of the visitor's last action, shown once
+    predictions_shown: set[str] = field(default_factory=set)  # tour sections whose answer "Show" revealed unanswered
 
     def items(self) -> list[InputItem]:
         """This session's inputs, oldest first."""
