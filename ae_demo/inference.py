@@ -80,13 +80,10 @@ def compile_ladder(models: dict[int, Autoencoder]) -> torch.jit.ScriptModule:
     reconstructions no longer queue behind everyone else's page scripts
     (``benchmarks/gpu_check.py``'s ladder_figures measures both; the README's Speed section has the figures).
     TorchScript is deprecated in favour of torch.compile / torch.export; its deprecation warnings are
-    silenced (``_JIT_DEPRECATED``). The replacement tried (2026-12-03, issue 17): torch.compile with its
-    default inductor backend on this conv ladder, one image, one torch thread, at nice 10 on the shared
-    2-core development machine under heavy load. The probe (load the ladder, trace it, then
-    torch.compile's first two calls) had not finished after 10 minutes and was stopped, so no per-call
-    comparison with the graph was made; torch.export was not tried. TorchScript stays until a
-    replacement is measured on a quiet machine (``benchmarks/gpu_check.py``'s ladder_figures is the
-    measurement to repeat with it).
+    silenced (``_JIT_DEPRECATED``). Both replacements are measured beside it by ``benchmarks/bench_graph.py``
+    (README, Speed: "The one-graph ladder and its replacements"): torch.compile's inductor needs minutes of
+    compiling per family before its first fast call, and torch.export's module runs operator by operator
+    as eager does, so neither does here what the graph does; TorchScript stays until one does.
     """
     module = _LadderModule(models).eval()
     device = next(itertools.chain(module.parameters(), module.buffers())).device
