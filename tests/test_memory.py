@@ -64,7 +64,7 @@ _FREED_BETWEEN_KEPT_OBJECTS = """
 import sys
 import psutil
 if sys.argv[1] == "served":
-    import ui.resources  # noqa: F401  (what every page imports; it sets the allocator up for serving)
+    import ui.server; ui.server.configure_process()  # what the warm start does: the allocator set up for serving
 del_me = bytearray(8 * 2**20); del del_me  # as after the first photo: glibc's own threshold now exceeds 2 MB
 large, kept = [], []
 for _ in range(100):
@@ -85,7 +85,7 @@ def _returned_mb(how: str) -> float:
 
 
 def test_the_served_app_gives_large_freed_blocks_back_at_once():
-    """ui.resources fixes glibc's mmap threshold at 1 MiB (memory.map_large_blocks_directly): 200 MB of 2 MB
+    """The server's set-up (ui.server.configure_process) fixes glibc's mmap threshold at 1 MiB (memory.map_large_blocks_directly): 200 MB of 2 MB
     blocks, freed while small objects made between them stay, go back to the system without a trim; in a
     process left to glibc's sliding threshold they stay with it (which is what kept a closed class's memory)."""
     if not ON_GLIBC:
