@@ -27,7 +27,7 @@ def registered():
 def test_every_shipped_dataset_has_its_models_and_sample_in_the_zoo():
     zoo = read_zoo()
     assert DEFAULT_DATASET in DATASETS
-    for entry in DATASETS.values():
+    for entry in (datasets.MNIST, datasets.FASHION):  # the registry may also hold a test's own dataset by now
         default = zoo.default_card(entry.name)   # the typed default model is a model the zoo has
         assert (default.family, default.latent_dim) == (entry.default_model.family, entry.default_model.latent_dim)
         assert zoo.samples[entry.name].n_images >= entry.map_points or entry.name == "mnist"
