@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ae_demo import datasets
-from ae_demo.data import load_split
+from ae_demo.data import load_split, source_name
 from ae_demo.datasets import DATASETS, DEFAULT_DATASET, Dataset, ImageSource, ModelRef, register
 from ae_demo.maps import reference_rows
 from ae_demo.zoo import read_zoo
@@ -44,7 +44,7 @@ def test_a_dataset_registered_at_run_time_is_read_like_the_shipped_ones(register
                                default_model=ModelRef("conv", 16), map_points=50))
     assert datasets.dataset("own-abc123") is entry and "own-abc123" in datasets.names()
     split = load_split("own-abc123", "test", download=False)   # from its own folder, with no --data-dir
-    assert len(split.labels) == 40 and str(official_dir) in split.source
+    assert len(split.labels) == 40 and source_name(official_dir) in split.source  # as a card names it
     assert len(reference_rows("own-abc123", 40)) == 40 and len(reference_rows("own-abc123", 500)) == 50
 
 
