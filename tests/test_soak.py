@@ -47,7 +47,8 @@ def check(run: Run | None, what: str) -> None:
 
 async def interactions(session: ProtocolSession, rng: np.random.Generator):
     """An endless round of what a student does, one interaction (and the page's own follow-up runs) per step."""
-    datasets = session.options("dataset")
+    # the shipped datasets: "Your own images" opens the upload panel, which has no canvas to draw on
+    datasets = [name for name in session.options("dataset") if name != "Your own images"]
     for cycle in range(10**6):
         if cycle % 2 == 0:
             session.clear_drawing()
