@@ -559,6 +559,28 @@ def prepare_upload(data: bytes, name: str) -> Prepared:
     return preprocess_to_mnist(decode_image(data, name))
 
 
+def _source_picture(source: bytes | np.ndarray | Image.Image, name: str, notes: list[str],
+                    upright: bool) -> Image.Image:
+    """A file's bytes (decoded by :func:`decode_image`), a pixel array or a PIL image, as one PIL image.
+
+    ``upright``: the picture (decoded from bytes or given) is turned upright by its EXIF orientation.
+    Raises InputError for what is no picture, or one too small or too large.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = decode_image(bytes(source), name)
+    if isinstance(source, np.ndarray):
+        return _array_to_pil(source, notes)
+    if not isinstance(source, Image.Image):
+        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+    _check_size(*source.size)
+    if not upright:
+        return source
+    try:
+        return ImageOps.exif_transpose(source)
+    except Exception:  # noqa: BLE001 - malformed EXIF: the pixels themselves are fine
+        return source
+
+
 def as_plain_image(source: bytes | np.ndarray | Image.Image, name: str = "upload") -> np.ndarray:
     """The fallback for an input that is no drawing: grayscale, the whole picture resized to 28x28.
 
@@ -570,15 +592,7 @@ def as_plain_image(source: bytes | np.ndarray | Image.Image, name: str = "upload
     cannot be read as a picture at all (not an image, too small, empty).
     """
     notes: list[str] = []
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = decode_image(bytes(source), name)
-    if isinstance(source, np.ndarray):
-        pil = _array_to_pil(source, notes)
-    elif isinstance(source, Image.Image):
-        _check_size(*source.size)
-        pil = source
-    else:
-        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+    pil = _source_picture(source, name, notes, upright=False)
     gray = np.asarray(_to_8bit(pil, notes).convert("L"), dtype=np.float32) / 255.0
     return np.clip(_resize(gray, FIELD, FIELD), 0.0, 1.0).astype(np.float32)
 
@@ -595,18 +609,7 @@ def as_dataset_picture(source: bytes | np.ndarray | Image.Image, size: int, colo
     Raises InputError for what cannot be read as a picture (not an image, too small, empty).
     """
     notes: list[str] = []
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = decode_image(bytes(source), name)
-    if isinstance(source, np.ndarray):
-        pil = _array_to_pil(source, notes)
-    elif isinstance(source, Image.Image):
-        _check_size(*source.size)
-        try:
-            pil = ImageOps.exif_transpose(source)
-        except Exception:  # noqa: BLE001 - malformed EXIF: the pixels themselves are fine
-            pil = source
-    else:
-        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+    pil = _source_picture(source, name, notes, upright=True)
     pixels = np.asarray(_to_8bit(pil, notes), dtype=np.float32) / 255.0
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
