@@ -147,10 +147,13 @@ def back_again(url: str, script, ports: list[int], down: int, log: Path, browser
     assert script.poll() is None, "the script stopped"
     assert re.search(rf"replica {ports[down]} exited \(.*\) after \d+ s; starting it again", log.read_text())
     context = browser.new_context()
-    context.add_cookies([{"name": AFFINITY_COOKIE, "value": str(ports[down]), "url": url}])
     page = context.new_page()
     deadline = time.monotonic() + 30  # HAProxy's health check marks it up within a couple of seconds
     while True:
+        # Each try asks for the restarted replica afresh: a try HAProxy answered while it still held the
+        # replica down was redispatched to the live one, and its Set-Cookie replaced the browser's cookie.
+        context.clear_cookies()
+        context.add_cookies([{"name": AFFINITY_COOKIE, "value": str(ports[down]), "url": url}])
         page.goto(url)
         wait_for_images(page, "reconstructions", LADDER_IMAGES)
         if sidebar_replica(page) == str(ports[down]) or time.monotonic() > deadline:
