@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .text import N_
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -101,9 +103,9 @@ def names() -> tuple[str, ...]:
 
 MNIST = register(Dataset(
     name="mnist",
-    label="Digits (MNIST)",
+    label=N_("Digits (MNIST)"),
     classes=tuple(str(d) for d in range(10)),
-    items="digits",
+    items=N_("digits"),
     source=ImageSource(offline_dirs=("../shared/data/mnist-10k", "/usr/share/datasets/mnist"),
                        torchvision_class="MNIST",
                        attribution="MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0"),
@@ -115,8 +117,9 @@ MNIST = register(Dataset(
 FASHION = register(Dataset(
     name="fashion",
     label="Fashion-MNIST",
-    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-    items="Fashion-MNIST pictures",
+    classes=(N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"), N_("Shirt"),
+             N_("Sneaker"), N_("Bag"), N_("Ankle boot")),
+    items=N_("Fashion-MNIST pictures"),
     source=ImageSource(offline_dirs=("/usr/share/datasets/fashion-mnist",), torchvision_class="FashionMNIST",
                        attribution="Fashion-MNIST by Zalando Research (Xiao, Rasul, Vollgraf, 2017), MIT licence"),
     map_points=5000,   # half of its 10,000 test images

@@ -24,6 +24,7 @@ from .anomaly_builder import draw_letter, draw_noise, non_member_images
 from .data import PRETRAINED_DIR, to_unit
 from .datasets import dataset as dataset_entry
 from .models import Autoencoder
+from .text import N_
 from .zoo import cards, load_model, load_verified_reference, model_name
 
 # (family, latent_dim) of the compared nets, the unconstrained one last
@@ -49,15 +50,15 @@ def other_dataset(dataset: str) -> str:
 def probe_label(kind: str, dataset: str) -> str:
     """What a probe kind is called on the page: "a drawn letter", "pure noise", "a Fashion image"."""
     other = other_dataset(dataset)
-    return {"letter": "a drawn letter", "noise": "pure noise",
-            "other": "a Fashion image" if other == "fashion" else "a handwritten digit"}[kind]
+    return {"letter": N_("a drawn letter"), "noise": N_("pure noise"),
+            "other": N_("a Fashion image") if other == "fashion" else N_("a handwritten digit")}[kind]
 
 
 def probe_noun(kind: str, dataset: str) -> str:
     """What the probes of a kind are called in a sentence: "drawn letters", "pure noise", "Fashion images"."""
     other = other_dataset(dataset)
-    return {"letter": "drawn letters", "noise": "pure noise",
-            "other": "Fashion images" if other == "fashion" else "handwritten digits"}[kind]
+    return {"letter": N_("drawn letters"), "noise": N_("pure noise"),
+            "other": N_("Fashion images") if other == "fashion" else N_("handwritten digits")}[kind]
 
 
 def probe_images(dataset: str, directory: Path = PRETRAINED_DIR) -> dict[str, np.ndarray]:

@@ -23,17 +23,18 @@ from .data import PRETRAINED_DIR, Split, load_reference, load_split, reference_p
 from .datasets import dataset as dataset_entry, names
 from .models import Autoencoder, ModelConfig, build_model, count_parameters
 from .projection import MapSettings
+from .text import N_
 
 MANIFEST_NAME = "manifest.json"
 FAMILIES = {  # family -> what the app calls it; a family is an architecture plus a training regime
-    "conv": "Convolutional",
-    "dense": "Dense (fully connected)",
-    "vae": "Variational (VAE)",
-    "dae": "Denoising (conv)",
-    "pca": "PCA (linear baseline)",
-    "sparse": "Sparse (UFLDL, 1 hidden layer)",
-    "nosparse": "Same net, no sparsity (β = 0)",
-    "identity": "Unconstrained (1,000 wide, no sparsity, no weight decay)",
+    "conv": N_("Convolutional"),
+    "dense": N_("Dense (fully connected)"),
+    "vae": N_("Variational (VAE)"),
+    "dae": N_("Denoising (conv)"),
+    "pca": N_("PCA (linear baseline)"),
+    "sparse": N_("Sparse (UFLDL, 1 hidden layer)"),
+    "nosparse": N_("Same net, no sparsity (β = 0)"),
+    "identity": N_("Unconstrained (1,000 wide, no sparsity, no weight decay)"),
 }
 # The UFLDL lesson's one-hidden-layer sigmoid nets (196 or 1,000 hidden units): not a step of
 # the bottleneck ladder, so no PCA twin of their size and no latent map.

@@ -2,6 +2,7 @@
 and the glossary's terms; ?lang= and the browser's language choose; numbers follow the language."""
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -111,3 +112,20 @@ def test_the_picker_changes_the_language_and_the_link_keeps_it(open_page):
     at.selectbox(key="language").set_value("zh").run()
     assert not at.exception and at.query_params["lang"] == "zh"
     assert any("数据集" == r.label for r in at.sidebar.radio)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("code, title, says_start, decimal", [
+    ("es", "Copiar sin restricción", "UFLDL advierte que una red tan ancha como su entrada", ","),
+    ("zh", "没有约束的复制", "UFLDL 提醒说，一个与输入一样宽、没有约束的网络可能学会复制", ".")])
+def test_a_later_tour_step_is_translated_with_its_figures(open_page, code, title, says_start, decimal):
+    """Step 5 (the unconstrained net): its title, its sentences, its verdict and the dataset's items in the
+    language, its measured figures written as the language writes numbers."""
+    at = open_page(lang=code, tour="5")
+    assert not at.exception
+    text = markdown(at)
+    assert title in text and says_start in text and "Copying without a constraint" not in text
+    step = next(m.value for m in at.markdown if says_start in m.value)
+    assert "held-out" not in step and "digits" not in step and "It copies" not in step and "does not copy" not in step
+    figures = re.findall(r"\d+[.,]\d\d\b", step)
+    assert figures and all(decimal in f for f in figures), figures

@@ -27,13 +27,16 @@ import datetime
 import functools
 import gettext
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
-from babel import Locale, negotiate_locale, numbers
+from babel import Locale, lists, negotiate_locale, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from ae_demo.text import N_  # noqa: F401 - one marker for the page and ae_demo's texts
 
 from . import state
 
@@ -49,11 +52,6 @@ LANGUAGES = {"en": ("en", "English"), "es": ("es", "Español"), "zh": ("zh_Hans_
 EXTRACT_KEYWORDS = {"_": None, "N_": None, "InputError": None, "ArchiveError": None}
 EXTRACT_FROM = ("app.py", "ui", "ae_demo")     # relative to the repository root
 CATALOG_DATE = datetime.datetime(2026, 12, 3, tzinfo=datetime.timezone.utc)
-
-
-def N_(message: str) -> str:
-    """Marks ``message`` for extraction and returns it as it is: ``_`` translates it where it is shown."""
-    return message
 
 
 @functools.cache
@@ -83,6 +81,13 @@ def _(message: str) -> str:
     return message if lang == SOURCE_LANGUAGE else translations(lang).gettext(message)
 
 
+def fixed() -> Callable[[str], str]:
+    """``_`` fixed to this run's language: for a widget's ``format_func``, which Streamlit may call after the
+    run (AppTest does, outside any run, where ``_`` would fall back to English)."""
+    translation = translations(language())
+    return translation.gettext
+
+
 def error_text(error) -> str:
     """An ``ae_demo.preprocess.InputError`` (or any error with ``template`` and ``params``) in this visitor's
     language; an error without a template as it is."""
@@ -97,8 +102,11 @@ def locale() -> Locale:
     return Locale.parse(LANGUAGES[language()][0])
 
 
-def number(value: float, decimals: int = 1) -> str:
-    """``value`` with ``decimals`` digits after the point and grouped thousands, as the language writes them."""
+def number(value: float, decimals: int | None = 1) -> str:
+    """``value`` with ``decimals`` digits after the point and grouped thousands, as the language writes them;
+    ``decimals=None``: as many as it needs, up to three (a setting such as ρ = 0.05, a factor of 2)."""
+    if decimals is None:
+        return numbers.format_decimal(value, locale=locale())
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return numbers.format_decimal(value, format=pattern, locale=locale())
 
@@ -113,6 +121,11 @@ def percent(share: float, decimals: int = 0) -> str:
     where = locale()
     pattern = where.percent_formats[None].pattern.replace("#,##0", "#,##0" + ("." + "0" * decimals if decimals else ""))
     return numbers.format_percent(share, format=pattern, locale=where)
+
+
+def join(words: list[str], style: str = "and") -> str:
+    """Words joined as the language lists them: "a and b" / "a y b" / "a和b" (``style="or"``: "a or b")."""
+    return lists.format_list(list(words), style="standard" if style == "and" else style, locale=locale())
 
 
 def from_accept_language(header: str | None) -> str:

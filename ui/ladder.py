@@ -63,13 +63,13 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
         # the pictures first, right under the heading: what explains them and the switch follow them
         heatmaps = bool(state.widget(state.ERROR_HEATMAPS, False))
         target_uri = current.picture_uris[1]  # encoded once per input (state.InputItem.picture_uris)
-        _ladder_row(target, target_uri, view.net, column, heatmaps, FAMILIES[family], current.name)
+        _ladder_row(target, target_uri, view.net, column, heatmaps, _(FAMILIES[family]), current.name)
         _ladder_row(target, target_uri, view.pca, column, heatmaps, "PCA", current.name,
                     heading=_("<p><strong>PCA at the same sizes</strong> — in squared error on the images it was "
                               "fitted to, the best any <em>linear</em> autoencoder can do; its output clipped to "
                               "[0, 1] here</p>"))
         st.caption(_("The input squeezed through a bottleneck of z numbers by the {family} autoencoder, then "
-                     "rebuilt.").format(family=FAMILIES[family].lower()) + " " + _(SSE_SAYS) + " " + _(PSNR_SAYS))
+                     "rebuilt.").format(family=_(FAMILIES[family]).lower()) + " " + _(SSE_SAYS) + " " + _(PSNR_SAYS))
         st.toggle(_("Show per-pixel error instead (dark blue = exact, yellow = wrong)"), key=state.ERROR_HEATMAPS)
         formulas.show(formulas.LADDER_LOSS, formulas.LADDER_WORDS)
 
@@ -110,7 +110,7 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
                  "The networks were trained to minimise cross-entropy, PCA squared error on its training images; all "
                  "are scored here in SSE.").format(count=i18n.integer(n_heldout)))
     stars = [{"type": "scatter", "x": list(result.latent_dims), "y": result.sse[:, column].tolist(),
-              "mode": "markers", "name": _("your input · {family}").format(family=FAMILIES[fam]),
+              "mode": "markers", "name": _("your input · {family}").format(family=_(FAMILIES[fam])),
               "marker": {"symbol": "star", "size": 14, "color": theme.FAMILY_COLOURS[fam],
                          "line": {"color": "white", "width": 1}}}
              for fam, result in ((family, view.net), ("pca", view.pca))]
@@ -118,6 +118,6 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
     st.plotly_chart(fig, key="error_chart", config=exports.chart_config("error-against-size"))
     # the chart's numbers as text, for a screen reader (a Plotly chart is a picture to it)
     st.caption(" ".join(_("Your input's SSE, {family}: {values}.").format(
-        family=FAMILIES[fam], values="; ".join(f"z = {z}: {i18n.number(e)}"
+        family=_(FAMILIES[fam]), values="; ".join(f"z = {z}: {i18n.number(e)}"
                                                for z, e in zip(result.latent_dims, result.sse[:, column])))
         for fam, result in ((family, view.net), ("pca", view.pca))))

@@ -1,6 +1,9 @@
 """The sidebar: which dataset and model family, where the models run, which server serves the page."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import streamlit as st
 
 from ae_demo.datasets import DATASETS, DEFAULT_DATASET
@@ -8,7 +11,7 @@ from ae_demo.device import describe_device, pick_device
 from ae_demo.zoo import FAMILIES
 
 from . import i18n, own_data, resources, server, state
-from .i18n import _
+from .i18n import N_, _
 
 def model_picker() -> tuple[str, str]:
     """Dataset and model family, kept in the URL so a link reopens the same view."""
@@ -22,7 +25,7 @@ def model_picker() -> tuple[str, str]:
     if state.widget(state.DATASET) not in datasets:
         state.set_widget(state.DATASET, params.get("dataset") if params.get("dataset") in datasets else DEFAULT_DATASET)
     # a drawing or a photo of a digit is no piece of clothing: a new dataset starts from its own sample
-    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=_dataset_label,
+    dataset = st.sidebar.radio(_("Dataset"), datasets, key=state.DATASET, format_func=functools.partial(_dataset_label, in_language=i18n.fixed()),
                                on_change=state.visitor().set_current, args=(state.InputKind.SAMPLE.value,))
     if own_data.is_own(dataset):
         st.query_params["dataset"] = dataset
@@ -31,16 +34,16 @@ def model_picker() -> tuple[str, str]:
     if state.widget(state.FAMILY) not in families:
         wanted = params.get("family")
         state.set_widget(state.FAMILY, wanted if wanted in families else DATASETS[dataset].default_model.family)
-    family = st.sidebar.selectbox(_("Model family"), families, key=state.FAMILY, format_func=lambda f: FAMILIES[f],
+    family = st.sidebar.selectbox(_("Model family"), families, key=state.FAMILY, format_func=lambda f, in_language=i18n.fixed(): in_language(FAMILIES[f]),
                                   help=_("Convolutional is the bottleneck ladder 2…64; the others exist at some sizes."))
     st.query_params["dataset"], st.query_params["family"] = dataset, family
     return dataset, family
 
 
-def _dataset_label(name: str) -> str:
+def _dataset_label(name: str, in_language: Callable[[str], str]) -> str:
     if name == own_data.OWN:
-        return _("Your own images")
-    return DATASETS[name].label if name in DATASETS else name
+        return in_language(N_("Your own images"))
+    return in_language(DATASETS[name].label) if name in DATASETS else name
 
 
 def about_the_server() -> None:

@@ -16,7 +16,7 @@ from ae_demo.generation import code_spread
 from ae_demo.datasets import dataset as dataset_entry
 from ae_demo.identity import ABOUT_AS_WELL, copies_like_heldout, probe_noun
 
-from . import predict, resources, state, theme
+from . import i18n, predict, resources, state, theme
 from .demos.generate import DEFAULT_LATENT, DEFAULT_SEED, what_it_shows
 from .features import HIDDEN as SPARSE_HIDDEN
 from .i18n import N_, _
@@ -43,108 +43,113 @@ STEPS: tuple[TourStep, ...] = (
                 "h(x) ≈ x. Copying is only interesting under a constraint: here every picture must pass through a "
                 "bottleneck of z numbers, so the network has to learn what matters about digits."),
              "network", opens=state.NETWORK_OPEN),
-    TourStep("Watch it learn",
-             "Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
-             "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
-             "codes tend to group by class although the network never sees the labels; some classes overlap.",
+    TourStep(N_("Watch it learn"),
+             N_("Press Start to train a small autoencoder from random weights on this server. The loss curve falls, "
+                "and the reconstructions of 8 images it never trains on sharpen epoch by epoch; with a 2-D code, the "
+                "codes tend to group by class although the network never sees the labels; some classes overlap."),
              "learn_live", opens=state.demo_open_key("learn_live")),
-    TourStep("The bottleneck ladder",
-             "Each picture is the same input squeezed through fewer numbers and rebuilt. With 2 numbers only a "
-             "rough, digit-like shape survives; by 16 or 32 the strokes come back. SSE under each picture is the "
-             "squared error summed over its 784 pixels, each in [0, 1]: 0 is exact, 784 the most it can be.",
+    TourStep(N_("The bottleneck ladder"),
+             N_("Each picture is the same input squeezed through fewer numbers and rebuilt. With 2 numbers only a "
+                "rough, digit-like shape survives; by 16 or 32 the strokes come back. SSE under each picture is the "
+                "squared error summed over its 784 pixels, each in [0, 1]: 0 is exact, 784 the most it can be."),
              "reconstructions"),
-    TourStep("PCA: the best linear autoencoder",
-             "On the images it was fitted to, and measured in squared error, no linear autoencoder with a z-number "
-             "bottleneck beats PCA, the projection onto the top z principal directions; a linear net trained to "
-             "that optimum spans the same subspace, though not necessarily with the same directions (Baldi & "
-             "Hornik, 1989). The networks here are nonlinear and trained with cross-entropy, and everything is "
-             "scored in SSE on held-out images: on the chart the convolutional line stays below PCA's dotted one "
-             "at every size.",
+    TourStep(N_("PCA: the best linear autoencoder"),
+             N_("On the images it was fitted to, and measured in squared error, no linear autoencoder with a z-number "
+                "bottleneck beats PCA, the projection onto the top z principal directions; a linear net trained to "
+                "that optimum spans the same subspace, though not necessarily with the same directions (Baldi & "
+                "Hornik, 1989). The networks here are nonlinear and trained with cross-entropy, and everything is "
+                "scored in SSE on held-out images: on the chart the convolutional line stays below PCA's dotted one "
+                "at every size."),
              "error_chart"),
-    TourStep("Copying without a constraint",
-             "UFLDL warns that a net as wide as its input, with no constraint, can learn to copy. Here is one: 1,000 "
-             "hidden units, no sparsity penalty, no weight decay. On {n_heldout:,} held-out {items} its mean SSE is "
-             "{free_heldout:.2f}, against {bottleneck_heldout:.2f} at the z = 32 bottleneck; on drawn letters "
-             "{free_letter:.2f}, on pure noise {free_noise:.2f}, on {other_noun} {free_other:.2f}. {verdict}",
+    TourStep(N_("Copying without a constraint"),
+             N_("UFLDL warns that a net as wide as its input, with no constraint, can learn to copy. Here is one: 1,000 "
+                "hidden units, no sparsity penalty, no weight decay. On {n_heldout} held-out {items} its mean SSE is "
+                "{free_heldout}, against {bottleneck_heldout} at the z = 32 bottleneck; on drawn letters "
+                "{free_letter}, on pure noise {free_noise}, on {other_noun} {free_other}. {verdict}"),
              "identity", opens=state.IDENTITY_OPEN),
-    TourStep("Sparsity: what hidden units learn",
-             "Another constraint: each hidden unit should be mostly off. A KL penalty pushes every unit's average "
-             "activation towards ρ = {rho} (the value of UFLDL's MNIST exercise; the tutorial's text uses 0.05). "
-             "This net's {hidden} hidden units are still fewer than the 784 pixels, so it is a bottleneck too; "
-             "UFLDL argues for sparsity where the hidden layer is as large as the input or larger. Each tile is "
-             "the input that excites one unit most: compare the net trained with the penalty (left) and without "
-             "(right).",
+    TourStep(N_("Sparsity: what hidden units learn"),
+             N_("Another constraint: each hidden unit should be mostly off. A KL penalty pushes every unit's average "
+                "activation towards ρ = {rho} (the value of UFLDL's MNIST exercise; the tutorial's text uses 0.05). "
+                "This net's {hidden} hidden units are still fewer than the 784 pixels, so it is a bottleneck too; "
+                "UFLDL argues for sparsity where the hidden layer is as large as the input or larger. Each tile is "
+                "the input that excites one unit most: compare the net trained with the penalty (left) and without "
+                "(right)."),
              "features", opens=state.FEATURES_OPEN),
-    TourStep("The latent map",
-             "Every dot is a held-out digit's 32-number code, laid out in 2-D by UMAP so that similar codes sit "
-             "together; the colours are the true classes, which the network never saw. The yellow star is the "
-             "input, placed by its nearest codes, so it always lands among dots, even for a letter. In a UMAP "
-             "layout the distances between clusters and their sizes mean little.",
+    TourStep(N_("The latent map"),
+             N_("Every dot is a held-out digit's 32-number code, laid out in 2-D by UMAP so that similar codes sit "
+                "together; the colours are the true classes, which the network never saw. The yellow star is the "
+                "input, placed by its nearest codes, so it always lands among dots, even for a letter. In a UMAP "
+                "layout the distances between clusters and their sizes mean little."),
              "latent_map"),
-    TourStep("Play with the codes",
-             "A code is a point in a space the decoder can turn into a picture. Moving in a straight line between "
-             "two inputs' codes and decoding each step shows what lies between them.",
+    TourStep(N_("Play with the codes"),
+             N_("A code is a point in a space the decoder can turn into a picture. Moving in a straight line between "
+                "two inputs' codes and decoding each step shows what lies between them."),
              "playground"),
-    TourStep("New images from random codes",
-             "A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
-             "where its decoder has learned something; its held-out codes still spread wider than the prior "
-             "(standard deviation {vae_sd:.1f} per code number at z = 2, against the prior's 1). The plain "
-             "autoencoder has no prior: the demo draws its random codes from the box its held-out codes span, and "
-             "from a Gaussian fitted to them. {new_images}",
+    TourStep(N_("New images from random codes"),
+             N_("A VAE's KL term pulls each image's q(z|x) towards the prior N(0, I), so draws from N(0, I) land "
+                "where its decoder has learned something; its held-out codes still spread wider than the prior "
+                "(standard deviation {vae_sd} per code number at z = 2, against the prior's 1). The plain "
+                "autoencoder has no prior: the demo draws its random codes from the box its held-out codes span, and "
+                "from a Gaussian fitted to them. {new_images}"),
              "generate", opens=state.demo_open_key("generate")),
-    TourStep("Denoising",
-             "Noise is added to the input. The plain convolutional autoencoder never saw noise in training, and "
-             "it does worse than leaving the input alone: its SSE against the clean digit is larger than the noisy "
-             "input's own, on this 7 and, at low noise, on the held-out digits (the curves). The denoising one, "
-             "trained on noisy inputs with clean targets, brings the SSE well below the noisy input's here; at "
-             "very low noise even it does a little worse than leaving the input alone (the curves).",
+    TourStep(N_("Denoising"),
+             N_("Noise is added to the input. The plain convolutional autoencoder never saw noise in training, and "
+                "it does worse than leaving the input alone: its SSE against the clean digit is larger than the noisy "
+                "input's own, on this 7 and, at low noise, on the held-out digits (the curves). The denoising one, "
+                "trained on noisy inputs with clean targets, brings the SSE well below the noisy input's here; at "
+                "very low noise even it does a little worse than leaving the input alone (the curves)."),
              "denoise", opens=state.demo_open_key("denoise")),
-    TourStep("How unusual is this?",
-             "An autoencoder usually rebuilds what resembles its training data well and the rest worse, so its "
-             "error can score how unusual an input is: here as the share of held-out images with a smaller error. "
-             "Upload a letter or noise and watch the score rise, though not always: letters such as I, l and O can "
-             "pass as digits, and {ordinary_above:.0f} % of real digits score at the {unusual:.0f}th percentile or "
-             "above.",
+    TourStep(N_("How unusual is this?"),
+             N_("An autoencoder usually rebuilds what resembles its training data well and the rest worse, so its "
+                "error can score how unusual an input is: here as the share of held-out images with a smaller error. "
+                "Upload a letter or noise and watch the score rise, though not always: letters such as I, l and O can "
+                "pass as digits, and {ordinary_above} % of real digits score at the {unusual}th percentile or "
+                "above."),
              "anomaly", opens=state.demo_open_key("anomaly")),
-    TourStep("Latent arithmetic",
-             "A direction in code space can carry meaning: add the difference of two class means to the input's "
-             "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1.",
+    TourStep(N_("Latent arithmetic"),
+             N_("A direction in code space can carry meaning: add the difference of two class means to the input's "
+                "code and decode. At strength 0 it is the input's own reconstruction; stronger, a 7 drifts towards a 1."),
              "arithmetic", opens=state.demo_open_key("arithmetic")),
 )
 
 
-def _figures(step: TourStep) -> dict[str, float]:
-    """The figures a step's text quotes, from their sources: the sparse net's card, the anomaly score's threshold,
-    and for the unconstrained net's step what ``ae_demo.identity`` measured (``resources.copy_errors_for``)."""
+def _figures(step: TourStep) -> dict[str, str]:
+    """The figures a step's text quotes, from their sources and written for the visitor's language: the sparse
+    net's card, the anomaly score's threshold, and for the unconstrained net's step what ``ae_demo.identity``
+    measured (``resources.copy_errors_for``)."""
     sparse = resources.zoo().card(step.dataset, "sparse", SPARSE_HIDDEN)
-    figures = {"rho": sparse.recipe["sparsity_target"], "hidden": SPARSE_HIDDEN,
-               "unusual": UNUSUAL_PERCENTILE, "ordinary_above": 100 - UNUSUAL_PERCENTILE}
+    figures = {"rho": i18n.number(sparse.recipe["sparsity_target"], None), "hidden": i18n.integer(SPARSE_HIDDEN),
+               "unusual": i18n.number(UNUSUAL_PERCENTILE, 0), "ordinary_above": i18n.number(100 - UNUSUAL_PERCENTILE, 0)}
     if "{new_images}" in step.says:   # computed only for the step that quotes them: the demo's own figures
-        figures["vae_sd"] = float(code_spread(resources.code_maps_2d(step.dataset).vae_codes).mean())
+        figures["vae_sd"] = i18n.number(float(code_spread(resources.code_maps_2d(step.dataset).vae_codes).mean()))
         figures["new_images"] = what_it_shows(step.dataset, DEFAULT_LATENT, DEFAULT_SEED)
     if step.section == "identity":
         figures.update(identity_figures(step.dataset))
     return figures
 
 
-def identity_figures(dataset: str) -> dict:
-    """The unconstrained net's step's figures and its verdict, from what was measured on ``dataset``."""
+def identity_figures(dataset: str) -> dict[str, str]:
+    """The unconstrained net's step's figures and its verdict, from what was measured on ``dataset``, written for
+    the visitor's language."""
     rows, _share, _never = resources.copy_errors_for(dataset)
     bottleneck, free = rows[0], rows[-1]
-    items = dataset_entry(dataset).items
+    items = _(dataset_entry(dataset).items)
     copied = [k for k in free.probes if copies_like_heldout(free, k)]
     missed = [k for k in free.probes if k not in copied]
-    verdict = ""
+    said = []
     if copied:
-        verdict += (f"It copies {' and '.join(probe_noun(k, dataset) for k in copied)} about as well as {items} "
-                    f"(within {ABOUT_AS_WELL:g}x): there it learned to copy, not what {items} are. ")
+        said.append(_("It copies {probes} about as well as {items} (within {times}x): there it learned to copy, not "
+                      "what {items} are.").format(probes=i18n.join([_(probe_noun(k, dataset)) for k in copied]),
+                                                  items=items, times=i18n.number(ABOUT_AS_WELL, None)))
     if missed:
-        verdict += (f"It does not copy {' or '.join(probe_noun(k, dataset) for k in missed)}: trained only on "
-                    f"{items}, it learned to copy inputs like them (the section says where the error lies).")
-    return {"n_heldout": free.n_heldout, "items": items, "free_heldout": free.heldout,
-            "bottleneck_heldout": bottleneck.heldout, "free_letter": free.probes["letter"],
-            "free_noise": free.probes["noise"], "free_other": free.probes["other"],
-            "other_noun": probe_noun("other", dataset), "verdict": verdict.strip()}
+        said.append(_("It does not copy {probes}: trained only on {items}, it learned to copy inputs like them (the "
+                      "section says where the error lies).").format(
+                          probes=i18n.join([_(probe_noun(k, dataset)) for k in missed], "or"), items=items))
+    return {"n_heldout": i18n.integer(free.n_heldout), "items": items, "free_heldout": i18n.number(free.heldout, 2),
+            "bottleneck_heldout": i18n.number(bottleneck.heldout, 2),
+            "free_letter": i18n.number(free.probes["letter"], 2), "free_noise": i18n.number(free.probes["noise"], 2),
+            "free_other": i18n.number(free.probes["other"], 2), "other_noun": _(probe_noun("other", dataset)),
+            "verdict": " ".join(said)}
 
 
 def current_step() -> int | None:
