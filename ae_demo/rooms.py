@@ -35,7 +35,7 @@ import struct
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -52,6 +52,7 @@ SHARE_INTERVAL_S = 0.5         # one shared input per member per half second; mo
 EXPIRY_S = 4 * 3600            # a room goes this long after its last write
 NICKNAME_MAX = 20              # characters
 QUESTION_MAX = 200             # characters of a poll's question
+EXPLANATION_MAX = 400          # characters of why a poll's answer is right (a tour question's computed figures)
 CHOICE_MAX = 80                # characters of one choice
 MIN_CHOICES, MAX_CHOICES = 2, 6
 PICTURE_SHAPE = (28, 28)
@@ -171,17 +172,19 @@ def decode_drawing(member: str, raw: bytes) -> Drawing | None:
 
 @dataclass(frozen=True)
 class Poll:
-    """The room's current question. ``correct``: the index of the right choice, when there is one."""
+    """The room's current question. ``correct``: the index of the right choice, when there is one;
+    ``explanation``: why it is right (shown with it once revealed; empty for the teacher's own questions)."""
 
     id: int
     question: str
     choices: tuple[str, ...]
     correct: int | None = None
     revealed: bool = False
+    explanation: str = ""
 
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "question": self.question, "choices": list(self.choices),
-                           "correct": self.correct, "revealed": self.revealed})
+                           "correct": self.correct, "revealed": self.revealed, "explanation": self.explanation})
 
     @classmethod
     def from_json(cls, raw: bytes | str | None) -> Poll | None:
@@ -190,8 +193,8 @@ class Poll:
             if data is None:
                 return None
             poll = cls(int(data["id"]), data["question"], tuple(data["choices"]), data.get("correct"),
-                       bool(data.get("revealed", False)))
-            check_poll(poll.question, poll.choices, poll.correct)
+                       bool(data.get("revealed", False)), str(data.get("explanation", "")))
+            check_poll(poll.question, poll.choices, poll.correct, poll.explanation)
             return poll
         except (KeyError, TypeError, ValueError, RoomError) as error:
             log.warning("room store: skipped a malformed poll: %s", error)
@@ -264,7 +267,8 @@ def check_nickname(nickname: str | None) -> str | None:
     return nickname
 
 
-def check_poll(question: str, choices: tuple[str, ...] | list[str], correct: int | None) -> None:
+def check_poll(question: str, choices: tuple[str, ...] | list[str], correct: int | None,
+               explanation: str = "") -> None:
     if not isinstance(question, str) or not question.strip() or len(question) > QUESTION_MAX:
         raise RoomError(f"A poll needs a question of 1 to {QUESTION_MAX} characters.")
     if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
@@ -275,6 +279,8 @@ def check_poll(question: str, choices: tuple[str, ...] | list[str], correct: int
         raise RoomError("Two choices are the same; make each one different.")
     if correct is not None and (not isinstance(correct, int) or not 0 <= correct < len(choices)):
         raise RoomError("The right answer must be one of the choices.")
+    if not isinstance(explanation, str) or len(explanation) > EXPLANATION_MAX:
+        raise RoomError(f"A poll's explanation is at most {EXPLANATION_MAX} characters.")
 
 
 class RoomStore(ABC):
@@ -529,12 +535,12 @@ class RoomStore(ABC):
         self._drop(code, "drawings", "poll", "answers", "hidden")
 
     def ask(self, code: str, key: str, question: str, choices: list[str] | tuple[str, ...],
-            correct: int | None = None) -> Poll:
+            correct: int | None = None, explanation: str = "") -> Poll:
         """A new current poll (the last one's answers go)."""
         code = self._teacher(code, key)
         choices = tuple(c.strip() for c in choices)
-        check_poll(question.strip(), choices, correct)
-        poll = Poll(self._version(code) + 1, question.strip(), choices, correct)
+        check_poll(question.strip(), choices, correct, explanation.strip())
+        poll = Poll(self._version(code) + 1, question.strip(), choices, correct, explanation=explanation.strip())
         self._drop(code, "answers")
         self._write(code, "poll", "current", poll.to_json().encode())
         return poll
@@ -544,7 +550,7 @@ class RoomStore(ABC):
         poll = self.poll(code)
         if poll is None:
             return None
-        revealed = Poll(poll.id, poll.question, poll.choices, poll.correct, True)
+        revealed = replace(poll, revealed=True)
         self._write(code, "poll", "current", revealed.to_json().encode())
         return revealed
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ae_demo.inference import load_family, run_ladder
+from ae_demo.rooms import MAX_CHOICES
 from ae_demo.zoo import load_verified_reference
 from ui.tour import STEPS
 
@@ -51,7 +52,9 @@ def test_exactly_one_option_is_right_and_it_is_what_the_app_computes(section, op
             assert right == ["the network" if net[0] < pca[0] else "PCA"]
         else:
             below = [z for i, z in enumerate(dims) if (net[i:] < pca[-1]).all()]
-            assert right == [f"z = {below[0]}" if below else "none of them"]
+            assert dims == (2, 4, 8, 16, 32, 64)  # six sizes and "none of them": the two smallest share an option
+            assert right == ["none of them" if not below else "z ≤ 4" if below[0] <= 4 else f"z = {below[0]}"]
+    assert len(options) <= MAX_CHOICES  # a teacher can ask it as a class room poll
     assert not any(f".st-key-{section} {{ visibility: hidden" in h.value for h in at.get("html"))  # shown once answered
 
 

@@ -139,6 +139,27 @@ def test_a_poll_round_trip_and_leaving(page):
     assert "0 in the room" in texts(teacher)
 
 
+def test_a_tour_question_as_a_poll_has_the_apps_answer_and_its_reason(page):
+    teacher, code, key = teacher_page(page)
+    student = page(room=code)
+    asks = teacher.selectbox(key="room_poll_asks")
+    # the digits have every model the tour's questions compute with: all five are offered, in the tour's order
+    assert len(asks.options) == 6 and all(label.startswith("Step ") for label in asks.options[1:])
+    asks.set_value("error_chart")  # a value is the step's section; the label its number and title
+    teacher.button(key="FormSubmitter:room_poll_form-Ask").click().run()
+    assert not teacher.exception
+    poll = store().poll(code)
+    assert poll.choices == ("the network", "PCA") and poll.question.startswith("At z = 2, which rebuilds")
+    net, pca = map(float, re.search(r"the network (\d+\.\d), PCA (\d+\.\d)", poll.explanation).groups())
+    assert poll.correct == (0 if net < pca else 1)  # the right answer is the one its own figures show
+
+    student.run()
+    student.button(key=f"room_answer_{poll.id}_{1 - poll.correct}").click().run()
+    teacher.button(key="room_poll_reveal").click().run()
+    student.run()
+    assert "Not this time" in texts(student) and f"the network {net:.1f}, PCA {pca:.1f}" in texts(student)
+
+
 @pytest.mark.parametrize("forged", ["forged-key-of-32-characters-long", ""])
 def test_a_forged_or_missing_key_steers_nothing(page, forged):
     room, key = store().create_room("mnist", "conv", 32)

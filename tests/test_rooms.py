@@ -190,8 +190,10 @@ def test_a_poll_round_trip(make_store):
     revealed = store.reveal(room.code, key)
     assert revealed.revealed and store.poll(room.code).correct == 2
     assert not store.answer(room.code, c, poll.id, 1)  # revealed: no more answers
-    second = store.ask(room.code, key, "Next?", ["yes", "no"])
+    second = store.ask(room.code, key, "Next?", ["yes", "no"], correct=0, explanation=" SSE 3.1 against 4.2. ")
     assert second.id != poll.id and store.class_view(room.code, key).tally == [0, 0]
+    assert store.poll(room.code).explanation == "SSE 3.1 against 4.2."  # kept with the poll, through the store
+    assert store.reveal(room.code, key).explanation == "SSE 3.1 against 4.2."
     assert store.my_answer(room.code, a, second.id) is None
     store.end_poll(room.code, key)
     assert store.poll(room.code) is None
@@ -209,6 +211,8 @@ def test_a_bad_poll_is_refused(make_store, choices, message):
         store.ask(room.code, key, "x" * 201, ["a", "b"])
     with pytest.raises(RoomError, match="right answer"):
         store.ask(room.code, key, "Q?", ["a", "b"], correct=2)
+    with pytest.raises(RoomError, match="explanation"):
+        store.ask(room.code, key, "Q?", ["a", "b"], correct=0, explanation="x" * 401)
 
 
 def test_nicknames_only_when_allowed_and_checked(make_store):

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from ae_demo.identity import copies_like_heldout, probe_noun
+from ae_demo.rooms import MAX_CHOICES
 
 from . import resources, state
 
@@ -17,9 +18,35 @@ from . import resources, state
 @dataclass(frozen=True)
 class Question:
     text: str
-    options: tuple[str, ...]
+    options: tuple[str, ...]  # at most a class room poll's MAX_CHOICES: a teacher can ask it as a poll
     right: str                # one of ``options``: computed from the current input, never written in
     because: str              # the computed figures that make it right
+
+
+# the model families a section's question computes with, besides the ladder's own family
+_QUESTION_FAMILIES = {"reconstructions": ("pca",), "error_chart": ("pca",), "identity": ("identity",),
+                      "features": ("sparse", "nosparse"), "anomaly": ("conv",)}
+
+
+def size_options(dims: tuple[int, ...]) -> tuple[str, ...]:
+    """"z = …" for each size, the smallest merged into one "z ≤ …" where there are more sizes than a poll's
+    choices allow beside "none of them"."""
+    merged = max(0, len(dims) + 1 - MAX_CHOICES)   # sizes folded into the first option
+    first = (f"z ≤ {dims[merged]}",) if merged else ()
+    return first + tuple(f"z = {z}" for z in dims[merged + bool(merged):])
+
+
+def _size_option(dims: tuple[int, ...], index: int) -> str:
+    """The option of ``size_options(dims)`` that holds ``dims[index]``."""
+    merged = max(0, len(dims) + 1 - MAX_CHOICES)
+    return size_options(dims)[max(0, index - merged)]
+
+
+def can_ask(section: str, dataset: str, family: str) -> bool:
+    """Whether ``section``'s step asks a question, and ``dataset`` has the models that compute its answer."""
+    needs = _QUESTION_FAMILIES.get(section)
+    zoo = resources.zoo()
+    return needs is not None and all(zoo.latent_dims(dataset, f) for f in (family, *needs))
 
 
 def question_for(section: str, dataset: str, family: str, item: state.InputItem) -> Question | None:
@@ -30,9 +57,9 @@ def question_for(section: str, dataset: str, family: str, item: state.InputItem)
         dims, net, pca = view.net.latent_dims, view.net.sse[:, 0], view.pca.sse[:, 0]
         if section == "reconstructions":
             below = [i for i in range(len(dims)) if (net[i:] < pca[-1]).all()]
-            right = f"z = {dims[below[0]]}" if below else "none of them"
+            right = _size_option(tuple(dims), below[0]) if below else "none of them"
             return Question(f"From which size on is the network's error on {item.name} below PCA's at "
-                            f"z = {dims[-1]}?", tuple(f"z = {z}" for z in dims) + ("none of them",), right,
+                            f"z = {dims[-1]}?", size_options(tuple(dims)) + ("none of them",), right,
                             f"PCA at z = {dims[-1]}: SSE {pca[-1]:.1f}; the network: "
                             + ", ".join(f"{e:.1f} at z = {z}" for z, e in zip(dims, net)) + ".")
         right = "the network" if net[0] < pca[0] else "PCA"

@@ -33,7 +33,7 @@ from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
 from ae_demo.view import compute_view
 
-from . import charts, resources, state, theme
+from . import charts, predict, resources, state, theme, tour
 
 PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often (the issue: a star within 2 s)
 POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
@@ -354,9 +354,25 @@ def _poll_draft() -> tuple[str, list[str], int | None]:
         (correct - 1 if correct else None)
 
 
-def _ask(code: str, key: str) -> None:
-    question, choices, correct = _poll_draft()
-    _steer("ask", code, key, question, choices, correct)
+_OWN_QUESTION = ""   # the poll form's "Ask" choice for the teacher's own question (else a tour step's section)
+
+
+def _tour_questions(room: rooms.Room) -> dict[str, str]:
+    """section -> "Step n · title" of the tour steps whose question this room's dataset can answer."""
+    return {step.section: f"Step {n} · {step.title}" for n, step in enumerate(tour.STEPS, 1)
+            if predict.can_ask(step.section, room.dataset, room.family)}
+
+
+def _ask(code: str, key: str, room: rooms.Room) -> None:
+    section = state.widget(state.ROOM_POLL_ASKS) or _OWN_QUESTION
+    if section == _OWN_QUESTION:
+        question, choices, correct = _poll_draft()
+        _steer("ask", code, key, question, choices, correct)
+        return
+    # computed now, for the teacher's current input: the answer is the app's, as in the tour
+    item = state.visitor().current_item()
+    asked = predict.question_for(section, room.dataset, room.family, item)
+    _steer("ask", code, key, asked.text, list(asked.options), asked.options.index(asked.right), asked.because)
 
 
 def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
@@ -365,12 +381,16 @@ def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
         if poll is None:
             with st.form("room_poll_form", clear_on_submit=False):
                 st.markdown("**Ask the class**")
+                asks = {_OWN_QUESTION: "Your own question (below)"} | _tour_questions(view.room)
+                st.selectbox("Ask", list(asks), format_func=asks.get, key=state.ROOM_POLL_ASKS,
+                             help="A tour step's predict-first question, asked about your current input; the app "
+                                  "computes its right answer, as the tour does. Or your own question.")
                 st.text_input("Question", key=state.ROOM_POLL_QUESTION, max_chars=rooms.QUESTION_MAX)
                 st.text_area(f"Choices, one a line ({rooms.MIN_CHOICES} to {rooms.MAX_CHOICES})",
                              key=state.ROOM_POLL_CHOICES)
                 st.number_input("The right answer's line (0: none; the students see it when you reveal it)", 0,
                                 rooms.MAX_CHOICES, 0, key=state.ROOM_POLL_CORRECT)
-                st.form_submit_button("Ask", on_click=_ask, args=(code, key))
+                st.form_submit_button("Ask", on_click=_ask, args=(code, key, view.room))
             return
         st.markdown(f"**Poll:** {literal(poll.question)}")
         total = sum(view.tally)
@@ -384,6 +404,8 @@ def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
         st.caption(f"{_in_words(total, 'answer', 'answers')} from {view.counts.members} in the room"
                    + (f"; the right answer: {literal(poll.choices[poll.correct])}" if poll.revealed
                       and poll.correct is not None else ""))
+        if poll.revealed and poll.explanation:
+            st.caption(literal(poll.explanation))
         cols = st.columns(2)
         if poll.correct is not None and not poll.revealed:
             cols[0].button("Reveal the answer", key="room_poll_reveal", on_click=_steer, args=("reveal", code, key))
@@ -501,6 +523,8 @@ def _member_poll(code: str, member: str) -> None:
                 st.success(f"Right! The answer is {right}.")
             else:
                 st.warning(f"Not this time: the right answer is {right}.")
+            if poll.explanation:
+                st.caption(literal(poll.explanation))
         elif mine is not None:
             st.caption("Waiting for the teacher to reveal the answer.")
 

@@ -55,7 +55,8 @@ OWN_LAB_MAP_Z = "own_lab_map_z"
 OWN_LAB_DELETE = "own_lab_delete"
 ROOM_START = "room_start"           # the sidebar's "Start a class room" button
 ROOM_SHARE = "room_share"           # a member's share switch
-ROOM_POLL_QUESTION = "room_poll_question"  # the teacher's poll form: the question,
+ROOM_POLL_ASKS = "room_poll_asks"          # the teacher's poll form: their own question or a tour step's (its section),
+ROOM_POLL_QUESTION = "room_poll_question"  # their question,
 ROOM_POLL_CHOICES = "room_poll_choices"    # the choices, one a line,
 ROOM_POLL_CORRECT = "room_poll_correct"    # and the right answer's line (0: none)
 
