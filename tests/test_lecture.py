@@ -45,3 +45,23 @@ def test_the_formulas_stand_beside_their_pictures(open_page):
     at = open_page(tour=str(_step("generate")))
     assert r"\mathcal{N}(0, I)" in _latex(at)
     assert all(c.value for c in at.caption)  # every equation comes with its symbols in words
+
+
+def test_the_features_histogram_has_its_numbers_in_a_table(open_page):
+    """The ρ̂ histogram's text summary: per net, how many of its units fall in each range, and their mean, the
+    numbers the chart draws (resources.mean_activations), in a table a screen reader reaches."""
+    import numpy as np
+
+    from ui import resources
+    from ui.features import BIN_EDGES, HIDDEN
+
+    at = open_page(tour=str(_step("features")))
+    assert not at.exception
+    (table,) = [h.value for h in at.get_by_key("features_rho_hat_summary").get("html")]
+    assert table.count("<tr>") == 3 and "<caption>" in table and 'scope="col"' in table
+    for family in ("sparse", "nosparse"):
+        rho_hat = resources.mean_activations("mnist", family, HIDDEN)
+        counts, _edges = np.histogram(rho_hat, bins=BIN_EDGES)
+        assert counts.sum() == HIDDEN
+        cells = "".join(f"<td>{c}</td>" for c in counts) + f"<td>{rho_hat.mean():.3f}</td>"
+        assert cells in table, (family, cells)

@@ -10,17 +10,27 @@ import html
 import streamlit as st
 
 from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
-from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, encoder_says, trace
+from ae_demo.network import CODE, DECODER, ENCODER, Layer, LayerOutput, encoder_sentence, trace, written
 from ae_demo.zoo import FAMILIES
 
-from . import formulas, resources, state, theme
+from . import formulas, i18n, resources, state, theme
+from .i18n import N_, _
 
 PART_COLOURS = {ENCODER: theme.BLUE, CODE: theme.HIGHLIGHT, DECODER: theme.GREEN}
-PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.network.encoder_says
-    CODE: "The code: everything the decoder will ever know about the input.",
-    DECODER: "The decoder rebuilds a picture from the code alone; training pushed it to match the input "
-             "(y = x) as closely as it can.",
+PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.network.encoder_sentence
+    CODE: N_("The code: everything the decoder will ever know about the input."),
+    DECODER: N_("The decoder rebuilds a picture from the code alone; training pushed it to match the input "
+                "(y = x) as closely as it can."),
 }
+
+
+def in_language(template: str, params: dict) -> str:
+    """One of ``ae_demo.network``'s texts in the visitor's language, its counts written as the language does."""
+    return written(_(template), params, integer=i18n.integer)
+
+
+def layer_name(layer: Layer) -> str:
+    return in_language(layer.name_template, layer.params)
 
 
 def _picture(out: LayerOutput):
@@ -33,13 +43,15 @@ def _picture(out: LayerOutput):
 
 def _card(out: LayerOutput) -> str:
     shape = " × ".join(str(n) for n in out.shape)
-    what = "first 8 of its feature maps" if out.output.ndim == 3 and out.shape[0] > 1 else \
-        ("one bar per number" if out.output.ndim == 1 else "the reconstruction")
+    what = _("first 8 of its feature maps") if out.output.ndim == 3 and out.shape[0] > 1 else \
+        (_("one bar per number") if out.output.ndim == 1 else _("the reconstruction"))
+    name = html.escape(layer_name(out.layer))
     return (f'<figure class="ae-layer" style="border-top: 4px solid {PART_COLOURS[out.layer.part]}">'
-            f'<div class="ae-title">{html.escape(out.layer.name)}</div>'
-            f'<img src="{png_data_uri(_picture(out))}" alt="{html.escape(out.layer.name)}: {what}">'
-            f'<figcaption class="ae-detail">{shape} · {out.layer.parameters:,} parameters<br>'
-            f'{html.escape(out.layer.what)}</figcaption></figure>')
+            f'<div class="ae-title">{name}</div>'
+            f'<img src="{png_data_uri(_picture(out))}" alt="{name}: {html.escape(what)}">'
+            f'<figcaption class="ae-detail">{shape} · '
+            + html.escape(_("{count} parameters").format(count=i18n.integer(out.layer.parameters))) + '<br>'
+            f'{html.escape(in_language(out.layer.what_template, out.layer.params))}</figcaption></figure>')
 
 
 # Play / Step / Back: the current input flowing through the layers, in the browser, from the pictures this
@@ -69,9 +81,13 @@ export default function ({ data, parentElement }) {
     root = document.createElement('div');
     root.className = 'ae-play';
     root.dataset.token = data.token;
-    root.innerHTML = '<div class="ae-play-controls"><button data-act="back">◀ Back</button>'
-      + '<button data-act="play">▶ Play</button><button data-act="step">Step ▶</button>'
-      + '<span class="ae-play-where"></span></div><div class="ae-play-row"></div>';
+    const says = data.says;
+    root.innerHTML = '<div class="ae-play-controls"><button data-act="back"></button>'
+      + '<button data-act="play"></button><button data-act="step"></button>'
+      + '<span class="ae-play-where" aria-live="polite"></span></div><div class="ae-play-row"></div>';
+    root.querySelector('[data-act=back]').textContent = '◀ ' + says.back;
+    root.querySelector('[data-act=play]').textContent = '▶ ' + says.play;
+    root.querySelector('[data-act=step]').textContent = says.step + ' ▶';
     const row = root.querySelector('.ae-play-row');
     for (const layer of layers) {
       const figure = document.createElement('figure');
@@ -92,7 +108,8 @@ export default function ({ data, parentElement }) {
     root.aeShown = Math.max(0, Math.min(n, figures.length));
     figures.forEach((f, i) => { f.classList.toggle('ae-lit', i < root.aeShown);
                                 f.classList.toggle('ae-now', i === root.aeShown - 1); });
-    where.textContent = root.aeShown ? `${root.aeShown} of ${figures.length}: ${layers[root.aeShown - 1].name}` : '';
+    where.textContent = root.aeShown ? data.says.where.replace('{shown}', root.aeShown)
+      .replace('{count}', figures.length).replace('{name}', layers[root.aeShown - 1].name) : '';
     root.dataset.shown = String(root.aeShown);
   };
   const stop = () => { clearInterval(root.aeTimer); root.aeTimer = null; };
@@ -114,35 +131,39 @@ export default function ({ data, parentElement }) {
 
 def play_control(outputs: list[LayerOutput], token: str) -> None:
     """Play / Step / Back through ``outputs``' pictures in the browser (container ``network_play``)."""
-    layers = [{"name": o.layer.name, "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
+    layers = [{"name": layer_name(o.layer), "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
               for o in outputs]
+    says = {"back": _("Back"), "play": _("Play"), "step": _("Step"),
+            "where": _("{shown} of {count}: {name}")}   # filled in the browser
     with st.container(key="network_play"):
-        _PLAY(key="network_play_component", data={"layers": layers, "layer_ms": LAYER_MS, "token": token})
+        _PLAY(key="network_play_component", data={"layers": layers, "layer_ms": LAYER_MS, "says": says,
+                                                  "token": f"{token}|{i18n.language()}"})
 
 
 def network_section(dataset: str, family: str, z: int, current: state.InputItem) -> None:
     """The chosen model (``family`` at ``z``, the mapped size) as a diagram, with the input's outputs."""
     with st.container(key="network"):
-        opened = st.expander(f"The network, layer by layer: {FAMILIES[family].lower()}, z = {z}",
-                             key=state.NETWORK_OPEN, on_change="rerun")
+        opened = st.expander(_("The network, layer by layer: {family}, z = {z}").format(
+            family=_(FAMILIES[family]).lower(), z=z), key=state.NETWORK_OPEN, on_change="rerun")
         if not opened.open:
             return
         with opened:
             model = resources.models_for(dataset, family)[z]
             outputs = trace(model, current.prepared.image)
             total = sum(o.layer.parameters for o in outputs)
-            st.caption(f"Your current input, {current.name}, going through the model that makes the ladder's "
-                       f"z = {z} picture: {len(outputs)} steps, {total:,} learned parameters. Blue: encoder; "
-                       "yellow: the code; green: decoder. Feature maps are each stretched to their own "
-                       "range (black lowest, white highest). Bars are the numbers themselves, each layer's scaled "
-                       "to its own largest magnitude (the tallest bar of a layer is its largest |value|; the grey "
-                       "line is 0), so bar heights compare within a layer, not across layers.")
-            says = {ENCODER: encoder_says(outputs), **PART_SAYS}
-            st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}">■</span> {says[p]}'
+            st.caption(_("Your current input, {name}, going through the model that makes the ladder's "
+                         "z = {z} picture: {steps} steps, {total} learned parameters. Blue: encoder; "
+                         "yellow: the code; green: decoder. Feature maps are each stretched to their own "
+                         "range (black lowest, white highest). Bars are the numbers themselves, each layer's scaled "
+                         "to its own largest magnitude (the tallest bar of a layer is its largest |value|; the grey "
+                         "line is 0), so bar heights compare within a layer, not across layers.").format(
+                             name=current.name, z=z, steps=i18n.integer(len(outputs)), total=i18n.integer(total)))
+            says = {ENCODER: in_language(*encoder_sentence(outputs)), **{p: _(t) for p, t in PART_SAYS.items()}}
+            st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}" aria-hidden="true">■</span> {says[p]}'
                                  for p in (ENCODER, CODE, DECODER)), unsafe_allow_html=True)
             formulas.show(*formulas.network_equations(outputs, z, PART_COLOURS))
-            st.markdown("**Watch your input flow through it**: Play lights each layer in turn with its output; "
-                        "Step and Back go one layer at a time.")
+            st.markdown(_("**Watch your input flow through it**: Play lights each layer in turn with its output; "
+                          "Step and Back go one layer at a time."))
             play_control(outputs, f"{dataset}|{family}|{z}|{current.key}|"
                          + hashlib.sha1(current.prepared.image.tobytes()).hexdigest()[:12])
             st.html('<div class="ae-network">' + '<div class="ae-arrow">→</div>'.join(_card(o) for o in outputs)

@@ -12,7 +12,8 @@ import streamlit as st
 from ae_demo.identity import copies_like_heldout, probe_noun
 from ae_demo.rooms import MAX_CHOICES
 
-from . import resources, state
+from . import i18n, resources, state
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -50,48 +51,60 @@ def can_ask(section: str, dataset: str, family: str) -> bool:
 
 
 def question_for(section: str, dataset: str, family: str, item: state.InputItem) -> Question | None:
-    """The question of the tour step that shows ``section``, for ``item``; None: that step asks nothing."""
+    """The question of the tour step that shows ``section``, for ``item``, in the visitor's language; None: that
+    step asks nothing."""
     image = np.asarray(item.prepared.image, np.float32)[None]
     if section in ("reconstructions", "error_chart"):
         view = resources.inputs_view(dataset, family, image)
         dims, net, pca = view.net.latent_dims, view.net.sse[:, 0], view.pca.sse[:, 0]
         if section == "reconstructions":
             below = [i for i in range(len(dims)) if (net[i:] < pca[-1]).all()]
-            right = _size_option(tuple(dims), below[0]) if below else "none of them"
-            return Question(f"From which size on is the network's error on {item.name} below PCA's at "
-                            f"z = {dims[-1]}?", size_options(tuple(dims)) + ("none of them",), right,
-                            f"PCA at z = {dims[-1]}: SSE {pca[-1]:.1f}; the network: "
-                            + ", ".join(f"{e:.1f} at z = {z}" for z, e in zip(dims, net)) + ".")
-        right = "the network" if net[0] < pca[0] else "PCA"
-        return Question(f"At z = {dims[0]}, which rebuilds {item.name} with the smaller error?",
-                        ("the network", "PCA"), right,
-                        f"SSE at z = {dims[0]}: the network {net[0]:.1f}, PCA {pca[0]:.1f}.")
+            none = _("none of them")
+            right = _size_option(tuple(dims), below[0]) if below else none
+            return Question(_("From which size on is the network's error on {name} below PCA's at z = {z}?").format(
+                                name=item.name, z=dims[-1]), size_options(tuple(dims)) + (none,), right,
+                            _("PCA at z = {z}: SSE {pca}; the network: {net}.").format(
+                                z=dims[-1], pca=i18n.number(pca[-1]),
+                                net=_(", ").join(_("{sse} at z = {z}").format(sse=i18n.number(e), z=z)
+                                                 for z, e in zip(dims, net))))
+        options = (_("the network"), _("PCA"))
+        right = options[0] if net[0] < pca[0] else options[1]
+        return Question(_("At z = {z}, which rebuilds {name} with the smaller error?").format(z=dims[0], name=item.name),
+                        options, right,
+                        _("SSE at z = {z}: the network {net}, PCA {pca}.").format(
+                            z=dims[0], net=i18n.number(net[0]), pca=i18n.number(pca[0])))
     if section == "identity":
         rows, _share, _never = resources.copy_errors_for(dataset)
         free = rows[-1]
-        right = "yes" if copies_like_heldout(free, "noise") else "no"
-        return Question("Will the unconstrained net rebuild pure noise about as well as held-out images?",
-                        ("yes", "no"), right,
-                        f"Mean SSE: held-out {free.heldout:.2f}, {probe_noun('noise', dataset)} "
-                        f"{free.probes['noise']:.2f}.")
+        options = (_("yes"), _("no"))
+        right = options[0] if copies_like_heldout(free, "noise") else options[1]
+        return Question(_("Will the unconstrained net rebuild pure noise about as well as held-out images?"),
+                        options, right,
+                        _("Mean SSE: held-out {heldout}, {noise} {noise_sse}.").format(
+                            heldout=i18n.number(free.heldout, 2), noise=_(probe_noun("noise", dataset)),
+                            noise_sse=i18n.number(free.probes["noise"], 2)))
     if section == "features":
         from .features import HIDDEN, _activations
 
         above = {f: int((_activations(dataset, f, HIDDEN, item.prepared.image) > 0.5).sum())
                  for f in ("sparse", "nosparse")}
-        right = ("with sparsity" if above["sparse"] > above["nosparse"] else
-                 "without" if above["sparse"] < above["nosparse"] else "the same number")
-        return Question(f"Will more of the {HIDDEN} hidden units be above 0.5 for {item.name} with sparsity, or "
-                        "without?", ("with sparsity", "without", "the same number"), right,
-                        f"Units above 0.5: {above['sparse']} with sparsity, {above['nosparse']} without.")
+        options = (_("with sparsity"), _("without"), _("the same number"))
+        right = (options[0] if above["sparse"] > above["nosparse"] else
+                 options[1] if above["sparse"] < above["nosparse"] else options[2])
+        return Question(_("Will more of the {hidden} hidden units be above 0.5 for {name} with sparsity, or "
+                          "without?").format(hidden=i18n.integer(HIDDEN), name=item.name), options, right,
+                        _("Units above 0.5: {sparse} with sparsity, {nosparse} without.").format(
+                            sparse=i18n.integer(above["sparse"]), nosparse=i18n.integer(above["nosparse"])))
     if section == "anomaly":
         from .demos.anomaly import scored_image, unusualness
 
         percentile = unusualness(dataset, scored_image(item)).percentile
-        bands = ("below the 50th percentile", "from the 50th to the 95th", "the 95th or above")
+        bands = (_("below the 50th percentile"), _("from the 50th to the 95th"), _("the 95th or above"))
         right = bands[0] if percentile < 50 else bands[1] if percentile < 95 else bands[2]
-        return Question(f"Among the held-out images' errors, where will {item.name}'s error land?", bands, right,
-                        f"Its error is at the {percentile:.0f}th percentile.")
+        return Question(_("Among the held-out images' errors, where will {name}'s error land?").format(name=item.name),
+                        bands, right,
+                        _("Its error is at the {percentile}th percentile.").format(
+                            percentile=i18n.number(percentile, 0)))
     return None
 
 
@@ -107,22 +120,23 @@ def predict_panel(section: str, dataset: str, family: str, item: state.InputItem
     if question is None:
         return
     with st.container(key="predict"):
-        guess = st.radio(f"**Predict first:** {question.text}", question.options, index=None, horizontal=True,
-                         key=state.predict_key(section))
+        guess = st.radio(_("**Predict first:** {question}").format(question=question.text), question.options,
+                         index=None, horizontal=True, key=state.predict_key(section))
         if guess is None and section not in state.visitor().predictions_shown:
-            st.button("Show", key=state.predict_show_key(section), on_click=_show, args=(section,))
+            st.button(_("Show"), key=state.predict_show_key(section), on_click=_show, args=(section,))
             # the step's own view stays hidden until the class has committed to a guess
             st.html(f"<style>.st-key-{section} {{ visibility: hidden; }}</style>")
             return
         if guess is None:
-            st.info(f"The answer: {question.right}. {question.because}")
+            st.info(_("The answer: {right}. {because}").format(right=question.right, because=question.because))
         elif guess == question.right:
-            st.success(f"Right: {question.right}. {question.because}")
+            st.success(_("Right: {right}. {because}").format(right=question.right, because=question.because))
         else:
-            st.warning(f"Not this time: the answer is {question.right}. {question.because}")
+            st.warning(_("Not this time: the answer is {right}. {because}").format(right=question.right,
+                                                                                  because=question.because))
 
 
 def toggle() -> None:
     """The sidebar's switch that turns the tour's questions on and off."""
-    st.sidebar.toggle("Questions in the tour", value=True, key=state.PREDICT_ON,
-                      help="Predict, then see: each of five tour steps asks the class first. Off: no questions.")
+    st.sidebar.toggle(_("Questions in the tour"), value=True, key=state.PREDICT_ON,
+                      help=_("Predict, then see: each of five tour steps asks the class first. Off: no questions."))
