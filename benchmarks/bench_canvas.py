@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from harness.report import Figure
 from harness.browser import (REPO_ROOT, canvas_box, chart_stars, chromium_available, chromium_browser, draw_stroke,
                              image_sources, streamlit_server, wait_for_change, wait_for_images, wait_for_stars_to_move)
@@ -43,8 +45,12 @@ FOLLOWS = "latent_map"  # the main map: the costliest part of the page that show
 VIEWPORT = {"width": 1600, "height": 1200}
 
 
-def _stroke(page, box, i: int, n_images: int) -> tuple[float, dict]:
-    """Seconds from a stroke to every image changed; the canvas's box (new after a fresh canvas)."""
+STROKE_WAIT_S = 60      # a stroke whose pictures have not all changed by then is counted lost
+
+
+def _stroke(page, box, i: int, n_images: int, lost: list[int]) -> tuple[float | None, dict]:
+    """Seconds from a stroke to every image changed (None: lost, its index appended to ``lost`` and the page
+    saved as artifacts/bench_canvas_lost_<i>.png); the canvas's box (new after a fresh canvas)."""
     if i and i % STROKES_PER_CANVAS == 0:
         page.reload()
         wait_for_images(page, "reconstructions", n_images)
@@ -52,7 +58,15 @@ def _stroke(page, box, i: int, n_images: int) -> tuple[float, dict]:
     before = image_sources(page, "reconstructions")
     started = time.perf_counter()
     draw_stroke(page, box, STROKES[i % len(STROKES)])
-    wait_for_change(page, "reconstructions", before)
+    try:
+        wait_for_change(page, "reconstructions", before, timeout=STROKE_WAIT_S)
+    except PlaywrightTimeout:
+        # a figure, not a crash: the run goes on with a fresh canvas and the table says how many were lost
+        lost.append(i)
+        page.screenshot(path=str(REPO_ROOT / "artifacts" / f"bench_canvas_lost_{i}.png"), full_page=True)
+        page.reload()
+        wait_for_images(page, "reconstructions", n_images)
+        return None, canvas_box(page)
     return time.perf_counter() - started, box
 
 
@@ -76,15 +90,17 @@ def measure(script: Path, n_images: int, strokes: int, follows: int = 0) -> dict
         page = browser.new_page(viewport=VIEWPORT)
         found["first_visit"], _ = _open(page, url, n_images, follows=False)
         box = canvas_box(page)
-        found["early"], found["late"] = [], []
+        found["early"], found["late"], found["lost"] = [], [], []
         i = 0
         while time.monotonic() - up < FIRST_MINUTE_S:
-            seconds, box = _stroke(page, box, i, n_images)
-            found["early"].append(seconds)
+            seconds, box = _stroke(page, box, i, n_images, found["lost"])
+            if seconds is not None:
+                found["early"].append(seconds)
             i += 1
         for _ in range(strokes):
-            seconds, box = _stroke(page, box, i, n_images)
-            found["late"].append(seconds)
+            seconds, box = _stroke(page, box, i, n_images, found["lost"])
+            if seconds is not None:
+                found["late"].append(seconds)
             i += 1
         page.close()
         visits, reloads, whole = [], [], []
@@ -155,6 +171,11 @@ def run(strokes: int = 12) -> list[Figure]:
           f"{len(app['follow'])}), {_ms(statistics.median(app['after_ladder']))} after the ladder (target <= 1 s)")
     figures = [Figure(f"{what}: app / floor (floor {_ms(f)}, app {_ms(a)})", f"{a / f:.2f}", f"<= {target}", a / f <= target)
                for what, f, a, target in rows]
+    lost = {name: len(found["lost"]) for name, found in (("floor", floor), ("app", app))}
+    print(f"strokes whose pictures did not all change within {STROKE_WAIT_S} s: floor {lost['floor']}, app "
+          f"{lost['app']} (of {len(app['early']) + len(app['late']) + lost['app']})")
+    figures.append(Figure(f"app strokes lost (pictures unchanged {STROKE_WAIT_S} s after the stroke)",
+                          str(lost["app"]), "0", lost["app"] == 0))
     figures.append(Figure(f"new visitor's page open -> main map drawn (median of {OPENS})", _ms(app["open_page"])))
     after = statistics.median(app["after_ladder"])
     return figures + [Figure(f"lone stroke -> its star on the main map (median of {len(app['follow'])})",

@@ -359,6 +359,7 @@ def test_decompression_bomb_and_a_thin_strip_are_refused_politely(open_page):
     assert at.selectbox(key="input_choice").value == "sample"
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_the_first_page_never_imports_umap(app_file):
     """`import umap` costs seconds (numba): the page must be out before anything needs it."""
     import subprocess

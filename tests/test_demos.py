@@ -48,6 +48,7 @@ def test_a_closed_demo_computes_nothing(closed_page, name):
     assert not block.image and not block.get("plotly_chart") and not closed_page.session_state[f"demo_{name}_open"]
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 @pytest.mark.parametrize("name", NAMES)
 def test_a_link_opens_the_demo_and_keeps_the_input(name, open_page):
     at = open_page(demo=name, sample="1500")

@@ -64,6 +64,7 @@ def test_the_package_never_imports_streamlit():
         assert "streamlit" not in imported, path.name
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_the_served_app_hands_the_gil_over_within_a_millisecond():
     """The server's set-up (ui.server.configure_process, run by the warm start) shortens the switch interval:
     a thread that gave up the GIL for a torch call or a socket send waits at most 1 ms to resume. Importing

@@ -13,6 +13,7 @@ from ae_demo.zoo import LADDER_FAMILIES, LESSON_FAMILIES, cards, load_model, loa
 FIELDS = {"model", "dataset", "latent_dim", "n_images", "sse_per_image", "pca_sse_per_image"}
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_small_slice_has_one_row_per_network():
     split = load_verified_reference("mnist")
     rows = evaluate("mnist", split.images, limit=40)
@@ -36,6 +37,7 @@ def test_a_row_without_pca_prints_dashes():
     assert line.split() == ["sparse_z196_mnist", "196", "2000", "20.500", "-", "-", "17.00", "-", "0.1012"]
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_json_output_is_one_list(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ae_demo.evaluate", "--dataset", "mnist", "--limit", "20", "--json"],
                          capture_output=True, text=True, check=True)

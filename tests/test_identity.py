@@ -19,6 +19,7 @@ def test_one_probe_of_each_kind_as_the_models_see_it(dataset):
     assert probe_label("other", "mnist") == "a Fashion image" and probe_label("noise", dataset) == "pure noise"
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_copy_errors_are_the_mean_sse_of_each_kind():
     heldout = load_verified_reference("mnist").images[:50]
     probes = {kind: images[:6] for kind, images in non_members("mnist").items()}

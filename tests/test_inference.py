@@ -91,6 +91,7 @@ def test_decode_between_runs_from_one_code_to_the_other(pca_models):
     assert np.allclose(frames[-1], inference.decode_codes(model, b[None])[0])
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
 def test_the_compiled_ladder_gives_the_eager_models_numbers_at_any_batch_size(dataset, digits):
     """The server runs each family's ladder as one TorchScript graph (compile_ladder): the same codes and

@@ -2,6 +2,8 @@
 formulas stand beside the network, the ladder, the features and the VAE demo."""
 from __future__ import annotations
 
+import pytest
+
 from ae_demo.identity import copy_errors
 from ae_demo.zoo import load_verified_reference
 from ui.tour import STEPS
@@ -15,6 +17,7 @@ def _latex(at) -> str:
     return " ".join(e.body for e in at.get("latex"))
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_the_identity_step_quotes_the_figures_measured_on_the_held_out_images(open_page):
     at = open_page(tour=str(_step("identity")))
     assert not at.exception

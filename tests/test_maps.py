@@ -91,6 +91,7 @@ def test_precomputed_map_files_match_the_card(name):
     assert m.coords.shape == (entry["n_points"], 2) and np.isfinite(m.coords).all()
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 @pytest.mark.parametrize("name", ["conv_z32_mnist", "vae_z2_fashion"])
 def test_stored_codes_are_what_the_weights_encode(name):
     """The reference codes come from the file, not the encoder: they must be the card's weights' codes."""

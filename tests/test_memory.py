@@ -84,6 +84,7 @@ def _returned_mb(how: str) -> float:
                                 text=True, check=True, timeout=120).stdout)
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_the_served_app_gives_large_freed_blocks_back_at_once():
     """The server's set-up (ui.server.configure_process) fixes glibc's mmap threshold at 1 MiB (memory.map_large_blocks_directly): 200 MB of 2 MB
     blocks, freed while small objects made between them stay, go back to the system without a trim; in a

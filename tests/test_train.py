@@ -13,6 +13,7 @@ from ae_demo.train import (RECIPES, Recipe, main, make_optimizer, random_affine,
 from ae_demo.zoo import cards, load_model
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_training_smoke_run_writes_weights_and_card(official_dir, tmp_path):
     out = tmp_path / "zoo"
     train(Recipe("pca", "mnist", ModelConfig("pca", 4)), official_dir, out, progress=False)
@@ -25,6 +26,7 @@ def test_training_smoke_run_writes_weights_and_card(official_dir, tmp_path):
     assert model.encode(torch.rand(2, 1, 28, 28)).shape == (2, 4)
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_training_lowers_the_error(official_dir, tmp_path):
     out = tmp_path / "zoo"
     recipe = Recipe("dense", "mnist", ModelConfig("dense", 4, hidden=(64,)), epochs=1, batch_size=16)

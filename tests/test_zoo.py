@@ -109,6 +109,7 @@ def test_a_changed_byte_names_the_file(zoo_copy):
         load_model("conv_z2_mnist", zoo_copy)
 
 
+@pytest.mark.slow  # several seconds alone: the fast tier must stay under 90 s
 def test_zoo_check_passes_then_fails_with_one_line(zoo_copy):
     run = lambda: subprocess.run([sys.executable, "-m", "ae_demo.zoo", "check", "--dir", str(zoo_copy)],  # noqa: E731
                                  capture_output=True, text=True)
