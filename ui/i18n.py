@@ -81,11 +81,11 @@ def _(message: str) -> str:
     return message if lang == SOURCE_LANGUAGE else translations(lang).gettext(message)
 
 
-def fixed() -> Callable[[str], str]:
-    """``_`` fixed to this run's language: for a widget's ``format_func``, which Streamlit may call after the
-    run (AppTest does, outside any run, where ``_`` would fall back to English)."""
-    translation = translations(language())
-    return translation.gettext
+def fixed(code: str | None = None) -> Callable[[str], str]:
+    """``_`` fixed to this run's language (or to ``code``): for a widget's ``format_func``, which Streamlit may call
+    after the run (AppTest does, outside any run, where ``_`` would fall back to English), and for what a server
+    builds once per language."""
+    return translations(code or language()).gettext
 
 
 def error_text(error) -> str:

@@ -97,7 +97,7 @@ def camera_tab() -> None:
     if state.visitor().seen_camera(photo.file_id):
         return
     try:
-        prepared = prepare_upload(photo.getvalue(), "webcam photo")  # once per photo (seen_camera above)
+        prepared = prepare_upload(photo.getvalue(), _("webcam photo"))  # once per photo (seen_camera above)
         state.visitor().remember(InputItem.make(InputKind.CAMERA, _("Webcam photo"), prepared), make_current=True)
     except InputError as error:
         st.error(_("Webcam photo: {message}").format(message=i18n.error_text(error)))
@@ -107,7 +107,8 @@ def sample_tab(dataset: str) -> None:
     reference = resources.reference_for(dataset)
     st.caption(_("{count} held-out images the models never saw in training.")
                .format(count=i18n.integer(len(reference.labels))))
-    st.selectbox(_("Class"), [_(ANY_CLASS), *reference.classes], key=state.SAMPLE_CLASS)
+    st.selectbox(_("Class"), [ANY_CLASS, *reference.classes], key=state.SAMPLE_CLASS,
+                 format_func=i18n.fixed())   # the value stays the dataset's class name, shown in the language
     st.button(_("Pick a random sample"), key="sample_random", icon=":material/casino:", on_click=_pick_random,
               args=(dataset,))
 
@@ -141,9 +142,9 @@ def remember_sample(dataset: str) -> None:
         index = int(from_url) if from_url.isdigit() and int(from_url) < n else 0
     index %= n
     state.visitor().sample_index = index
-    prepared = Prepared(raw=None, image=reference.images[index], notes=("held-out image, used as it is",))
+    prepared = Prepared(raw=None, image=reference.images[index], notes=(N_("held-out image, used as it is"),))
     state.visitor().remember(InputItem.make(
-        InputKind.SAMPLE, _("Sample #{index} ({name})").format(index=index, name=reference.name(index)), prepared))
+        InputKind.SAMPLE, _("Sample #{index} ({name})").format(index=index, name=_(reference.name(index))), prepared))
 
 
 def input_sources(dataset: str) -> None:
@@ -183,5 +184,5 @@ def current_input_panel() -> InputItem:
         seen_uri, _("{name} as the model sees it: 28×28 grey levels").format(name=current.name),
         _("What the model sees: 28×28"))]))
     if current.prepared.notes:
-        st.caption(" · ".join(current.prepared.notes))
+        st.caption(" · ".join(_(note) for note in current.prepared.notes))
     return current

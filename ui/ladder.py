@@ -114,7 +114,7 @@ def error_chart_section(dataset: str, family: str, view: InputsView, column: int
               "marker": {"symbol": "star", "size": 14, "color": theme.FAMILY_COLOURS[fam],
                          "line": {"color": "white", "width": 1}}}
              for fam, result in ((family, view.net), ("pca", view.pca))]
-    fig = charts.assemble(resources.error_chart_base(dataset), stars)
+    fig = charts.assemble(resources.error_chart_base(dataset, i18n.language()), stars)
     st.plotly_chart(fig, key="error_chart", config=exports.chart_config("error-against-size"))
     # the chart's numbers as text, for a screen reader (a Plotly chart is a picture to it)
     st.caption(" ".join(_("Your input's SSE, {family}: {values}.").format(

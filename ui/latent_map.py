@@ -101,7 +101,8 @@ def latent_map_section(dataset: str, family: str, view: InputsView, items: list[
     with map_column:
         with st.container(key="latent_map"):
             if interactive:
-                fig = charts.assemble(resources.map_base_figure(dataset, family, z, recomputed, bool(thumbnails)),
+                fig = charts.assemble(resources.map_base_figure(dataset, family, z, recomputed, bool(thumbnails),
+                                                                 i18n.language()),
                                       charts.map_stars(on_map.placed[order], names))
                 event = st.plotly_chart(fig, key=f"map_chart_{dataset}_{family}_{z}", on_select="rerun",
                                         selection_mode=("points", "box"),
@@ -128,12 +129,13 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
     picture, uri = resources.main_map_picture(dataset, family, z, recomputed)
     classes = resources.reference_for(dataset).classes
     legend = "".join(f'<span class="ae-key"><i style="background: {theme.CLASS_COLOURS[k]}"></i>'
-                     f'{html.escape(name)}</span>' for k, name in enumerate(classes))
+                     f'{html.escape(_(name))}</span>' for k, name in enumerate(classes))
     alt = _("z = {z} map of the held-out images, one colour per class, each class named at its centre")
+    current = html.escape(_("your input: {name}").format(name=names[-1]))
     st.html(starred_picture(picture, uri, placed, alt.format(z=z),
                             "; ".join(_("your input · {name}").format(name=name) for name in names),
                             f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
-                            f'{html.escape(_("your input: {name}").format(name=names[-1]))}</span></figcaption>',
+                            f'{current}</span></figcaption>',
                             css="ae-map ae-main-map", shown=shown))
 
 
@@ -157,7 +159,7 @@ def manifold_panel(dataset: str, family: str, lm: LatentMap) -> None:
                        "spanning the 1st to the 99th percentile of the held-out codes on each axis")
              .format(steps=MANIFOLD_STEPS),
              alt=_("{steps}×{steps} grid of images decoded from evenly spaced 2-D codes from {low} to {high}")
-             .format(steps=MANIFOLD_STEPS, low=f"({lo[0]}, {lo[1]})", high=f"({hi[0]}, {hi[1]})"))
+             .format(steps=MANIFOLD_STEPS, low=_place(lo), high=_place(hi)))
 
 
 def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> None:
@@ -176,7 +178,7 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
         reference = resources.reference_for(dataset)
         row = int(np.flatnonzero(lm.indices == index)[0])
         left, right = st.columns(2)
-        said = dict(index=index, name=reference.classes[label], z=z)
+        said = dict(index=index, name=_(reference.classes[label]), z=z)
         left.image(reference.images[index], caption=_("held-out #{index}: {name}").format(**said), width="stretch",
                    alt=_("held-out image #{index}, of class {name}").format(**said))
         # decoded from the code the map holds for it: the code its dot was placed by
@@ -185,9 +187,14 @@ def selection_panel(dataset: str, family: str, z: int, lm: LatentMap, event) -> 
                     alt=_("reconstruction of held-out image #{index} at z = {z}").format(**said))
     elif lm.drawn_as_code:
         decoded = decode_codes(model, np.array([[point["x"], point["y"]]], dtype=np.float32))[0]
-        place = f"({point['x']:.2f}, {point['y']:.2f})"
+        place = _place((point['x'], point['y']))
         st.image(decoded, caption=_("decoded from {place}").format(place=place), width=160,
                  alt=_("image decoded from the 2-D code {place}").format(place=place))
+
+
+def _place(code) -> str:
+    """A point of a 2-D code as the page writes it: (−1.23, 4.56)."""
+    return f"({i18n.number(float(code[0]), 2)}, {i18n.number(float(code[1]), 2)})"
 
 
 def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
@@ -199,13 +206,13 @@ def neighbours_panel(dataset: str, lm: LatentMap, rows: np.ndarray) -> None:
     reference = resources.reference_for(dataset)
     pictures, cells = resources.heldout_pictures(dataset), []
     for rank, row in enumerate(rows, 1):
-        index, name = int(lm.indices[row]), reference.classes[int(lm.labels[row])]
+        index, name = int(lm.indices[row]), _(reference.classes[int(lm.labels[row])])
         cells.append(Picture(pictures.uri(index),
                                    _("neighbour {rank}: held-out #{index}, {name}").format(rank=rank, index=index,
                                                                                            name=name), name))
     # the map's gist in words, for a screen reader: the classes around the input
-    counts = collections.Counter(reference.classes[int(lm.labels[row])] for row in rows)
-    around = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
+    counts = collections.Counter(_(reference.classes[int(lm.labels[row])]) for row in rows)
+    around = _(", ").join(f"{name} ×{count}" for name, count in counts.most_common())
     with st.container(key="neighbours"):  # the heading in the same element: one update fewer a stroke
         heading = _("<p><strong>Its {count} nearest neighbours in latent space</strong> (held-out images, nearest "
                     "first): {classes}</p>").format(count=len(rows), classes=html.escape(around))

@@ -15,9 +15,10 @@ from ae_demo.inference import decode_between, decode_codes
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import resources, state
+from . import i18n, resources, state
+from .i18n import N_, _
 
-PLAYGROUND_TABS = ("Morph between two inputs", "Nudge the code")
+PLAYGROUND_TABS = (N_("Morph between two inputs"), N_("Nudge the code"))
 MAX_SLIDERS = 16  # codes longer than this are no longer something a class can take apart by hand
 
 
@@ -36,14 +37,25 @@ def playground_section(dataset: str, family: str, z: int, view: InputsView, colu
     Only the open tab runs and is on the page. Every element on the page costs the browser a
     re-render on each stroke, and the sixteen sliders alone were a large part of it (``benchmarks/bench_canvas.py``).
     """
-    st.subheader("Play with the codes")
-    morph, nudge = st.tabs(PLAYGROUND_TABS, key="playground", bind="query-params")
+    st.subheader(_("Play with the codes"))
+    _link_in_language()
+    morph, nudge = st.tabs([_(tab) for tab in PLAYGROUND_TABS], key="playground", bind="query-params")
     if morph.open:
         with morph:
             interpolation_section(dataset, family, z, view, column)
     if nudge.open:
         with nudge:
             latent_sliders_section(dataset, family, view, column)
+
+
+def _link_in_language() -> None:
+    """A link names its tab (``?playground=Nudge the code``) in the language it was made in: the same tab in this
+    visitor's language, so that a link made in any language opens it."""
+    wanted = st.query_params.get("playground")
+    for tab in PLAYGROUND_TABS:
+        if wanted != _(tab) and wanted in {tab, *(i18n.translations(code).gettext(tab) for code in i18n.LANGUAGES)}:
+            st.query_params["playground"] = _(tab)
+            state.drop_widget("playground")
 
 
 def _endpoint_codes(dataset: str, family: str, z: int, view: InputsView) -> dict[str, np.ndarray]:
@@ -54,16 +66,16 @@ def _endpoint_codes(dataset: str, family: str, z: int, view: InputsView) -> dict
     reference = resources.reference_for(dataset)
     for label, name in enumerate(reference.classes):
         row = int(np.flatnonzero(lm.labels == label)[0])
-        options[f"held-out {name} (#{int(lm.indices[row])})"] = lm.codes[row]
+        options[_("held-out {name} (#{index})").format(name=_(name), index=int(lm.indices[row]))] = lm.codes[row]
     return options
 
 
 @st.fragment
 def interpolation_section(dataset: str, family: str, z: int, view: InputsView, column: int) -> None:
     """A decoded morph between two inputs' codes, downloadable as a PNG strip and a GIF."""
-    st.caption(f"Both inputs are encoded by the z = {z} model; the codes on the straight line between "
-               "them are decoded. If every frame looks like a real image, the latent space is well organised "
-               "between them.")
+    st.caption(_("Both inputs are encoded by the z = {z} model; the codes on the straight line between "
+                 "them are decoded. If every frame looks like a real image, the latent space is well organised "
+                 "between them.").format(z=z))
     options = _endpoint_codes(dataset, family, z, view)
     names = list(options)
     items = state.visitor().items()
@@ -73,19 +85,19 @@ def interpolation_section(dataset: str, family: str, z: int, view: InputsView, c
     default_end = others[-1] if others else names[len(items) + 5]
     cols = st.columns([2, 2, 1])
     # keyed by the current input, so that "From" moves to a new current input instead of keeping the old one
-    start = cols[0].selectbox("From", names, index=names.index(current.name),
+    start = cols[0].selectbox(_("From"), names, index=names.index(current.name),
                               key=f"morph_start_{dataset}_{current.key}")
-    end = cols[1].selectbox("To", names, index=names.index(default_end), key=f"morph_end_{dataset}")
-    steps = cols[2].slider("Steps", 3, 20, 10, key="morph_steps")
+    end = cols[1].selectbox(_("To"), names, index=names.index(default_end), key=f"morph_end_{dataset}")
+    steps = cols[2].slider(_("Steps"), 3, 20, 10, key="morph_steps")
     frames = decode_between(resources.models_for(dataset, family)[z], options[start], options[end], steps)
     strip = image_strip(frames, gap=1)
     with st.container(key="morph"):
-        st.image(strip, width="stretch", alt=f"{steps} images decoded on the straight line between the codes of "
-                                             f"{start} and {end}")
+        st.image(strip, width="stretch", alt=_("{steps} images decoded on the straight line between the codes of "
+                                               "{start} and {end}").format(steps=steps, start=start, end=end))
     down = st.columns(2)
     # made when pressed (see ui.exports)
-    down[0].download_button("Download PNG strip", partial(strip_png, frames), "morph.png", "image/png", key="morph_png")
-    down[1].download_button("Download GIF", partial(_gif_bytes, frames), "morph.gif", "image/gif", key="morph_gif")
+    down[0].download_button(_("Download PNG strip"), partial(strip_png, frames), "morph.png", "image/png", key="morph_png")
+    down[1].download_button(_("Download GIF"), partial(_gif_bytes, frames), "morph.gif", "image/gif", key="morph_gif")
 
 
 @st.fragment
@@ -94,19 +106,20 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
     all_dims = view.latent_dims
     dims = [z for z in all_dims if z <= MAX_SLIDERS]
     if not dims:
-        st.caption(f"The sliders need a code of {MAX_SLIDERS} numbers or fewer; the {FAMILIES[family].lower()} models "
-                   f"here have {', '.join(map(str, all_dims))}. Pick another family in the sidebar.")
+        st.caption(_("The sliders need a code of {most} numbers or fewer; the {family} models here have {sizes}. Pick "
+                     "another family in the sidebar.").format(most=MAX_SLIDERS, family=_(FAMILIES[family]).lower(),
+                                                              sizes=_(", ").join(map(str, all_dims))))
         return
-    st.caption("Each slider is one number of the input's code; it starts where the encoder put it and spans "
+    st.caption(_("Each slider is one number of the input's code; it starts where the encoder put it and spans "
                "the 1st to the 99th percentile of that number over the held-out images' codes (widened to reach "
-               "the input's own value). Move one and watch what it controls.")
+               "the input's own value). Move one and watch what it controls."))
     top = st.columns([1, 3])
-    z = top[0].selectbox("Latent size", dims, index=len(dims) - 1, key="nudge_latent")
+    z = top[0].selectbox(_("Latent size"), dims, index=len(dims) - 1, key="nudge_latent")
     model = resources.models_for(dataset, family)[z]
     code = view.code(z, column)
     lo, hi = resources.default_map_for(dataset, family, z).code_bounds()
     digest = hashlib.sha1(state.visitor().items()[column].prepared.image.tobytes()).hexdigest()[:10]
-    if top[1].button("Reset to the input's code", key="nudge_reset"):
+    if top[1].button(_("Reset to the input's code"), key="nudge_reset"):
         for i in range(z):
             state.drop_widget(state.nudge_key(dataset, family, z, i, digest))
     sliders, result = st.columns([3, 1])
@@ -119,7 +132,7 @@ def latent_sliders_section(dataset: str, family: str, view: InputsView, column: 
                                            format="%.2f", key=state.nudge_key(dataset, family, z, i, digest))
     with result:
         pair = decode_codes(model, np.stack([code, nudged]))
-        st.image(pair[0], caption="decoded from the input's code", width="stretch",
-                 alt=f"the input decoded from its own code at z = {z}")
-        st.image(pair[1], caption="decoded from the nudged code", width="stretch",
-                 alt=f"decoded from the nudged code at z = {z}")
+        st.image(pair[0], caption=_("decoded from the input's code"), width="stretch",
+                 alt=_("the input decoded from its own code at z = {z}").format(z=z))
+        st.image(pair[1], caption=_("decoded from the nudged code"), width="stretch",
+                 alt=_("decoded from the nudged code at z = {z}").format(z=z))

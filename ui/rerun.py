@@ -19,6 +19,7 @@ from typing import Callable
 import streamlit as st
 
 from . import state
+from .i18n import _
 
 PAGE_FOLLOWS_DRAWING_MS = 1000  # the whole page catches up with a drawing this long after its last stroke
 TIMER_KEYS = ("page_follows", "first_paint")
@@ -115,7 +116,7 @@ def first_paint() -> bool:
     if runs.drawn:
         return False
     runs.drawn = True
-    st.caption("Drawing the error chart and the maps…")
+    st.caption(_("Drawing the error chart and the maps…"))
     rerun_timer("whole page", 0, key="first_paint")
     return True
 

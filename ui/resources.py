@@ -28,7 +28,7 @@ from ae_demo.projection import MapSettings
 from ae_demo.view import InputsView, compute_view
 from ae_demo.zoo import Zoo, load_verified_reference, model_name, read_zoo
 
-from . import charts, theme
+from . import charts, i18n, theme
 
 MANIFOLD_STEPS = 15      # decoded manifold: a 15x15 grid of latent points
 
@@ -161,8 +161,9 @@ MAP_THUMBNAILS = 120
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapSettings | None,
-                    thumbnails: bool) -> dict:
-    """The main map's shared part (every held-out dot, the layout) as Plotly's dict, built once per server.
+                    thumbnails: bool, language: str = i18n.SOURCE_LANGUAGE) -> dict:
+    """The main map's shared part (every held-out dot, the layout) as Plotly's dict, built once per server and
+    language (its class names and hover texts in that language).
 
     ``recomputed``: the settings of a recomputed map, None for the default one (``chosen_map``).
     """
@@ -173,7 +174,7 @@ def map_base_figure(dataset: str, family: str, latent_dim: int, recomputed: MapS
         lo, hi = lm.bounds()
         grid = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], 40), np.linspace(lo[1], hi[1], 40)), -1).reshape(-1, 2)
     return charts.map_base(lm, reference.classes, reference.images, theme.CLASS_COLOURS, MAP_HEIGHT_PX,
-                           thumbnails=MAP_THUMBNAILS if thumbnails else 0, grid=grid)
+                           thumbnails=MAP_THUMBNAILS if thumbnails else 0, grid=grid, say=i18n.fixed(language))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -188,9 +189,10 @@ def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: Map
 
 
 @st.cache_resource(show_spinner=False)
-def error_chart_base(dataset: str) -> dict:
-    """The error chart's held-out lines (every ladder family and PCA, from the cards), built once per server."""
-    return charts.error_chart_base(zoo(), dataset)
+def error_chart_base(dataset: str, language: str = i18n.SOURCE_LANGUAGE) -> dict:
+    """The error chart's held-out lines (every ladder family and PCA, from the cards), built once per server and
+    language."""
+    return charts.error_chart_base(zoo(), dataset, say=i18n.fixed(language))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -111,19 +111,60 @@ def test_axe_finds_no_serious_violation_on_any_view(app_url, ladder_images):
 
 # Names of things and units that stay as they are in Chinese text (formulas, model names, units, file types).
 TECHNICAL = re.compile(r"\b(PCA|UMAP|VAE|MNIST|Fashion-MNIST|SSE|PSNR|dB|PNG|JPEG|GIF|BMP|WebP|TIFF|CSV|ZIP|z|x|y|"
-                       r"h\(x\)|N\(0, I\)|ms|README|KL)\b")
+                       r"h\(x\)|N\(0, I\)|ms|README|KL|UFLDL|GELU|sigmoid|Autoencoder Lab)\b")
+# an English sentence: three or more Latin words in a row, once the named technical terms are gone
+ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}")
+# Labels that Streamlit and Plotly write into the main area, not the app: a heading's anchor, a widget's help
+# and shortcut, the uploader's and a picker's buttons, a picture's full-screen button, Plotly's mode bar. What
+# follows "Help for " or "Fullscreen: " is the app's (a widget's label, a picture's alt text) and is checked.
+NOT_THE_APPS = re.compile(r"^(Link to heading|Help|Shortcut .|file upload|Open|Download plot as a PNG|Zoom|Pan|"
+                          r"Zoom in|Zoom out|Autoscale|Reset axes|Fullscreen|\w+ icon)$")
+STREAMLIT_PREFIX = re.compile(r"^(Help for |Fullscreen: )")
+# Containers whose texts the other half of issue 22 translates (ui/demos/*), not yet on main when this test was
+# written: skipped until they land, then this list empties.
+PENDING = ("learn_live", "denoise", "anomaly", "generate", "arithmetic")
+
+# Every visible text of the main area, and every alt text and aria-label there, each with the keys of the
+# containers it sits in (outermost first); a Material icon's name (the icon font's ligature) and Plotly's mode
+# bar are no text of the app's.
+_MAIN_TEXTS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const keys = (e) => { const found = []; for (; e && e !== main; e = e.parentElement) {
+      const key = [...e.classList].find(c => c.startsWith('st-key-')); if (key) found.unshift(key.slice(7)); }
+    return found; };
+  const foreign = (e) => e.closest('[data-testid=stIconMaterial], .modebar');
+  const texts = [];
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const e = node.parentElement, text = node.textContent.trim();
+    if (text && e && e.checkVisibility() && !foreign(e)) texts.push({keys: keys(e), text, attribute: false});
+  }
+  for (const e of main.querySelectorAll('[alt], [aria-label]')) {
+    const text = (e.getAttribute('alt') || e.getAttribute('aria-label') || '').trim();
+    if (text && !foreign(e)) texts.push({keys: keys(e), text, attribute: true});
+  }
+  return texts; }"""
 
 
-def test_the_chinese_tour_has_no_english_sentence_in_its_panel(app_url, ladder_images):
+def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, ladder_images):
+    """``?lang=zh&tour=1``: the whole main area (the tour's panel, the inputs, the ladder, the maps, the charts,
+    the network and every section's title and text, their pictures' alt texts) is in Chinese, but for the named
+    technical terms, Streamlit's and Plotly's own labels, and the containers still ``PENDING``."""
     with chromium_browser() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
         _open(page, f"{app_url}/?lang=zh&tour=1", ladder_images)
+        page.locator(".st-key-error_chart .js-plotly-plot").wait_for(timeout=60_000)
+        texts = page.evaluate(_MAIN_TEXTS)
         panel = page.inner_text(".st-key-tour")
-        heading = page.inner_text("[data-testid='stMain'] [data-testid='stCaptionContainer'] >> nth=0")
-    for text in (panel, heading):
-        # an English sentence: three or more Latin words in a row, once the named technical terms are gone
-        left = re.findall(r"[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}", TECHNICAL.sub(" ", text))
-        assert not left, left
+    left = []
+    for found in texts:
+        text = found["text"]
+        if any(key in PENDING for key in found["keys"]) or (found["attribute"] and NOT_THE_APPS.match(text)):
+            continue
+        english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
+        if english:
+            left.append(f"{'>'.join(found['keys'])}: {english} in {text[:80]!r}")
+    assert len(texts) > 100 and not left, "\n".join(left)
     assert "导览" in panel and "自编码器" in panel
 
 
