@@ -35,7 +35,8 @@ from ae_demo.view import compute_view
 
 from . import charts, predict, resources, state, theme, tour
 
-PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often (the issue: a star within 2 s)
+PANEL_REFRESH_S = 0.5     # the teacher's panel checks the room's version this often: a new star waits up to this
+                          # for the next look, of the 2 s it may take; a look that finds no change reads one number
 POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
 GALLERY_SIZES = {"small": 56, "medium": 84, "large": 140}   # px per picture
 ORDERS = ("time", "predicted class", "most unusual")
