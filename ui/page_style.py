@@ -36,6 +36,9 @@ def page_style() -> None:
             # a phone: the ladder's pictures wrap in rows of three or four instead of shrinking to a sliver
             "@media (max-width: 640px) { .ae-ladder, .ae-strip { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }"
             " .ae-network figure { width: 44vw; } }"
+            # the canvas's undo/redo/clear icons show above its top edge while the pointer is over it: room for
+            # them, so that they do not cover the input tabs' labels
+            ".st-key-draw_canvas { margin-top: 1.75rem; }"
             # sections a tour scrolls to are not hidden under Streamlit's header
             "[class*='st-key-'] { scroll-margin-top: 4.5rem; }"
             f"{hidden} {{ display: none; }}"
