@@ -114,11 +114,13 @@ TECHNICAL = re.compile(r"\b(PCA|UMAP|VAE|MNIST|Fashion-MNIST|SSE|PSNR|dB|PNG|JPE
                        r"h\(x\)|N\(0, I\)|ms|README|KL|UFLDL|GELU|sigmoid|Autoencoder Lab)\b")
 # an English sentence: three or more Latin words in a row, once the named technical terms are gone
 ENGLISH = re.compile(r"[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}")
-# Labels that Streamlit and Plotly write into the main area, not the app: a heading's anchor, a widget's help
-# and shortcut, the uploader's and a picker's buttons, a picture's full-screen button, Plotly's mode bar. What
-# follows "Help for " or "Fullscreen: " is the app's (a widget's label, a picture's alt text) and is checked.
+# Labels that Streamlit, Plotly and the drawing canvas (streamlit-drawable-canvas) write into the main area, not
+# the app: a heading's anchor, a widget's help and shortcut, the uploader's and a picker's buttons, a picture's
+# full-screen button, Plotly's mode bar, the canvas's send button. What follows "Help for " or "Fullscreen: " is
+# the app's (a widget's label, a picture's alt text) and is checked.
 NOT_THE_APPS = re.compile(r"^(Link to heading|Help|Shortcut .|file upload|Open|Download plot as a PNG|Zoom|Pan|"
-                          r"Zoom in|Zoom out|Autoscale|Reset axes|Fullscreen|\w+ icon)$")
+                          r"Zoom in|Zoom out|Autoscale|Reset axes|Fullscreen|\w+ icon|"
+                          r"Update the app with this drawing)$")
 STREAMLIT_PREFIX = re.compile(r"^(Help for |Fullscreen: )")
 # Containers whose texts the other half of issue 22 translates (ui/demos/*), not yet on main when this test was
 # written: skipped until they land, then this list empties.
@@ -129,20 +131,26 @@ PENDING = ("learn_live", "denoise", "anomaly", "generate", "arithmetic")
 # bar are no text of the app's.
 _MAIN_TEXTS = """() => {
   const main = document.querySelector('[data-testid=stMain]');
-  const keys = (e) => { const found = []; for (; e && e !== main; e = e.parentElement) {
+  const keys = (e) => { const found = [];
+    for (; e && e !== main; e = e.parentElement || (e.getRootNode() && e.getRootNode().host)) {
       const key = [...e.classList].find(c => c.startsWith('st-key-')); if (key) found.unshift(key.slice(7)); }
     return found; };
   const foreign = (e) => e.closest('[data-testid=stIconMaterial], .modebar');
   const texts = [];
-  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const e = node.parentElement, text = node.textContent.trim();
-    if (text && e && e.checkVisibility() && !foreign(e)) texts.push({keys: keys(e), text, attribute: false});
-  }
-  for (const e of main.querySelectorAll('[alt], [aria-label]')) {
-    const text = (e.getAttribute('alt') || e.getAttribute('aria-label') || '').trim();
-    if (text && !foreign(e)) texts.push({keys: keys(e), text, attribute: true});
-  }
+  const read = (root) => {   // the page, and each component's shadow root in it
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const e = node.parentElement, text = node.textContent.trim();
+      if (text && e && e.checkVisibility() && !foreign(e) && e.tagName !== 'STYLE' && e.tagName !== 'SCRIPT')
+        texts.push({keys: keys(e), text, attribute: false});
+    }
+    for (const e of root.querySelectorAll('[alt], [aria-label]')) {
+      const text = (e.getAttribute('alt') || e.getAttribute('aria-label') || '').trim();
+      if (text && !foreign(e)) texts.push({keys: keys(e), text, attribute: true});
+    }
+    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) read(e.shadowRoot);
+  };
+  read(main);
   return texts; }"""
 
 

@@ -97,3 +97,20 @@ def test_the_input_flows_through_the_network_layer_by_layer_without_a_rerun(app_
         assert seen[-1] == layers and seen == sorted(seen)  # lit one after another up to the last layer
         assert len(set(seen)) >= layers - 3                  # layer by layer, not all at once
         assert len(sent) == before, "the animation asked the server for a rerun"
+
+
+def test_with_reduced_motion_play_shows_every_layer_at_once_in_the_visitors_language(app_url):
+    """The browser's reduced-motion setting turns the network's animation off, not just its CSS fade: Play lights
+    every layer in one step. Its buttons and its "k of n" line are in the page's language (here Chinese)."""
+    with chromium_page(1600, 1000) as page:
+        page.emulate_media(reduced_motion="reduce")
+        page.goto(f"{app_url}/?tour=1&lang=zh")
+        play = ".st-key-network_play .ae-play"
+        page.wait_for_selector(f"{play} figure", timeout=120_000)
+        wait_until_idle(page)
+        layers = page.locator(f"{play} figure").count()
+        assert page.locator(f"{play} button[data-act=play]").inner_text() == "▶ 播放"
+        page.locator(f"{play} button[data-act=play]").click()
+        assert int(page.locator(play).get_attribute("data-shown")) == layers
+        assert page.locator(f"{play} figure.ae-lit").count() == layers
+        assert page.locator(f"{play} .ae-play-where").inner_text().startswith(f"第 {layers} 层，共 {layers} 层：")
