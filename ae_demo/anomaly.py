@@ -39,6 +39,8 @@ from .data import PRETRAINED_DIR
 from .datasets import dataset as dataset_entry
 from .display import error_heatmap
 from .inference import run_ladder
+from .messages import Message
+from .text import N_
 from .models import Autoencoder
 from .preprocess import InputError, as_plain_image, decode_image, preprocess_to_mnist
 from .zoo import ZooError, read_zoo
@@ -62,9 +64,9 @@ def anomaly_input(source: bytes | np.ndarray | Image.Image, name: str = "upload"
     """
     picture = decode_image(bytes(source), name) if isinstance(source, (bytes, bytearray, memoryview)) else source
     try:
-        return preprocess_to_mnist(picture).image, "drawing"
+        return preprocess_to_mnist(picture).image, N_("drawing")
     except InputError:
-        return as_plain_image(picture, name), "plain image"
+        return as_plain_image(picture, name), N_("plain image")
 
 
 def anomaly_inputs(sources) -> np.ndarray:
@@ -125,19 +127,20 @@ def decade_range(quantiles: np.ndarray, sse: float) -> list[int]:
     return [low, max(high, low + 1)]
 
 
-def unusualness_sentence(percentile: float, dataset: str) -> str:
+def unusualness_sentence(percentile: float, dataset: str) -> Message:
     """"More unusual than 97 % of real digits: …". The first number, before " %", is the percentile,
     rounded down so the sentence stays true."""
     shown = math.floor(percentile)
     if percentile >= UNUSUAL_PERCENTILE:
-        verdict = (f"the model reconstructs it worse than nearly all of them, so it is unusual for this model; "
-                   f"still, 1 real one in {100 / (100 - UNUSUAL_PERCENTILE):.0f} scores at the "
-                   f"{UNUSUAL_PERCENTILE:.0f}th percentile or above")
+        verdict = Message("the model reconstructs it worse than nearly all of them, so it is unusual for this model; "
+                          "still, 1 real one in {one_in:.0f} scores at the {percentile:.0f}th percentile or above",
+                          one_in=100 / (100 - UNUSUAL_PERCENTILE), percentile=UNUSUAL_PERCENTILE)
     elif percentile >= 75:
-        verdict = "on the unusual side, but real ones like it exist"
+        verdict = Message("on the unusual side, but real ones like it exist")
     else:
-        verdict = "an ordinary one, as far as the model can tell"
-    return f"More unusual than {shown} % of real {dataset_entry(dataset).items}: {verdict}."
+        verdict = Message("an ordinary one, as far as the model can tell")
+    return Message("More unusual than {shown} % of real {items}: {verdict}.", shown=shown,
+                   items=Message(dataset_entry(dataset).items), verdict=verdict)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class Unusualness:
     percentile: float            # 0 … 100: share of held-out images with a smaller error
     sse: float                   # its reconstruction error, over 784 pixels
     is_unusual: bool             # percentile >= UNUSUAL_PERCENTILE
-    sentence: str                # see unusualness_sentence
+    sentence: Message            # see unusualness_sentence
     image: np.ndarray            # (28, 28) float32: what was scored
     reconstruction: np.ndarray   # (28, 28) float32 in [0, 1]
     heatmap: np.ndarray          # (28, 28, 3) uint8: per-pixel error, display.error_heatmap

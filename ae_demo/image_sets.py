@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from .messages import Message
 from .preprocess import InputError, as_dataset_picture, decode_image
 
 SIZES = (28, 32, 64)          # the sides the models are built for (models.IMAGE_SIDES)
@@ -76,9 +77,11 @@ class ImageSet:
     def problem(self) -> str | None:
         """Why this set cannot be trained on, or None when it can."""
         if len(self.images) < MIN_IMAGES:
-            return (f"Only {len(self.images)} usable picture{'s' if len(self.images) != 1 else ''} found "
-                    f"({len(self.skipped)} file{'s' if len(self.skipped) != 1 else ''} skipped): at least "
-                    f"{MIN_IMAGES} are needed. Add more pictures and upload again.")
+            n, k = len(self.images), len(self.skipped)
+            return Message("Only {pictures} found ({files} skipped): at least {least} are needed. Add more pictures "
+                           "and upload again.", least=MIN_IMAGES,
+                           pictures=Message("1 usable picture") if n == 1 else Message("{n} usable pictures", n=n),
+                           files=Message("1 file") if k == 1 else Message("{n} files", n=k))
         return None
 
 
@@ -102,9 +105,9 @@ def _entry_parts(archive: str, raw_name: str) -> tuple[str, ...]:
     """An entry's name as folder parts, or ArchiveError for an absolute name or one with ``..``."""
     name = raw_name.replace("\\", "/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
-        raise ArchiveError(f"'{archive}' is refused: its entry '{raw_name}' has an absolute path or '..' in "
-                           "its name, which could point outside the archive. Make the ZIP again from the "
-                           "folder of pictures itself (right-click the folder > Compress).")
+        raise ArchiveError("'{archive}' is refused: its entry '{entry}' has an absolute path or '..' in its name, "
+                           "which could point outside the archive. Make the ZIP again from the folder of pictures "
+                           "itself (right-click the folder > Compress).", archive=archive, entry=raw_name)
     return tuple(p for p in PurePosixPath(name).parts if p not in ("", "."))
 
 
@@ -121,8 +124,8 @@ def _read_entry(archive: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget
             size += len(chunk)
             budget.bytes += len(chunk)
             if budget.bytes > MAX_TOTAL_BYTES:
-                raise ArchiveError(f"'{archive}' is refused: it unpacks to more than "
-                                   f"{MAX_TOTAL_BYTES // 1024 // 1024} MB. Upload fewer or smaller pictures.")
+                raise ArchiveError("'{archive}' is refused: it unpacks to more than {megabytes} MB. Upload fewer or "
+                                   "smaller pictures.", archive=archive, megabytes=MAX_TOTAL_BYTES // 1024 // 1024)
             if size > ceiling:
                 raise _RatioExceeded()
             chunks.append(chunk)
@@ -144,8 +147,8 @@ def read_zip(name: str, data: bytes, budget: _Budget | None = None
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
-        raise ArchiveError(f"'{name}' is not a readable ZIP archive ({error}): it may be damaged or cut "
-                           "short. Make the ZIP again and upload it once more.") from error
+        raise ArchiveError("'{name}' is not a readable ZIP archive ({error}): it may be damaged or cut short. Make "
+                           "the ZIP again and upload it once more.", name=name, error=str(error)) from error
     files: list[tuple[tuple[str, ...], bytes]] = []
     skipped: list[Skipped] = []
     with zf:
@@ -153,42 +156,46 @@ def read_zip(name: str, data: bytes, budget: _Budget | None = None
         for info in infos:  # every name and flag first: a refused archive is refused before any byte inflates
             budget.entries += 1
             if budget.entries > MAX_ENTRIES:
-                raise ArchiveError(f"'{name}' is refused: it has more than {MAX_ENTRIES:,} entries. Upload at most "
-                                   f"{MAX_ENTRIES:,} files (a random {MAX_IMAGES:,} of them are used anyway).")
+                raise ArchiveError("'{name}' is refused: it has more than {most:,} entries. Upload at most {most:,} "
+                                   "files (a random {used:,} of them are used anyway).", name=name,
+                                   most=MAX_ENTRIES, used=MAX_IMAGES)
             parts = _entry_parts(name, info.filename)
             if info.is_dir() or _is_metadata(parts):
                 continue
             if info.flag_bits & 0x1:
-                raise ArchiveError(f"'{name}' is refused: '{info.filename}' is encrypted (password-protected). "
-                                   "Make the ZIP again without a password.")
+                raise ArchiveError("'{name}' is refused: '{entry}' is encrypted (password-protected). Make the ZIP "
+                                   "again without a password.", name=name, entry=info.filename)
             if _is_archive(parts[-1], b""):
-                raise ArchiveError(f"'{name}' is refused: it contains another archive, '{info.filename}'. "
-                                   "Unpack that one and put its pictures in the ZIP itself.")
+                raise ArchiveError("'{name}' is refused: it contains another archive, '{entry}'. Unpack that one "
+                                   "and put its pictures in the ZIP itself.", name=name, entry=info.filename)
         for info in infos:
             parts = _entry_parts(name, info.filename)
             if info.is_dir():
                 continue
             if _is_metadata(parts):
-                skipped.append(Skipped(info.filename, "system metadata (macOS or Windows), not a picture"))
+                skipped.append(Skipped(info.filename, Message("system metadata (macOS or Windows), not a picture")))
                 continue
             if info.file_size > max(info.compress_size, 1) * MAX_RATIO:
-                skipped.append(Skipped(info.filename, f"refused: it would inflate more than {MAX_RATIO} times "
-                                                      "(a zip bomb, or a file no picture needs)"))
+                skipped.append(Skipped(info.filename, Message(
+                    "refused: it would inflate more than {ratio} times (a zip bomb, or a file no picture needs)",
+                    ratio=MAX_RATIO)))
                 continue
             try:
                 content = _read_entry(name, zf, info, budget)
             except _RatioExceeded:
-                skipped.append(Skipped(info.filename, f"refused: it inflated more than {MAX_RATIO} times "
-                                                      "(a zip bomb, or a file no picture needs)"))
+                skipped.append(Skipped(info.filename, Message(
+                    "refused: it inflated more than {ratio} times (a zip bomb, or a file no picture needs)",
+                    ratio=MAX_RATIO)))
                 continue
             except ArchiveError:
                 raise
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as error:
-                raise ArchiveError(f"'{name}' is damaged: '{info.filename}' cannot be unpacked ({error}). "
-                                   "Make the ZIP again and upload it once more.") from error
+                raise ArchiveError("'{name}' is damaged: '{entry}' cannot be unpacked ({error}). Make the ZIP again "
+                                   "and upload it once more.", name=name, entry=info.filename,
+                                   error=str(error)) from error
             if _is_archive("", content[:8]):
-                raise ArchiveError(f"'{name}' is refused: '{info.filename}' is itself an archive. "
-                                   "Unpack it and put its pictures in the ZIP itself.")
+                raise ArchiveError("'{name}' is refused: '{entry}' is itself an archive. Unpack it and put its "
+                                   "pictures in the ZIP itself.", name=name, entry=info.filename)
             files.append((parts, content))
     return files, skipped
 
@@ -200,20 +207,22 @@ def read_folder(folder: Path) -> tuple[list[tuple[tuple[str, ...], bytes]], list
     found, skipped, total = [], [], 0
     paths = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()]
     if len(paths) > MAX_ENTRIES:
-        raise ArchiveError(f"'{folder}' has {len(paths):,} files, more than {MAX_ENTRIES:,}: use at most {MAX_ENTRIES:,}.")
+        raise ArchiveError("'{folder}' has {count:,} files, more than {most:,}: use at most {most:,}.",
+                           folder=str(folder), count=len(paths), most=MAX_ENTRIES)
     for path in paths:
         parts = path.relative_to(folder).parts
         size = path.stat().st_size
         if _is_metadata(parts):
-            skipped.append(Skipped("/".join(parts), "system metadata (macOS or Windows), not a picture"))
+            skipped.append(Skipped("/".join(parts), Message("system metadata (macOS or Windows), not a picture")))
         elif size > MAX_FILE_BYTES:
-            skipped.append(Skipped("/".join(parts), f"{size / 1024 / 1024:.1f} MB, more than the "
-                                                    f"{MAX_FILE_BYTES // 1024 // 1024} MB a picture may have"))
+            skipped.append(Skipped("/".join(parts), Message("{size:.1f} MB, more than the {most} MB a picture may have",
+                                                            size=size / 1024 / 1024,
+                                                            most=MAX_FILE_BYTES // 1024 // 1024)))
         else:
             total += size
             if total > MAX_TOTAL_BYTES:
-                raise ArchiveError(f"'{folder}' holds more than {MAX_TOTAL_BYTES // 1024 // 1024} MB of files: "
-                                   "use fewer or smaller pictures.")
+                raise ArchiveError("'{folder}' holds more than {megabytes} MB of files: use fewer or smaller "
+                                   "pictures.", folder=str(folder), megabytes=MAX_TOTAL_BYTES // 1024 // 1024)
             found.append((parts, path.read_bytes()))
     return found, skipped
 
@@ -234,7 +243,8 @@ def read_image_set(uploads: list[tuple[str, bytes]] | Path, size: int = 32, colo
     left out and listed in ``ImageSet.skipped``.
     """
     if size not in SIZES:
-        raise InputError(f"A size of {size} pixels is not offered: choose one of {', '.join(map(str, SIZES))}.")
+        raise InputError("A size of {size} pixels is not offered: choose one of {sizes}.", size=size,
+                         sizes=", ".join(map(str, SIZES)))
     budget = _Budget()
     files: list[tuple[tuple[str, ...], bytes]] = []
     skipped: list[Skipped] = []
@@ -245,7 +255,8 @@ def read_image_set(uploads: list[tuple[str, bytes]] | Path, size: int = 32, colo
         elif path.is_file():
             uploads = [(path.name, path.read_bytes())]
         else:
-            raise InputError(f"'{path}' is neither a folder nor a file: give a folder of pictures or a ZIP.")
+            raise InputError("'{path}' is neither a folder nor a file: give a folder of pictures or a ZIP.",
+                             path=str(path))
     if not isinstance(uploads, (str, Path)):
         for name, data in uploads:
             if zipfile.is_zipfile(io.BytesIO(data)) or name.lower().endswith(".zip"):
@@ -255,7 +266,8 @@ def read_image_set(uploads: list[tuple[str, bytes]] | Path, size: int = 32, colo
             else:
                 budget.entries += 1
                 if budget.entries > MAX_ENTRIES:
-                    raise ArchiveError(f"More than {MAX_ENTRIES:,} files were uploaded: upload at most {MAX_ENTRIES:,}.")
+                    raise ArchiveError("More than {most:,} files were uploaded: upload at most {most:,}.",
+                                       most=MAX_ENTRIES)
                 files.append(((Path(name).name,), data))
 
     files = _strip_shared_folders(files)
@@ -267,17 +279,19 @@ def read_image_set(uploads: list[tuple[str, bytes]] | Path, size: int = 32, colo
     for parts, data in files:
         name = "/".join(parts)
         if with_classes and len(parts) == 1:
-            skipped.append(Skipped(name, "not in a class folder (the other pictures are): move it into one"))
+            skipped.append(Skipped(name, Message("not in a class folder (the other pictures are): move it into "
+                                                 "one")))
             continue
         try:
             picture = as_dataset_picture(decode_image(data, name), size, colour)
         except InputError as error:
-            skipped.append(Skipped(name, str(error)))
+            skipped.append(Skipped(name, error.message))
             continue
         levels = np.round(picture * 255).astype(np.uint8)
         digest = hashlib.sha256(levels.tobytes()).hexdigest()
         if digest in seen:
-            skipped.append(Skipped(name, f"a duplicate of '{seen[digest]}' (as the models see it)"))
+            skipped.append(Skipped(name, Message("a duplicate of '{original}' (as the models see it)",
+                                                 original=seen[digest])))
             continue
         seen[digest] = name
         pictures.append(levels)
@@ -287,8 +301,8 @@ def read_image_set(uploads: list[tuple[str, bytes]] | Path, size: int = 32, colo
     notes = []
     if len(pictures) > max_images:
         keep = np.sort(np.random.default_rng(SUBSET_SEED).choice(len(pictures), max_images, replace=False))
-        notes.append(f"{len(pictures):,} usable pictures: a random {max_images:,} of them are used "
-                     f"(seed {SUBSET_SEED}), the most this lab trains on.")
+        notes.append(Message("{count:,} usable pictures: a random {used:,} of them are used (seed {seed}), the most "
+                             "this lab trains on.", count=len(pictures), used=max_images, seed=SUBSET_SEED))
         pictures = [pictures[i] for i in keep]
         labels = [labels[i] for i in keep]
         names = [names[i] for i in keep]

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import workers
 from .datasets import DEFAULT_DATASET
+from .messages import Message
 
 LATENT_DIMS = (2, 4, 8, 16, 32)   # what the page offers; any size in MIN_LATENT … MAX_LATENT is accepted
 MIN_LATENT, MAX_LATENT = 2, 32
@@ -80,13 +81,17 @@ class Busy:
     def seconds_left(self) -> float:
         return max(0.0, self.free_at - time.time())
 
-    def message(self) -> str:
+    def message(self) -> Message:
         """A sentence for the visitor who was turned away."""
         clock = time.strftime("%H:%M:%S", time.localtime(self.free_at))
-        when = "at most" if self.at_the_latest else "about"
-        return (f"Busy: someone else is training a latent size {self.run.latent_dim} model on this server. "
-                f"It will be free in {when} {max(1, round(self.seconds_left))} s (at {clock}); "
-                "you can watch it meanwhile.")
+        seconds = max(1, round(self.seconds_left))
+        if self.at_the_latest:
+            return Message("Busy: someone else is training a latent size {latent_dim} model on this server. It will "
+                           "be free in at most {seconds} s (at {clock}); you can watch it meanwhile.",
+                           latent_dim=self.run.latent_dim, seconds=seconds, clock=clock)
+        return Message("Busy: someone else is training a latent size {latent_dim} model on this server. It will be "
+                       "free in about {seconds} s (at {clock}); you can watch it meanwhile.",
+                       latent_dim=self.run.latent_dim, seconds=seconds, clock=clock)
 
 
 @dataclass(frozen=True)

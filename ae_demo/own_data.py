@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .messages import MessageError
+
 MAX_DATASETS = 20
 CARD_NAME = "card.json"
 IMAGES_NAME = "images.safetensors"
@@ -40,7 +42,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9]{16}$")   # 16 of 62 letters and digits: 9
 MAX_NAME_CHARS = 60
 
 
-class OwnDataError(Exception):
+class OwnDataError(MessageError):
     """A dataset is missing, altered, over the limit, or the key is wrong; the message says what to do."""
 
 
@@ -139,27 +141,27 @@ def _verify(folder: Path, card: dict) -> None:
     for relative, sha in card["files"].items():
         path = folder / relative
         if not path.is_file():
-            raise OwnDataError(f"The dataset '{card['name']}' ({folder.name}) is missing {relative}: delete it "
-                               "and train it again.")
+            raise OwnDataError("The dataset '{name}' ({id}) is missing {file}: delete it and train it again.",
+                               name=card["name"], id=folder.name, file=str(relative))
         if sha256_file(path) != sha:
-            raise OwnDataError(f"The dataset '{card['name']}' ({folder.name}) has been altered: {relative} does not "
-                               "match its card. Delete it and train it again.")
+            raise OwnDataError("The dataset '{name}' ({id}) has been altered: {file} does not match its card. Delete "
+                               "it and train it again.", name=card["name"], id=folder.name, file=str(relative))
 
 
 def open_dataset(dataset_id: str, directory: Path | None = None, verify: bool = True) -> OwnDataset:
     """The dataset of ``dataset_id``, its files checked against the card; OwnDataError when there is none."""
     if not isinstance(dataset_id, str) or not ID_PATTERN.match(dataset_id):
-        raise OwnDataError(f"'{dataset_id}' is not a dataset id: check the link.")
+        raise OwnDataError("'{id}' is not a dataset id: check the link.", id=dataset_id)
     folder = Path(directory or data_dir()) / dataset_id
     card_path = folder / CARD_NAME
     if not card_path.is_file():
-        raise OwnDataError(f"There is no dataset '{dataset_id}' on this server: it may have been deleted. "
-                           "Check the link, or upload the pictures again.")
+        raise OwnDataError("There is no dataset '{id}' on this server: it may have been deleted. Check the link, or "
+                           "upload the pictures again.", id=dataset_id)
     try:
         card = json.loads(card_path.read_text())
     except (OSError, ValueError) as error:
-        raise OwnDataError(f"The card of dataset '{dataset_id}' cannot be read ({error}): delete it and train "
-                           "it again.") from error
+        raise OwnDataError("The card of dataset '{id}' cannot be read ({error}): delete it and train it again.",
+                           id=dataset_id, error=str(error)) from error
     if verify:
         _verify(folder, card)
     return OwnDataset(dataset_id, folder, card)
@@ -184,8 +186,9 @@ def check_room(directory: Path | None = None) -> None:
     """OwnDataError when the data folder already holds MAX_DATASETS datasets."""
     count = len(list_datasets(directory))
     if count >= MAX_DATASETS:
-        raise OwnDataError(f"This server already keeps {count} datasets, the most it keeps ({MAX_DATASETS}): "
-                           "delete one you no longer need (its owner key is needed) and train again.")
+        raise OwnDataError("This server already keeps {count} datasets, the most it keeps ({most}): delete one you "
+                           "no longer need (its owner key is needed) and train again.", count=count,
+                           most=MAX_DATASETS)
 
 
 def build_folder(dataset_id: str, directory: Path | None = None) -> Path:

@@ -368,8 +368,8 @@ class OwnTrainer:
         check_room(self.directory)
         with self._lock:
             if len(self._queue) >= MAX_WAITING:
-                raise OwnDataError(f"{len(self._queue)} trainings are already waiting on this server: try again "
-                                   "in a few minutes.")
+                raise OwnDataError("{count} trainings are already waiting on this server: try again in a few "
+                                   "minutes.", count=len(self._queue))
             job = Job(new_id(), name, owner, new_owner_key(), recipe, Path(tempfile.mkdtemp(prefix="ae-demo-own-")))
             np.savez(job.folder / "pictures.npz", images=images,
                      labels=labels if labels is not None else np.zeros(0, np.int64))

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from .messages import Message, MessageError
+
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024     # also .streamlit/config.toml: server.maxUploadSize = 10 (MB)
 MAX_PIXELS = 40_000_000                 # refuse decoding above this (decompression bombs)
 
@@ -38,16 +40,12 @@ MID = 80                # side of the intermediate raster where stroke width is 
 NOTES_KEY = "ae_demo.notes"
 
 
-class InputError(ValueError):
+class InputError(MessageError, ValueError):
     """A problem with the user's input; str(error) is a message a user can act on (what was wrong, what to do).
 
     ``template``: the message in English with named placeholders, ``params`` their values, so that a page can
     show it in the visitor's language (``ui.i18n.error_text``); a message with no params is its own template.
     """
-
-    def __init__(self, template: str, **params):
-        super().__init__(template.format(**params) if params else template)
-        self.template, self.params = template, params
 
 
 @dataclass(frozen=True)
@@ -63,16 +61,17 @@ class Prepared:
 
 # Signatures of files people do upload but Pillow cannot read, to say what to do instead.
 _FOREIGN_FORMATS = (
-    (b"%PDF", "a PDF document", "export the page as PNG or JPEG"),
-    (b"PK\x03\x04", "a ZIP archive (or an Office document)", "upload one image file"),
-    (b"\x1f\x8b", "a gzip-compressed file", "unpack it and upload the image inside"),
+    (b"%PDF", Message("a PDF document"), Message("export the page as PNG or JPEG")),
+    (b"PK\x03\x04", Message("a ZIP archive (or an Office document)"), Message("upload one image file")),
+    (b"\x1f\x8b", Message("a gzip-compressed file"), Message("unpack it and upload the image inside")),
 )
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 
 
-def _size_text(n: int) -> str:
+def _size_text(n: int) -> Message:
     """Bytes as a human size, e.g. 12.3 MB."""
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
+    return Message("{size:.1f} MB", size=n / 1024 / 1024) if n >= 1024 * 1024 else \
+        Message("{size:.1f} KB", size=n / 1024)
 
 
 def _unreadable(data: bytes, name: str) -> InputError:
@@ -86,7 +85,7 @@ def _unreadable(data: bytes, name: str) -> InputError:
                           "(on an iPhone: Settings > Camera > Formats > Most Compatible) and upload that.", name=name)
     for magic, what, fix in _FOREIGN_FORMATS:
         if data.startswith(magic):
-            return InputError(f"'{name}' is {what}, not an image: {fix}.")
+            return InputError("'{name}' is {what}, not an image: {fix}.", name=name, what=what, fix=fix)
     try:
         text = data[:4096].decode("utf-8")
     except UnicodeDecodeError:
@@ -100,9 +99,9 @@ def _unreadable(data: bytes, name: str) -> InputError:
 
 def _too_many_pixels(name: str, width: int, height: int) -> InputError:
     return InputError(
-        f"'{name}' is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), more than the "
-        f"{MAX_PIXELS / 1e6:.0f}-megapixel limit: scale it down (a digit needs no more than about "
-        "1000 pixels a side) and upload it again.")
+        "'{name}' is {width}x{height} pixels ({megapixels:.0f} megapixels), more than the {limit:.0f}-megapixel "
+        "limit: scale it down (a digit needs no more than about 1000 pixels a side) and upload it again.",
+        name=name, width=width, height=height, megapixels=width * height / 1e6, limit=MAX_PIXELS / 1e6)
 
 
 def decode_image(data: bytes, name: str = "upload") -> Image.Image:
@@ -114,13 +113,15 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
     damaged file, a non-image (SVG, text, PDF, HEIC, ...) and a decompression bomb.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise InputError(f"'{name}' could not be read as a file (got {type(data).__name__}): upload it again.")
+        raise InputError("'{name}' could not be read as a file (got {type}): upload it again.", name=name,
+                         type=type(data).__name__)
     data = bytes(data)
     if not data:
         raise InputError("'{name}' is empty (0 bytes): choose the image file again, or pick another one.", name=name)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise InputError(f"'{name}' is {_size_text(len(data))}, more than the {_size_text(MAX_UPLOAD_BYTES)} "
-                         "limit: scale the picture down or save it as JPEG, then upload it again.")
+        raise InputError("'{name}' is {size}, more than the {limit} limit: scale the picture down or save it as "
+                         "JPEG, then upload it again.", name=name, size=_size_text(len(data)),
+                         limit=_size_text(MAX_UPLOAD_BYTES))
     notes: list[str] = []
     try:
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; make the warning an error here.
@@ -135,9 +136,12 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 image.seek(0)
-                kind = "multi-page" if image.format in ("TIFF", "MPO") else "animated"
-                unit = "page" if kind == "multi-page" else "frame"
-                notes.append(f"{kind} {image.format}: used the first {unit} (of {frames})")
+                if image.format in ("TIFF", "MPO"):
+                    notes.append(Message("multi-page {format}: used the first page (of {frames})",
+                                         format=image.format, frames=frames))
+                else:
+                    notes.append(Message("animated {format}: used the first frame (of {frames})",
+                                         format=image.format, frames=frames))
             if image.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still leaves WORK_MAX_SIDE:
                 # a 12-megapixel photo then costs a fraction of the time and memory.
@@ -148,15 +152,16 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise InputError(f"'{name}' declares an enormous picture ({error}); it is refused to protect the "
-                         "server: scale it down and upload it again.") from error
+        raise InputError("'{name}' declares an enormous picture ({error}); it is refused to protect the server: "
+                         "scale it down and upload it again.", name=name, error=str(error)) from error
     except UnidentifiedImageError as error:
         raise _unreadable(data, name) from error
     except MemoryError as error:
         raise InputError("'{name}' is too large to decode: scale it down and upload it again.", name=name) from error
     except Exception as error:  # noqa: BLE001 - Pillow's plugins raise many types on malformed data
-        raise InputError(f"'{name}' looks truncated or damaged ({type(error).__name__}: {error}): "
-                         "upload the complete file again, or open and re-save it as PNG or JPEG.") from error
+        raise InputError("'{name}' looks truncated or damaged ({error}): upload the complete file again, or open "
+                         "and re-save it as PNG or JPEG.", name=name,
+                         error=": ".join((type(error).__name__, str(error)))) from error
     image.info[NOTES_KEY] = tuple(notes)
     return image
 
@@ -166,11 +171,13 @@ def decode_image(data: bytes, name: str = "upload") -> Image.Image:
 def _check_size(width: int, height: int) -> None:
     """InputError unless both sides reach MIN_SIDE and the pixel count stays within MAX_PIXELS."""
     if min(width, height) < MIN_SIDE:
-        shape = "too thin" if max(width, height) >= 4 * MIN_SIDE else "too small"
-        raise InputError(f"The image is {shape} ({width}x{height} pixels); use at least {MIN_SIDE}x{MIN_SIDE} "
-                         "pixels with the digit clearly visible.")
+        if max(width, height) >= 4 * MIN_SIDE:
+            raise InputError("The image is too thin ({width}x{height} pixels); use at least {side}x{side} pixels "
+                             "with the digit clearly visible.", width=width, height=height, side=MIN_SIDE)
+        raise InputError("The image is too small ({width}x{height} pixels); use at least {side}x{side} pixels "
+                         "with the digit clearly visible.", width=width, height=height, side=MIN_SIDE)
     if width * height > MAX_PIXELS:
-        raise _too_many_pixels("The image", width, height)
+        raise _too_many_pixels(Message("The image"), width, height)
 
 
 def _array_to_pil(array: np.ndarray, notes: list[str]) -> Image.Image:
@@ -180,12 +187,13 @@ def _array_to_pil(array: np.ndarray, notes: list[str]) -> Image.Image:
     are taken as 8-bit levels; anything else (e.g. 16-bit data) is scaled by its real range to 0..255.
     """
     if array.dtype.kind not in "buif":
-        raise InputError(f"An image array of type {array.dtype} cannot be used: pass uint8 or float pixels.")
+        raise InputError("An image array of type {dtype} cannot be used: pass uint8 or float pixels.",
+                         dtype=str(array.dtype))
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (2, 3, 4))):
-        raise InputError(f"An image array of shape {array.shape} cannot be used: pass (H, W) grey "
-                         "or (H, W, 3|4) RGB(A) pixels.")
+        raise InputError("An image array of shape {shape} cannot be used: pass (H, W) grey or (H, W, 3|4) RGB(A) "
+                         "pixels.", shape=str(array.shape))
     _check_size(array.shape[1], array.shape[0])     # before min()/max(), which fail on empty arrays
     if array.dtype == np.uint8:
         levels = array
@@ -198,7 +206,7 @@ def _array_to_pil(array: np.ndarray, notes: list[str]) -> Image.Image:
             values = values * 255.0
         elif not (lo >= 0.0 and hi <= 255.0):
             values = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
-            notes.append(f"values {lo:g}..{hi:g}: scaled to 8 bits")
+            notes.append(Message("values {lo:g}..{hi:g}: scaled to 8 bits", lo=lo, hi=hi))
         levels = np.round(values).astype(np.uint8)
     return Image.fromarray(np.ascontiguousarray(levels))
 
@@ -219,10 +227,10 @@ def _high_bit_to_l(image: Image.Image, notes: list[str]) -> Image.Image:
     values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = float(values.min()), float(values.max())
     if mode.startswith("I;16") or (mode == "I" and lo >= 0 and hi < 65536):
-        what = "16-bit image"
+        what = Message("16-bit image")
     else:
-        what = "floating-point image" if mode == "F" else "32-bit image"
-    notes.append(f"{what}: scaled to 8 bits (its range {lo:g}..{hi:g} -> 0..255)")
+        what = Message("floating-point image") if mode == "F" else Message("32-bit image")
+    notes.append(Message("{what}: scaled to 8 bits (its range {lo:g}..{hi:g} -> 0..255)", what=what, lo=lo, hi=hi))
     scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
     return Image.fromarray(np.round(scaled).astype(np.uint8))
 
@@ -250,8 +258,8 @@ def _to_8bit(image: Image.Image, notes: list[str]) -> Image.Image:
         try:
             image = image.getchannel(0).convert("L")
         except Exception:  # noqa: BLE001 - nothing else to try
-            raise InputError(f"Pictures in colour mode {image.mode} cannot be used: save it as an ordinary "
-                             "RGB PNG or JPEG and upload that.") from error
+            raise InputError("Pictures in colour mode {mode} cannot be used: save it as an ordinary RGB PNG or JPEG "
+                             "and upload that.", mode=image.mode) from error
     shrunk = _work_size(*image.size)
     if shrunk != image.size:
         # BOX averages whole source pixels: proper anti-aliasing and the fastest way down.
@@ -280,10 +288,10 @@ def _flatten_alpha(colour: np.ndarray, alpha: np.ndarray, notes: list[str]) -> n
     seen = luma[visible]
     if np.percentile(seen, 95) - np.percentile(seen, 5) > 0.25:
         background = float(np.median(seen))
-        notes.append("transparent surround: filled with the picture's background colour")
+        notes.append(Message("transparent surround: filled with the picture's background colour"))
     else:
         background = 1.0 if float(np.average(luma, weights=alpha)) < 0.5 else 0.0
-        notes.append("transparency: the drawn (opaque) pixels taken as the ink")
+        notes.append(Message("transparency: the drawn (opaque) pixels taken as the ink"))
     return colour * alpha[:, :, None] + background * (1.0 - alpha[:, :, None])
 
 
@@ -398,8 +406,8 @@ def _frame(ink: np.ndarray, notes: list[str]) -> np.ndarray:
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     if max(crop.shape) < 4:
         # Blown up to 20x20, a speck would become a filled square that no model reads as a digit.
-        raise InputError(f"No digit found, only a speck of {crop.shape[1]}x{crop.shape[0]} pixels: "
-                         "draw or upload a larger digit.")
+        raise InputError("No digit found, only a speck of {width}x{height} pixels: draw or upload a larger digit.",
+                         width=crop.shape[1], height=crop.shape[0])
 
     # Stroke width is judged on an intermediate raster 4x the final size. MNIST's pen is about
     # 2-3 px in the 20 px box (9 px here); a fine pen photographed large comes out hairline-thin
@@ -413,7 +421,7 @@ def _frame(ink: np.ndarray, notes: list[str]) -> np.ndarray:
     width_px = _stroke_width(mid)
     if width_px < 4.5:
         mid = _dilate_disk(mid, max(1, round((9.0 - width_px) / 2)))
-        notes.append("thin strokes: thickened to MNIST's pen width")
+        notes.append(Message("thin strokes: thickened to MNIST's pen width"))
 
     # Fit the 20x20 box keeping the aspect ratio, then put the centre of mass at (14, 14).
     mh, mw = mid.shape
@@ -452,18 +460,19 @@ def preprocess_to_mnist(image: Image.Image | np.ndarray) -> Prepared:
         try:
             image.load()          # a lazily opened file fails here if it is damaged
         except Exception as error:  # noqa: BLE001 - Pillow's plugins raise many types on bad data
-            raise InputError(f"The image could not be read ({type(error).__name__}: {error}): "
-                             "re-save it as PNG or JPEG and try again.") from error
+            raise InputError("The image could not be read ({error}): re-save it as PNG or JPEG and try again.",
+                             error=": ".join((type(error).__name__, str(error)))) from error
         try:
             orientation = image.getexif().get(0x0112, 1)
             pil = ImageOps.exif_transpose(image)
         except Exception:  # noqa: BLE001 - malformed EXIF: the pixels themselves are fine
             orientation, pil = 1, image
-            notes.append("unreadable EXIF data: orientation left as stored")
+            notes.append(Message("unreadable EXIF data: orientation left as stored"))
         if orientation in (2, 3, 4, 5, 6, 7, 8):
-            notes.append("EXIF orientation applied (photo turned upright)")
+            notes.append(Message("EXIF orientation applied (photo turned upright)"))
     else:
-        raise InputError(f"Cannot use a {type(image).__name__} as an image: pass a picture or a pixel array.")
+        raise InputError("Cannot use a {type} as an image: pass a picture or a pixel array.",
+                         type=type(image).__name__)
 
     pil = _to_8bit(pil, notes)
     pixels = np.asarray(pil, dtype=np.float32) / 255.0
@@ -497,7 +506,7 @@ def preprocess_to_mnist(image: Image.Image | np.ndarray) -> Prepared:
     dark_ink = dark_tail > light_tail if abs(dark_tail - light_tail) > 0.05 else level > 0.5
     if dark_ink:
         gray = 1.0 - gray
-        notes.append("light background detected: inverted")
+        notes.append(Message("light background detected: inverted"))
 
     # Uneven lighting, shadows, paper edges: subtract a smooth background estimate.
     ink = np.clip(gray - _background(gray), 0.0, 1.0)
@@ -571,7 +580,8 @@ def _source_picture(source: bytes | np.ndarray | Image.Image, name: str, notes: 
     if isinstance(source, np.ndarray):
         return _array_to_pil(source, notes)
     if not isinstance(source, Image.Image):
-        raise InputError(f"Cannot use a {type(source).__name__} as an image: pass a picture or a pixel array.")
+        raise InputError("Cannot use a {type} as an image: pass a picture or a pixel array.",
+                         type=type(source).__name__)
     _check_size(*source.size)
     if not upright:
         return source
@@ -617,7 +627,7 @@ def as_dataset_picture(source: bytes | np.ndarray | Image.Image, size: int, colo
     if pixels.shape[2] in (2, 4):
         alpha = pixels[:, :, -1]
         if alpha.max() == 0:
-            raise InputError(f"'{name}' is fully transparent: nothing is drawn on it.")
+            raise InputError("'{name}' is fully transparent: nothing is drawn on it.", name=name)
         if alpha.min() < 1.0:
             rgb = _flatten_alpha(rgb, alpha, notes)
     h, w = rgb.shape[:2]

@@ -40,6 +40,9 @@ from typing import Callable
 
 import numpy as np
 
+from .messages import MessageError
+from .text import N_
+
 log = logging.getLogger(__name__)
 
 # Codes: no 0/O, 1/I/L: read off a projector and typed on a phone without a mix-up. 31**4 ≈ 920,000 codes.
@@ -63,7 +66,7 @@ _MEMBER = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 _NAME = re.compile(r"^[a-z0-9_]{1,40}$")  # a dataset or family name as the registry spells it
 
 
-class RoomError(Exception):
+class RoomError(MessageError):
     """What a visitor did that the room refuses; the message says what to do and is safe to show."""
 
 
@@ -249,8 +252,9 @@ def normal_code(code: str | None) -> str:
     """A code as typed (any case, spaces around) -> as stored; raises UnknownRoom for what no room could have."""
     code = (code or "").strip().upper()
     if not _CODE.match(code):
-        raise UnknownRoom(f"There is no class room {code[:12]!r}: a room's code is {CODE_LENGTH} letters and "
-                          "digits, as the teacher's screen shows it. Check the link, or ask for it again.")
+        raise UnknownRoom(N_("There is no class room {code!r}: a room's code is {length} letters and digits, as the "
+                             "teacher's screen shows it. Check the link, or ask for it again."),
+                          code=code[:12], length=CODE_LENGTH)
     return code
 
 
@@ -260,8 +264,8 @@ def check_nickname(nickname: str | None) -> str | None:
     if not nickname:
         return None
     if len(nickname) > NICKNAME_MAX:
-        raise RoomError(f"A nickname is at most {NICKNAME_MAX} characters; this one has {len(nickname):,}. "
-                        "Choose a shorter one.")
+        raise RoomError("A nickname is at most {most} characters; this one has {count:,}. Choose a shorter one.",
+                        most=NICKNAME_MAX, count=len(nickname))
     if not nickname.isprintable():
         raise RoomError("A nickname is letters, digits, spaces and punctuation, without control characters.")
     return nickname
@@ -270,17 +274,18 @@ def check_nickname(nickname: str | None) -> str | None:
 def check_poll(question: str, choices: tuple[str, ...] | list[str], correct: int | None,
                explanation: str = "") -> None:
     if not isinstance(question, str) or not question.strip() or len(question) > QUESTION_MAX:
-        raise RoomError(f"A poll needs a question of 1 to {QUESTION_MAX} characters.")
+        raise RoomError("A poll needs a question of 1 to {most} characters.", most=QUESTION_MAX)
     if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-        raise RoomError(f"A poll has {MIN_CHOICES} to {MAX_CHOICES} choices; this one has {len(choices)}.")
+        raise RoomError("A poll has {fewest} to {most} choices; this one has {count}.", fewest=MIN_CHOICES,
+                        most=MAX_CHOICES, count=len(choices))
     if any(not isinstance(c, str) or not c.strip() or len(c) > CHOICE_MAX for c in choices):
-        raise RoomError(f"Each choice is 1 to {CHOICE_MAX} characters.")
+        raise RoomError("Each choice is 1 to {most} characters.", most=CHOICE_MAX)
     if len(set(choices)) != len(choices):
         raise RoomError("Two choices are the same; make each one different.")
     if correct is not None and (not isinstance(correct, int) or not 0 <= correct < len(choices)):
         raise RoomError("The right answer must be one of the choices.")
     if not isinstance(explanation, str) or len(explanation) > EXPLANATION_MAX:
-        raise RoomError(f"A poll's explanation is at most {EXPLANATION_MAX} characters.")
+        raise RoomError("A poll's explanation is at most {most} characters.", most=EXPLANATION_MAX)
 
 
 class RoomStore(ABC):
@@ -350,17 +355,18 @@ class RoomStore(ABC):
             if status == "ok":
                 return self.room(code), key
             if status == "full":
-                raise StoreFull(f"This server already holds {self.max_rooms} class rooms, its limit. Close a room "
-                                "you no longer use, or try again in a few hours, when idle rooms expire.")
-        raise StoreFull("No free room code was found; try again.")
+                raise StoreFull(N_("This server already holds {count} class rooms, its limit. Close a room you no "
+                                   "longer use, or try again in a few hours, when idle rooms expire."),
+                                count=self.max_rooms)
+        raise StoreFull(N_("No free room code was found; try again."))
 
     def room(self, code: str) -> Room:
         """The room's settings; raises UnknownRoom (also for a room whose record is malformed)."""
         code = normal_code(code)
         meta = self._get(code, "meta")
         if not meta:
-            raise UnknownRoom(f"There is no class room {code}. It may have expired, or the code was mistyped: "
-                              "check the link, or ask the teacher for it again.")
+            raise UnknownRoom(N_("There is no class room {code}. It may have expired, or the code was mistyped: "
+                                 "check the link, or ask the teacher for it again."), code=code)
         try:
             text = {k: v.decode() for k, v in meta.items()}
             dataset, family, latent_dim = text["dataset"], text["family"], int(text["latent_dim"])
@@ -370,7 +376,8 @@ class RoomStore(ABC):
             return Room(code, dataset, family, latent_dim, created_at=float(text["created_at"]), **flags)
         except (KeyError, ValueError, UnicodeDecodeError) as error:
             log.warning("room store: room %s has a malformed record: %s", code, error)
-            raise UnknownRoom(f"Class room {code} cannot be read; the teacher can start a new one.") from None
+            raise UnknownRoom(N_("Class room {code} cannot be read; the teacher can start a new one."),
+                              code=code) from None
 
     def version(self, code: str) -> int:
         """Raised by every change the teacher's panel shows (0: no such room)."""
@@ -389,8 +396,8 @@ class RoomStore(ABC):
     def _teacher(self, code: str, key: str | None) -> str:
         code = normal_code(code)
         if not self.is_teacher(code, key):
-            raise NotTeacher("Only the teacher's link (with its key) can steer this room. Open the link you "
-                             "bookmarked when you started it.")
+            raise NotTeacher(N_("Only the teacher's link (with its key) can steer this room. Open the link you "
+                                "bookmarked when you started it."))
         return code
 
     # --- students -----------------------------------------------------------------------------
@@ -403,11 +410,13 @@ class RoomStore(ABC):
         status = self._join(room.code, member, json.dumps({"nickname": nickname}).encode())
         if status in ("ok", "member"):
             return member
-        raise {"unknown": UnknownRoom(f"There is no class room {room.code} any more."),
-               "closed": RoomClosed(f"Class room {room.code} is closed. The rest of the page works as before."),
-               "locked": RoomLocked(f"Class room {room.code} is locked: the teacher takes no new members now."),
-               "full": RoomFull(f"Class room {room.code} is full ({self.max_members} members). Explore on your own, "
-                                "or ask the teacher to start a second room."),
+        raise {"unknown": UnknownRoom(N_("There is no class room {code} any more."), code=room.code),
+               "closed": RoomClosed(N_("Class room {code} is closed. The rest of the page works as before."),
+                                    code=room.code),
+               "locked": RoomLocked(N_("Class room {code} is locked: the teacher takes no new members now."),
+                                    code=room.code),
+               "full": RoomFull(N_("Class room {code} is full ({count} members). Explore on your own, or ask the "
+                                   "teacher to start a second room."), code=room.code, count=self.max_members),
                }[status]
 
     def is_member(self, code: str, member: str | None) -> bool:
@@ -427,13 +436,13 @@ class RoomStore(ABC):
 
     def _member(self, code: str, member: str) -> None:
         if not self.is_member(code, member):
-            raise NotMember("You are no longer in this room; join it again from its link.")
+            raise NotMember(N_("You are no longer in this room; join it again from its link."))
 
     def share(self, code: str, member: str, drawing: Drawing) -> bool:
         """Put ``drawing`` up as the member's current input. False: dropped (rate limit), not queued."""
         room = self.room(code)
         if room.closed:
-            raise RoomClosed(f"Class room {room.code} is closed.")
+            raise RoomClosed(N_("Class room {code} is closed."), code=room.code)
         self._member(room.code, member)
         if not self._allow_share(room.code, member):
             return False
@@ -460,7 +469,7 @@ class RoomStore(ABC):
         if poll is None or poll.id != poll_id or poll.revealed:
             return False
         if not isinstance(choice, int) or not 0 <= choice < len(poll.choices):
-            raise RoomError(f"Choose one of the {len(poll.choices)} answers.")
+            raise RoomError("Choose one of the {count} answers.", count=len(poll.choices))
         return self._write(code, "answers", member, f"{poll_id}:{choice}".encode(), only_new=True)
 
     def my_answer(self, code: str, member: str, poll_id: int) -> int | None:
@@ -632,7 +641,7 @@ class MemoryStore(RoomStore):
         with self._lock:
             room = self._live(code)
             if room is None:
-                raise UnknownRoom(f"There is no class room {code} any more.")
+                raise UnknownRoom(N_("There is no class room {code} any more."), code=code)
             table = room.setdefault(name, {})
             if only_new and key in table:
                 return False
@@ -647,7 +656,7 @@ class MemoryStore(RoomStore):
         with self._lock:
             room = self._live(code)
             if room is None:
-                raise UnknownRoom(f"There is no class room {code} any more.")
+                raise UnknownRoom(N_("There is no class room {code} any more."), code=code)
             for name in names:
                 room.pop(name, None)
             self._changed(code)
@@ -754,13 +763,13 @@ class RedisStore(RoomStore):
 
     def _call(self, what: Callable):
         if time.monotonic() < self._down_until:
-            raise StoreUnreachable("The class room is unreachable (its store does not answer); retrying.")
+            raise StoreUnreachable(N_("The class room is unreachable (its store does not answer); retrying."))
         try:
             return what()
         except self._errors as error:
             self._down_until = time.monotonic() + self.retry_s
             log.warning("room store: Redis unreachable: %s", error)
-            raise StoreUnreachable("The class room is unreachable (its store does not answer); retrying.") from None
+            raise StoreUnreachable(N_("The class room is unreachable (its store does not answer); retrying.")) from None
 
     def _script(self, name: str, code: str, *args):
         now_ms, ttl_ms = int(time.time() * 1000), int(self.expiry_s * 1000)
@@ -794,12 +803,12 @@ class RedisStore(RoomStore):
         mode = "del" if value is None else "new" if only_new else "set"
         done = int(self._script("write", code, name, key, b"" if value is None else value, mode))
         if done < 0:
-            raise UnknownRoom(f"There is no class room {code} any more.")
+            raise UnknownRoom(N_("There is no class room {code} any more."), code=code)
         return done == 1
 
     def _drop(self, code, *names):
         if int(self._script("drop", code, *names)) < 0:
-            raise UnknownRoom(f"There is no class room {code} any more.")
+            raise UnknownRoom(N_("There is no class room {code} any more."), code=code)
 
     def _version(self, code):
         raw = self._call(lambda: self._redis.get(f"{_PREFIX}{code}:version"))

@@ -159,3 +159,33 @@ def test_one_live_training_per_server_and_a_second_visitor_is_told_when_it_is_fr
         assert not first.exception and not resources.live_trainer().snapshot().running
     finally:
         resources.live_trainer().close()
+
+
+@pytest.mark.parametrize("lang, title, said, summary, unusual", [
+    ("es", "Eliminación de ruido: limpiar una entrada dañada", "ruido gaussiano de σ = 0,30", "σ = 0,1:",
+     "Más inusual que el"),
+    ("zh", "去噪：清理被损坏的输入", "σ = 0.30 的高斯噪声", "σ = 0.1：", "更不寻常")])
+def test_the_demos_speak_the_class_language(open_page, lang, title, said, summary, unusual):
+    at = open_page(demo="denoise", lang=lang)
+    assert not at.exception
+    text = " ".join(texts(at.get_by_key("denoise")))
+    assert at.get_by_key("demo_denoise_open").label == title and said in text
+    assert summary in text and "Mean error" not in text   # the curve's numbers as text, translated
+    assert at.radio(key="denoise_kind").options[0] != "Gaussian noise"
+    at = open_page(demo="anomaly", lang=lang)
+    text = " ".join(texts(at.get_by_key("anomaly")))
+    assert not at.exception and unusual in text and "More unusual" not in text
+
+
+def test_the_charts_numbers_are_text(open_page):
+    """Each demo chart's numbers, for a screen reader: the denoising curve and the unusualness curve."""
+    from ui import resources
+
+    at = open_page(demo="denoise")
+    curve = resources.denoising_curve("mnist")
+    text = " ".join(texts(at.get_by_key("denoise")))
+    assert f"the noisy input itself: σ = 0.0: {curve.corrupted_sse[0]:.1f}" in text
+    assert f"σ = {curve.sigmas[-1]:.1f}: {curve.denoised_sse[-1]:.1f}." in text
+    at = open_page(demo="anomaly")
+    text = " ".join(texts(at.get_by_key("anomaly")))
+    assert "The curve's values: 10th percentile, SSE" in text and "95th percentile, SSE" in text

@@ -76,3 +76,23 @@ def test_every_picture_source_runs(own_dataset, open_page, monkeypatch):
     at.radio(key="own_lab_map_z").set_value(8).run()
     assert not at.exception
     assert "conv z=32" in " ".join(c for c in image_captions(at, "own_ladder"))
+
+
+
+@pytest.mark.parametrize("lang, damaged, too_few", [
+    ("es", "«broken.zip» no es un archivo ZIP legible", "Solo se encontraron 1 imagen utilizable"),
+    ("zh", "“broken.zip”不是可读取的 ZIP 压缩包", "只找到 1 张可用图片")])
+def test_a_broken_upload_is_told_in_the_class_language(open_page, tmp_path, monkeypatch, lang, damaged, too_few):
+    import io
+
+    from PIL import Image
+
+    monkeypatch.setenv("AE_DATA_DIR", str(tmp_path))
+    at = open_page(dataset="own", lang=lang)
+    at.file_uploader(key="own_data_upload").set_value([("broken.zip", b"PK\x03\x04 cut short", "application/zip")])
+    at.run()
+    assert not at.exception and any(e.value.startswith(damaged) for e in at.error), [e.value for e in at.error]
+    picture = io.BytesIO()
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(picture, format="PNG")
+    at.file_uploader(key="own_data_upload").set_value([("one.png", picture.getvalue(), "image/png")]).run()
+    assert not at.exception and any(w.value.startswith(too_few) for w in at.warning), [w.value for w in at.warning]

@@ -27,7 +27,10 @@ import datetime
 import functools
 import gettext
 import io
+import re
+import string
 from collections.abc import Callable
+from numbers import Integral, Real
 from pathlib import Path
 
 import streamlit as st
@@ -49,7 +52,8 @@ LANGUAGES = {"en": ("en", "English"), "es": ("es", "Español"), "zh": ("zh_Hans_
 
 
 # the calls whose first argument is a message (Babel's extraction keywords; ``_``'s are Babel's defaults)
-EXTRACT_KEYWORDS = {"_": None, "N_": None, "InputError": None, "ArchiveError": None}
+EXTRACT_KEYWORDS = {"_": None, "N_": None, "InputError": None, "ArchiveError": None, "Message": None,
+                    "RoomError": None, "OwnDataError": None}
 EXTRACT_FROM = ("app.py", "ui", "ae_demo")     # relative to the repository root
 CATALOG_DATE = datetime.datetime(2026, 12, 3, tzinfo=datetime.timezone.utc)
 
@@ -89,12 +93,41 @@ def fixed(code: str | None = None) -> Callable[[str], str]:
 
 
 def error_text(error) -> str:
-    """An ``ae_demo.preprocess.InputError`` (or any error with ``template`` and ``params``) in this visitor's
-    language; an error without a template as it is."""
+    """An ``ae_demo.messages.MessageError`` (``InputError``, ``RoomError`` …) or ``Message`` (anything with
+    ``template`` and ``params``) in this visitor's language: a value that is a message itself is translated
+    too, a number is written as the language writes it (its format spec's decimals kept: ``{sse:.1f}``,
+    ``{share:.0%}``); anything without a template as it is."""
     template = getattr(error, "template", None)
     if template is None:
         return str(error)
-    return _(template).format(**error.params) if error.params else _(template)
+    params = getattr(error, "params", None) or {}
+    translated = _(template)
+    if not params:
+        return translated
+    out = []
+    for literal, field, spec, conversion in string.Formatter().parse(translated):
+        out.append(literal)
+        if field is not None:
+            value = params[field]
+            out.append(error_text(value) if hasattr(value, "template") else
+                       _localised(value, spec) if not conversion else format(repr(value), spec or ""))
+    return "".join(out)
+
+
+_SPEC = re.compile(r",?(?:\.(\d+))?([f%]?)")
+
+
+def _localised(value, spec: str | None) -> str:
+    """``format(value, spec)``, with a number's separators as the visitor's language writes them."""
+    match = _SPEC.fullmatch(spec or "")
+    if isinstance(value, bool) or not isinstance(value, Real) or match is None:
+        return format(value, spec or "")
+    decimals, kind = match.group(1), match.group(2)
+    if kind == "%":
+        return percent(value, int(decimals or 0))
+    if isinstance(value, Integral) and not kind:
+        return integer(value)
+    return number(value, int(decimals) if decimals is not None else 6 if kind == "f" else 1)
 
 
 def locale() -> Locale:

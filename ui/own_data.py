@@ -17,12 +17,18 @@ from ae_demo.own_data import ID_PATTERN, OwnDataError, delete_dataset
 from ae_demo.own_lab import UNUSUAL_PERCENTILE, error_display, to_display
 from ae_demo.preprocess import InputError
 
-from . import resources, state, theme
-from .i18n import _
+from . import i18n, resources, state, theme
+from .i18n import N_, _
 
 OWN = "own"            # the picker's value for "Your own images"
 PREVIEW = 48           # pictures in the preview grid
 TILE_PX = 72           # a picture's width on the page
+# what the training worker reports (own_training's progress stages and a job's end), in words
+STAGES = {"PCA": N_("PCA"), "training": N_("training"), "maps": N_("maps"), "anomaly": N_("anomaly references"),
+          "saving": N_("saving")}
+ENDS = {"failed": N_("The training failed."), "cancelled": N_("The training was cancelled."),
+        "unknown": N_("The training is unknown to this server (it may have restarted).")}
+COLOURS = {"grey": N_("grey"), "colour": N_("colour")}
 
 
 def is_own(dataset: str) -> bool:
@@ -37,7 +43,7 @@ def open_from_url(dataset_id: str | None) -> str | None:
     try:
         resources.own_lab(dataset_id)
     except OwnDataError as error:
-        st.sidebar.error(str(error))
+        st.sidebar.error(i18n.error_text(error))
         return None
     state.visitor().open_own(dataset_id)
     return dataset_id
@@ -69,12 +75,14 @@ def upload_panel() -> None:
         st.subheader(_("Your own images"))
         st.caption(_("Upload a ZIP of pictures, or many picture files. Sub-folders of the ZIP are classes "
                      "(leaves/oak/…, leaves/maple/…); without sub-folders there are no classes. At least {low} "
-                     "pictures; above {high:,}, a random {high:,} are used.").format(low=MIN_IMAGES, high=MAX_IMAGES))
+                     "pictures; above {high}, a random {high} are used.").format(low=MIN_IMAGES,
+                                                                                 high=i18n.integer(MAX_IMAGES)))
         files = st.file_uploader(_("Pictures or a ZIP"), accept_multiple_files=True, key=state.OWN_DATA_UPLOAD)
         left, middle, right = st.columns(3)
         name = left.text_input(_("Name"), key=state.OWN_DATA_NAME, placeholder=_("e.g. Leaves of the school garden"))
-        colour = middle.radio(_("Grey or colour"), ["grey", "colour"], key=state.OWN_DATA_COLOUR, horizontal=True,
-                              format_func=lambda c: _(c))
+        labels = i18n.fixed()
+        colour = middle.radio(_("Grey or colour"), list(COLOURS), key=state.OWN_DATA_COLOUR, horizontal=True,
+                              format_func=lambda c: labels(COLOURS[c]))
         size = right.radio(_("Size"), SIZES, index=1, key=state.OWN_DATA_SIZE, horizontal=True,
                            format_func=lambda s: f"{s}×{s}")
         found = None
@@ -82,7 +90,7 @@ def upload_panel() -> None:
             try:
                 found = _read(files, size, colour == "colour")
             except (ArchiveError, InputError) as error:
-                st.error(str(error))
+                st.error(i18n.error_text(error))
         if found is not None:
             _preview(found)
         job = state.visitor().own_job
@@ -93,7 +101,7 @@ def upload_panel() -> None:
                         found.images, found.labels, found.classes, name, owner=state.visitor().id,
                         source={"skipped": len(found.skipped), "notes": list(found.notes)})
                 except OwnDataError as error:
-                    st.error(str(error))
+                    st.error(i18n.error_text(error))
         if state.visitor().own_job is not None:
             training_progress()
 
@@ -102,20 +110,23 @@ def _preview(found) -> None:
     n = len(found.images)
     classes = (_("{n} classes: {names}").format(n=len(found.classes), names=", ".join(found.classes))
                if found.classes else _("no classes (no sub-folders)"))
-    st.markdown(_("**{n:,} pictures** as the models will see them ({shape}), {classes}.")
-                .format(n=n, shape="×".join(map(str, found.image_shape)), classes=classes))
+    st.markdown(_("**{n} pictures** as the models will see them ({shape}), {classes}.")
+                .format(n=i18n.integer(n), shape="×".join(map(str, found.image_shape)), classes=classes))
     for note in found.notes:
-        st.info(note)
+        st.info(i18n.error_text(note))
     if n:
         shown = [to_display(found.images[i].astype(np.float32) / 255.0) for i in range(min(n, PREVIEW))]
         captions = [found.classes[found.labels[i]] if found.classes else None for i in range(len(shown))]
-        st.image(shown, width=TILE_PX, caption=captions if found.classes else None)
+        st.image(shown, width=TILE_PX, caption=captions if found.classes else None,
+                 alt=[_("picture {n} of your upload as the models will see it").format(n=i + 1)
+                      for i in range(len(shown))])
     if found.problem:
-        st.warning(found.problem)
+        st.warning(i18n.error_text(found.problem))
     if found.skipped:
         with st.expander(_("{n} files skipped, each with its reason").format(n=len(found.skipped)),
                          expanded=len(found.skipped) <= 10):
-            st.dataframe({_("file"): [s.name for s in found.skipped], _("reason"): [s.reason for s in found.skipped]},
+            st.dataframe({_("file"): [s.name for s in found.skipped],
+                          _("reason"): [i18n.error_text(s.reason) for s in found.skipped]},
                          hide_index=True, use_container_width=True)
 
 
@@ -134,11 +145,13 @@ def training_progress() -> None:
             done = max(0, progress.get("model_index", 0) - 1) + (progress.get("step", 0) / max(1, progress.get("steps") or 1))
             total = max(1, progress.get("n_models", 1))
             left = progress.get("seconds_left")
-            text = _("{stage}: {model}").format(stage=progress.get("stage", _("starting")), model=progress.get("model", ""))
+            stage = progress.get("stage")
+            text = _("{stage}: {model}").format(stage=_(STAGES.get(stage, stage)) if stage else _("starting"),
+                                                model=progress.get("model", ""))
             if progress.get("epochs"):
                 text += _(", epoch {epoch} of {epochs}").format(epoch=progress["epoch"], epochs=progress["epochs"])
             if left is not None:
-                text += _(" — about {seconds:.0f} s left").format(seconds=left)
+                text += _(" — about {seconds} s left").format(seconds=i18n.number(left, 0))
             st.progress(min(1.0, done / total), text=text)
         elif status.state == "finished":
             link = f"?dataset={status.dataset_id}"
@@ -148,7 +161,7 @@ def training_progress() -> None:
                              "dataset.").format(key=status.owner_key, link=link))
             state.visitor().open_own(status.dataset_id)
         elif status.state in ("failed", "cancelled", "unknown"):
-            st.error(_("The training {state}.").format(state=_(status.state)) + (f" {status.error}" if status.error else ""))
+            st.error(_(ENDS[status.state]) + (f" {status.error}" if status.error else ""))
         if status.state in ("waiting", "training"):
             if st.button(_("Cancel"), key=state.OWN_DATA_CANCEL):
                 resources.own_trainer().cancel(job, owner=state.visitor().id)
@@ -165,10 +178,11 @@ def lab_page(dataset_id: str) -> None:
     metrics = card["metrics"]
     with st.container(key="own_lab"):
         st.subheader(lab.dataset.name)
-        shape = "×".join(map(str, lab.dataset.image_shape[1:])) + (" " + (_("colour") if lab.dataset.colour else _("grey")))
-        st.caption(_("{n:,} of your pictures at {shape}; {held} held out of all training, for every figure "
+        shape = "×".join(map(str, lab.dataset.image_shape[1:])) + " " + _(COLOURS["colour" if lab.dataset.colour
+                                                                             else "grey"])
+        st.caption(_("{n} of your pictures at {shape}; {held} held out of all training, for every figure "
                      "below. The conv ladder and PCA were trained on the rest.")
-                   .format(n=card["n_images"], shape=shape, held=len(lab.heldout)))
+                   .format(n=i18n.integer(card["n_images"]), shape=shape, held=i18n.integer(len(lab.heldout))))
         picture = _current_picture(lab)
         _ladder(lab, picture)
         _error_chart(lab)
@@ -186,9 +200,10 @@ def lab_page(dataset_id: str) -> None:
 
 def _current_picture(lab) -> np.ndarray:
     rows = lab.heldout
-    source = st.radio(_("Picture"), ["heldout", "upload", "draw"], key=state.OWN_LAB_SOURCE, horizontal=True,
-                      format_func=lambda s: {"heldout": _("a held-out picture"), "upload": _("upload one"),
-                                             "draw": _("draw one")}[s])
+    labels = i18n.fixed()
+    sources = {"heldout": N_("a held-out picture"), "upload": N_("upload one"), "draw": N_("draw one")}
+    source = st.radio(_("Picture"), list(sources), key=state.OWN_LAB_SOURCE, horizontal=True,
+                      format_func=lambda s: labels(sources[s]))
     framed = _("Framed as the dataset's pictures were: the centred square, resized to {s}×{s}.").format(s=lab.size)
     if source == "upload":
         upload = st.file_uploader(_("Or upload a picture"), key=state.OWN_LAB_UPLOAD)
@@ -198,7 +213,7 @@ def _current_picture(lab) -> np.ndarray:
                 st.caption(framed)
                 return picture
             except InputError as error:
-                st.error(str(error))
+                st.error(i18n.error_text(error))
     elif source == "draw":
         from streamlit_drawable_canvas import st_canvas  # the component registers itself on import
 
@@ -213,7 +228,7 @@ def _current_picture(lab) -> np.ndarray:
                 st.caption(framed)
                 return picture
             except InputError as error:
-                st.caption(str(error))
+                st.caption(i18n.error_text(error))
     pick = st.number_input(_("Held-out picture"), 1, len(rows), 1, key=state.OWN_LAB_PICK,
                            help=_("Pictures the models never trained on."))
     return lab.picture(int(rows[int(pick) - 1]))
@@ -224,16 +239,19 @@ def _ladder(lab, picture: np.ndarray) -> None:
     values = int(np.prod(lab.dataset.image_shape))
     with st.container(key="own_ladder"):
         st.markdown(_("**The bottleneck ladder**: what each code size gives back (SSE: squared error summed over "
-                      "the {values:,} numbers of the picture).").format(values=values))
+                      "the {values} numbers of the picture).").format(values=i18n.integer(values)))
         columns = st.columns(len(rungs) + 1)
-        columns[0].image(to_display(picture), caption=_("input"), width=TILE_PX)
+        columns[0].image(to_display(picture), caption=_("input"), width=TILE_PX, alt=_("the picture itself"))
         for column, rung in zip(columns[1:], rungs):
-            column.image(to_display(rung.conv), caption=f"conv z={rung.latent_dim} · SSE {rung.conv_sse:.1f}",
-                         width=TILE_PX)
-            column.image(error_display(rung.conv, picture), caption=_("its error"), width=TILE_PX)
+            conv = _("conv z={z} · SSE {sse}").format(z=rung.latent_dim, sse=i18n.number(rung.conv_sse))
+            column.image(to_display(rung.conv), caption=conv, width=TILE_PX,
+                         alt=_("reconstruction by the {what}").format(what=conv))
+            column.image(error_display(rung.conv, picture), caption=_("its error"), width=TILE_PX,
+                         alt=_("error per pixel of the conv z={z} reconstruction").format(z=rung.latent_dim))
             if rung.pca is not None:
-                column.image(to_display(rung.pca), caption=f"PCA z={rung.latent_dim} · SSE {rung.pca_sse:.1f}",
-                             width=TILE_PX)
+                pca = _("PCA z={z} · SSE {sse}").format(z=rung.latent_dim, sse=i18n.number(rung.pca_sse))
+                column.image(to_display(rung.pca), caption=pca, width=TILE_PX,
+                             alt=_("reconstruction by the {what}").format(what=pca))
     _exports(lab, picture, rungs)
 
 
@@ -257,13 +275,17 @@ def _error_chart(lab) -> None:
                          yaxis_title=_("mean SSE on the held-out pictures"), height=300,
                          margin=dict(l=10, r=10, t=30, b=10))
     st.plotly_chart(figure, key="own_error_chart")
+    # the chart's numbers as text, for a screen reader (a Plotly chart is a picture to it)
+    st.caption(_("Mean SSE on the held-out pictures, conv: {conv}; PCA: {pca}.").format(
+        conv="; ".join(f"z = {z}: {i18n.number(v)}" for z, v in conv.items()),
+        pca="; ".join(f"z = {z}: {i18n.number(v)}" for z, v in pca.items())))
     if lab.pca_wins_at(32):
         n_train = lab.dataset.card["n_images"] - len(lab.heldout)
-        st.warning(_("On this dataset PCA wins at z = 32 ({pca:.1f} against {conv:.1f}). PCA's code is exactly the "
+        st.warning(_("On this dataset PCA wins at z = 32 ({pca} against {conv}). PCA's code is exactly the "
                      "best linear one for these pictures, while the network learned its code from {n} training "
                      "pictures in {steps} steps at z = 32; it can beat PCA only where it finds more than a linear "
                      "code, and with this few pictures and steps it did not.")
-                   .format(pca=pca[32], conv=conv[32], n=n_train,
+                   .format(pca=i18n.number(pca[32]), conv=i18n.number(conv[32]), n=i18n.integer(n_train),
                            steps=lab.dataset.card["recipe"]["headline_steps"]))
 
 
@@ -288,12 +310,14 @@ def _latent_map(lab, picture: np.ndarray) -> None:
     st.plotly_chart(figure, key="own_map")
     knn = (lab.dataset.card["metrics"].get("map_knn_accuracy") or {}).get(str(z))
     if knn is not None:
-        st.caption(_("Each point is one of your pictures, placed by {method}. On this map, {knn:.0%} of the held-out "
+        st.caption(_("Each point is one of your pictures, placed by {method}. On this map, {knn} of the held-out "
                      "pictures have the class that most of their 10 nearest training pictures have.")
-                   .format(method=_("its 2-D code itself") if z == 2 else "UMAP", knn=knn))
+                   .format(method=_("its 2-D code itself") if z == 2 else "UMAP", knn=i18n.percent(knn)))
     rows = lab.neighbours(picture, z)
     st.markdown(_("**Nearest pictures in the z = {z} code**").format(z=z))
-    st.image([to_display(lab.picture(int(r))) for r in rows], width=TILE_PX)
+    st.image([to_display(lab.picture(int(r))) for r in rows], width=TILE_PX,
+             alt=[_("nearest picture {rank} in the z = {z} code").format(rank=rank, z=z)
+                  for rank in range(1, len(rows) + 1)])
 
 
 def _small_maps(lab, picture: np.ndarray) -> None:
@@ -322,7 +346,8 @@ def _network(lab, picture: np.ndarray) -> None:
     with st.expander(_("Inside the z = {z} network: this picture through every layer").format(z=z)):
         for out in lab.network(picture, z):
             shape = "×".join(map(str, out.shape))
-            st.markdown(f"**{out.layer.name}** · {shape} · " + _("{n:,} learned numbers").format(n=out.layer.parameters)
+            st.markdown(f"**{out.layer.name}** · {shape} · " + _("{n} learned numbers").format(
+                n=i18n.integer(out.layer.parameters))
                         + f" — {out.layer.what}")
             if out.output.ndim == 3 and out.layer.name != "output":
                 maps = out.output[:8]
@@ -340,7 +365,9 @@ def _morph_and_sliders(lab, picture: np.ndarray) -> None:
                             key=state.OWN_LAB_MORPH_TO)
     steps = lab.morph(picture, lab.picture(int(rows[int(other) - 1])), z)
     st.image([to_display(s) for s in steps], width=TILE_PX,
-             caption=[_("decoded") if 0 < i < len(steps) - 1 else "" for i in range(len(steps))])
+             caption=[_("decoded") if 0 < i < len(steps) - 1 else "" for i in range(len(steps))],
+             alt=[_("step {n} of {count} of the morph between the two pictures").format(n=i + 1, count=len(steps))
+                  for i in range(len(steps))])
     st.caption(_("The z = {z} codes of the two pictures, mixed in even steps and decoded.").format(z=z))
     if 2 in lab.conv:
         code = lab.code(picture, 2)
@@ -348,7 +375,9 @@ def _morph_and_sliders(lab, picture: np.ndarray) -> None:
         a = first.slider(_("code number 1"), -5.0, 5.0, float(np.clip(code[0], -5, 5)), key="own_lab_code_0")
         b = second.slider(_("code number 2"), -5.0, 5.0, float(np.clip(code[1], -5, 5)), key="own_lab_code_1")
         st.image(to_display(lab.decode(np.array([a, b], np.float32), 2)), width=2 * TILE_PX,
-                 caption=_("the z = 2 decoder's picture of these two numbers"))
+                 caption=_("the z = 2 decoder's picture of these two numbers"),
+                 alt=_("the z = 2 decoder's picture of the code ({a}, {b})").format(a=i18n.number(a, 2),
+                                                                                   b=i18n.number(b, 2)))
 
 
 def _unusual(lab, picture: np.ndarray) -> None:
@@ -356,8 +385,9 @@ def _unusual(lab, picture: np.ndarray) -> None:
     verdict = (_("the model reconstructs it worse than nearly all of them") if percentile >= UNUSUAL_PERCENTILE
                else _("an ordinary one, as far as the model can tell") if percentile < 75
                else _("on the unusual side, but real ones like it exist"))
-    st.markdown(_("**How unusual is this?** More unusual than {p} % of the held-out pictures (z = {z}, SSE {sse:.1f}): "
-                  "{verdict}.").format(p=int(percentile), z=lab.anomaly_latent_dim, sse=sse, verdict=verdict))
+    st.markdown(_("**How unusual is this?** More unusual than {p} % of the held-out pictures (z = {z}, SSE {sse}): "
+                  "{verdict}.").format(p=int(percentile), z=lab.anomaly_latent_dim, sse=i18n.number(sse),
+                                       verdict=verdict))
 
 
 def _delete(lab) -> None:
@@ -368,7 +398,7 @@ def _delete(lab) -> None:
         try:
             delete_dataset(lab.dataset.id, key)
         except OwnDataError as error:
-            st.error(str(error))
+            st.error(i18n.error_text(error))
             return
         resources.own_lab.clear()
         st.success(_("Deleted."))

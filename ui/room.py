@@ -29,19 +29,21 @@ import segno
 import streamlit as st
 
 from ae_demo import rooms
+from ae_demo.messages import Message
 from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
 from ae_demo.view import compute_view
 
-from . import charts, predict, resources, state, theme, tour
+from . import charts, i18n, predict, resources, state, theme, tour
+from .i18n import N_, _
 
 PANEL_REFRESH_S = 0.5     # the teacher's panel checks the room's version this often: a new star waits up to this
                           # for the next look, of the 2 s it may take; a look that finds no change reads one number
 POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
-GALLERY_SIZES = {"small": 56, "medium": 84, "large": 140}   # px per picture
-ORDERS = ("time", "predicted class", "most unusual")
-_UNREACHABLE = "The class room is unreachable just now (its store does not answer). Retrying by itself; " \
-               "everything else on this page works as before."
+GALLERY_SIZES = {N_("small"): 56, N_("medium"): 84, N_("large"): 140}   # px per picture
+ORDERS = (N_("time"), N_("predicted class"), N_("most unusual"))
+_UNREACHABLE = Message("The class room is unreachable just now (its store does not answer). Retrying by itself; "
+                       "everything else on this page works as before.")
 _KINDS = {state.InputKind.DRAWING: rooms.DrawingKind.DRAWING, state.InputKind.UPLOAD: rooms.DrawingKind.UPLOAD,
           state.InputKind.SAMPLE: rooms.DrawingKind.SAMPLE, state.InputKind.CAMERA: rooms.DrawingKind.CAMERA}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
@@ -75,9 +77,10 @@ def follow_the_url() -> state.RoomSeat | None:
         if "key" in params:
             room = store.room(code)
             if not store.is_teacher(room.code, key):
-                seat = state.RoomSeat(room.code, problem=f"This link's teacher key does not open class room "
-                                      f"{room.code}, so it steers nothing. Open the teacher's link you bookmarked, "
-                                      f"or join as a student with the link without the key.")
+                seat = state.RoomSeat(room.code, problem=Message(
+                    "This link's teacher key does not open class room {code}, so it steers nothing. Open the "
+                    "teacher's link you bookmarked, or join as a student with the link without the key.",
+                    code=room.code))
             else:
                 seat = state.RoomSeat(room.code, key=key, room=room)
         else:
@@ -88,7 +91,7 @@ def follow_the_url() -> state.RoomSeat | None:
     except rooms.StoreUnreachable:
         return state.RoomSeat(code, problem=_UNREACHABLE)  # not kept: the next run tries again
     except rooms.RoomError as error:
-        seat = state.RoomSeat(code.strip().upper()[:12], problem=str(error))
+        seat = state.RoomSeat(code.strip().upper()[:12], problem=error.message)
     state.visitor().seat_in_room(seat)
     return seat
 
@@ -97,7 +100,7 @@ def _start_room(dataset: str, family: str, latent_dim: int) -> None:
     try:
         room, key = _store().create_room(dataset, family, latent_dim)
     except rooms.RoomError as error:  # the store is full, or unreachable
-        state.visitor().room_message = str(error)
+        state.visitor().room_message = error.message
         return
     st.query_params["room"], st.query_params["key"] = room.code, key
     st.query_params.pop("member", None)
@@ -106,20 +109,22 @@ def _start_room(dataset: str, family: str, latent_dim: int) -> None:
 
 def sidebar_section(seat: state.RoomSeat | None, dataset: str, family: str, latent_dim: int) -> None:
     """The sidebar's class-room part: start a room, or which room this page is in."""
-    st.sidebar.markdown("**Class room**")
+    st.sidebar.markdown(_("**Class room**"))
     if seat is not None and seat.key is not None:
-        st.sidebar.caption(f"You teach class room {seat.code}. Bookmark this page: its link holds your teacher key.")
+        st.sidebar.caption(_("You teach class room {code}. Bookmark this page: its link holds your teacher key.")
+                           .format(code=seat.code))
         return
     if seat is not None and seat.member is not None:
-        st.sidebar.caption(f"You are in class room {seat.code}.")
+        st.sidebar.caption(_("You are in class room {code}.").format(code=seat.code))
         return
-    st.sidebar.button("Start a class room", key=state.ROOM_START, on_click=_start_room,
+    st.sidebar.button(_("Start a class room"), key=state.ROOM_START, on_click=_start_room,
                       args=(dataset, family, latent_dim),
-                      help="Students join with a link or a QR code; their drawings appear on your map, and you "
-                           f"can ask them polls. The room uses this dataset, model family and the z = {latent_dim} map.")
+                      help=_("Students join with a link or a QR code; their drawings appear on your map, and you can "
+                             "ask them polls. The room uses this dataset, model family and the z = {z} map.")
+                      .format(z=latent_dim))
     problem = state.visitor().take_room_message()
     if problem:
-        st.sidebar.error(problem)
+        st.sidebar.error(i18n.error_text(problem))
 
 
 def room_panels(seat: state.RoomSeat | None) -> None:
@@ -147,16 +152,17 @@ def invitation(seat: state.RoomSeat) -> None:
     """The student link in large type and its QR code, readable from the back of a hall."""
     link = student_link(seat.code)
     qr = segno.make(link, error="m")
+    alt = _("QR code of {link}").format(link=link)
+    scan = _("Scan the code or open the link: your drawings appear on this map, without your names.")
     with st.container(key="room_invite"):
         st.html(f'<div style="display:flex; gap:2rem; align-items:center; flex-wrap:wrap">'
                 f'<img src="{qr.svg_data_uri(scale=10, border=2, dark="#000000", light="#ffffff")}" '
-                f'alt="QR code of {html.escape(link)}" style="width:min(320px, 80vw); image-rendering:pixelated; '
+                f'alt="{html.escape(alt)}" style="width:min(320px, 80vw); image-rendering:pixelated; '
                 f'background:#fff">'
-                f'<div><div style="font-size:1.4rem">Join class room</div>'
+                f'<div><div style="font-size:1.4rem">{html.escape(_("Join class room"))}</div>'
                 f'<div style="font-size:4rem; font-weight:700; letter-spacing:0.3rem">{html.escape(seat.code)}</div>'
                 f'<div style="font-size:1.6rem; word-break:break-all">{html.escape(link)}</div>'
-                f'<div style="opacity:0.7">Scan the code or open the link: your drawings appear on this map, '
-                f'without your names.</div></div></div>')
+                f'<div style="opacity:0.7">{html.escape(scan)}</div></div></div>')
 
 
 @st.fragment(run_every=PANEL_REFRESH_S)
@@ -170,24 +176,25 @@ def _teacher_panel(code: str, key: str) -> None:
             panel = state.RoomPanel(view.version, view, _gallery_pictures(view, panel))
             state.visitor().room_panel = panel
     except rooms.StoreUnreachable:
-        st.warning(_UNREACHABLE)
+        st.warning(i18n.error_text(_UNREACHABLE))
         return
     except rooms.RoomError as error:
-        st.error(str(error))
+        st.error(i18n.error_text(error))
         return
     message = state.visitor().take_room_message()
     if message:
-        st.error(message)
+        st.error(i18n.error_text(message))
     view = panel.view
     if view.room.closed:
-        st.info(f"Class room {code} is closed. Start a new one from the sidebar "
-                "(remove ?room= from the address first).")
+        st.info(_("Class room {code} is closed. Start a new one from the sidebar (remove ?room= from the address "
+                  "first).").format(code=code))
         return
     c = view.counts
-    st.markdown(f"**{_in_words(c.members, 'in the room', 'in the room')}, "
-                f"{_in_words(c.shared, 'drawing shared', 'drawings shared')}**"
-                + (f" ({c.hidden} hidden)" if c.hidden else "")
-                + (" · locked: no new members" if view.room.locked else ""))
+    shared = (_("{n} drawing shared") if c.shared == 1 else _("{n} drawings shared")).format(n=i18n.integer(c.shared))
+    members = _("{n} in the room").format(n=i18n.integer(c.members))
+    st.markdown("**" + _("{members}, {shared}").format(members=members, shared=shared) + "**"
+                + (" " + _("({n} hidden)").format(n=i18n.integer(c.hidden)) if c.hidden else "")
+                + (" · " + _("locked: no new members") if view.room.locked else ""))
     map_column, side = st.columns([3, 2], gap="medium")
     with map_column:
         selected = _room_map(view)
@@ -196,11 +203,6 @@ def _teacher_panel(code: str, key: str) -> None:
         _poll_admin(code, key, view)
     _gallery(view, panel.pictures)
     _moderation(code, key, view)
-
-
-def _in_words(n: int, one: str, many: str) -> str:
-    """"0 drawings shared", "1 drawing shared", "13 drawings shared"."""
-    return f"{n:,} {one if n == 1 else many}"
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ def _label(view: rooms.ClassView, index: int) -> str:
     classes = _classes(view.room)
     name = classes[drawing.predicted] if drawing.predicted < len(classes) else str(drawing.predicted)
     nickname = view.nicknames.get(drawing.member)
-    return f"#{index + 1} · {name} · {time.strftime('%H:%M:%S', time.localtime(drawing.at))}" + \
+    return f"#{index + 1} · {_(name)} · {time.strftime('%H:%M:%S', time.localtime(drawing.at))}" + \
         (f" · {nickname}" if nickname else "")
 
 
@@ -251,17 +253,19 @@ def _room_map(view: rooms.ClassView) -> int | None:
         name = classes[label] if label < len(classes) else str(label)
         stars.append({"type": "scattergl", "x": [view.drawings[i].placed[0] for i in rows],
                       "y": [view.drawings[i].placed[1] for i in rows], "mode": "markers",
-                      "name": f"the class's drawings · {name}",
+                      "name": _("the class's drawings · {name}").format(name=_(name)),
                       # member and time: which drawing a click picks, and what a benchmark reads as arrived
                       "customdata": [[i, view.drawings[i].member, view.drawings[i].at] for i in rows],
-                      "hovertemplate": f"drawing #%{{customdata[0]}} · looks like {name}<extra></extra>",
+                      "hovertemplate": _("drawing #{number} · looks like {name}").format(
+                          number="%{customdata[0]}", name=_(name)) + "<extra></extra>",
                       "marker": {"symbol": "star", "size": 18, "color": theme.CLASS_COLOURS[label % 10],
                                  "line": {"color": theme.STAR_OUTLINE, "width": 1.5}}})
     for trace in stars:  # hovertemplate numbers from 1
         trace["customdata"] = [[i + 1, m, at] for i, m, at in trace["customdata"]]
-    st.caption(f"The room map: each dot is a held-out image on the z = {room.latent_dim} map of the room's model; "
-               "each star a student's current input, placed among its nearest codes and coloured by the class "
-               "most of its 8 nearest held-out images have. Click a star to look at it.")
+    st.caption(_("The room map: each dot is a held-out image on the z = {z} map of the room's model; each star a "
+                 "student's current input, placed among its nearest codes and coloured by the class most of its 8 "
+                 "nearest held-out images have. Click a star to look at it.").format(z=room.latent_dim))
+    st.caption(_map_summary(view, classes))
     event = st.plotly_chart(charts.assemble(base, stars), key="room_map", on_select="rerun",
                             selection_mode="points")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
@@ -274,66 +278,82 @@ def _room_map(view: rooms.ClassView) -> int | None:
     return None
 
 
+def _map_summary(view: rooms.ClassView, classes: tuple[str, ...]) -> str:
+    """The room map's stars in words, for a screen reader (a Plotly chart is a picture to it)."""
+    if not view.drawings:
+        return _("No stars on the map yet.")
+    counts = np.bincount([d.predicted for d in view.drawings])
+    return _("Stars on the map by the class their neighbours give them: {counts}.").format(counts="; ".join(
+        f"{_(classes[label]) if label < len(classes) else label}: {i18n.integer(n)}"
+        for label, n in enumerate(counts) if n))
+
+
 def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], selected: int | None) -> None:
     if selected is None:
-        st.caption("Click a star on the map to see that drawing and its reconstruction here.")
+        st.caption(_("Click a star on the map to see that drawing and its reconstruction here."))
         return
     drawing = view.drawings[selected]
     left, right = st.columns(2)
-    left.image(drawing.picture, caption=f"drawing {_label(view, selected)}", width="stretch")
-    right.image(pictures[selected].reconstruction, caption=f"its reconstruction at z = {view.room.latent_dim}",
-                width="stretch")
-    st.caption(f"More unusual than {int(drawing.unusual)} % of held-out images (its reconstruction error "
-               "against theirs).")
+    left.image(drawing.picture, caption=_("drawing {label}").format(label=_label(view, selected)), width="stretch")
+    right.image(pictures[selected].reconstruction,
+                caption=_("its reconstruction at z = {z}").format(z=view.room.latent_dim), width="stretch")
+    st.caption(_("More unusual than {percent} % of held-out images (its reconstruction error against theirs).")
+               .format(percent=int(drawing.unusual)))
 
 
 def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture]) -> None:
     """The drawings with their reconstructions, sorted as the teacher asks, at a chosen size."""
     with st.container(key="room_gallery"):
-        st.markdown("**The gallery**")
+        st.markdown(_("**The gallery**"))
         top = st.columns(2)
-        order = top[0].radio("Sort by", ORDERS, key="room_gallery_order", horizontal=True)
-        size = top[1].radio("Size", list(GALLERY_SIZES), key="room_gallery_size", horizontal=True, index=1)
+        order = top[0].radio(_("Sort by"), ORDERS, key="room_gallery_order", horizontal=True,
+                             format_func=i18n.fixed())
+        size = top[1].radio(_("Size"), list(GALLERY_SIZES), key="room_gallery_size", horizontal=True, index=1,
+                            format_func=i18n.fixed())
         indices = list(range(len(view.drawings)))
         if order == "predicted class":
             indices.sort(key=lambda i: (view.drawings[i].predicted, view.drawings[i].at))
         elif order == "most unusual":
             indices.sort(key=lambda i: -view.drawings[i].unusual)
         if not indices:
-            st.caption("No drawings yet: they appear here as the students draw.")
+            st.caption(_("No drawings yet: they appear here as the students draw."))
             return
         px = GALLERY_SIZES[size]
         cells = "".join(
             f'<figure style="margin:0; width:{2 * px + 8}px"><div style="display:flex; gap:4px">'
-            f'<img src="{pictures[i].picture_uri}" alt="drawing {i + 1}" width="{px}" height="{px}" '
+            f'<img src="{pictures[i].picture_uri}" alt="{html.escape(_("drawing {number}").format(number=i + 1))}" '
+            f'width="{px}" height="{px}" '
             f'style="image-rendering:pixelated">'
-            f'<img src="{pictures[i].reconstruction_uri}" alt="reconstruction of drawing {i + 1}" width="{px}" '
+            f'<img src="{pictures[i].reconstruction_uri}" '
+            f'alt="{html.escape(_("reconstruction of drawing {number}").format(number=i + 1))}" width="{px}" '
             f'height="{px}" style="image-rendering:pixelated"></div>'
-            f'<figcaption class="ae-detail">{html.escape(_label(view, i))} · unusual {int(view.drawings[i].unusual)} %'
+            f'<figcaption class="ae-detail">{html.escape(_label(view, i))} · '
+            f'{html.escape(_("unusual {percent} %").format(percent=int(view.drawings[i].unusual)))}'
             f'</figcaption></figure>' for i in indices)
         st.html(f'<div style="display:flex; flex-wrap:wrap; gap:0.75rem">{cells}</div>')
-        st.caption("Each pair: a student's input and the room's model's reconstruction of it. \"Unusual\": the "
-                   "share of held-out images whose reconstruction error is smaller than its.")
+        st.caption(_("Each pair: a student's input and the room's model's reconstruction of it. \"Unusual\": the "
+                     "share of held-out images whose reconstruction error is smaller than its."))
 
 
 def _moderation(code: str, key: str, view: rooms.ClassView) -> None:
-    with st.expander("Moderate the room"):
+    with st.expander(_("Moderate the room")):
         cols = st.columns([3, 1])
-        choice = cols[0].selectbox("A drawing", range(len(view.drawings)), format_func=lambda i: _label(view, i),
-                                   key="room_hide_choice", index=None, placeholder="Choose a drawing to hide")
+        choice = cols[0].selectbox(_("A drawing"), range(len(view.drawings)), format_func=lambda i: _label(view, i),
+                                   key="room_hide_choice", index=None, placeholder=_("Choose a drawing to hide"))
         member = view.drawings[choice].member if choice is not None and choice < len(view.drawings) else None
-        cols[1].button("Hide it", key="room_hide", disabled=member is None, on_click=_steer,
+        cols[1].button(_("Hide it"), key="room_hide", disabled=member is None, on_click=_steer,
                        args=("hide", code, key, member))
         cols = st.columns(4)
-        cols[0].button("Clear all drawings", key="room_clear", on_click=_steer, args=("clear", code, key))
+        cols[0].button(_("Clear all drawings"), key="room_clear", on_click=_steer, args=("clear", code, key))
         # a key per state: the switch shows the store's state, whoever changed it
-        cols[1].toggle("Locked", value=view.room.locked, key=f"room_lock_{view.room.locked}",
-                       help="No new members; those in the room stay", on_change=_steer,
+        cols[1].toggle(_("Locked"), value=view.room.locked, key=f"room_lock_{view.room.locked}",
+                       help=_("No new members; those in the room stay"), on_change=_steer,
                        args=("lock", code, key, not view.room.locked))
-        cols[2].toggle("Nicknames", value=view.room.allow_nicknames, key=f"room_nicknames_{view.room.allow_nicknames}",
-                       help=f"Students may give a nickname of up to {rooms.NICKNAME_MAX} characters",
+        cols[2].toggle(_("Nicknames"), value=view.room.allow_nicknames, key=f"room_nicknames_{view.room.allow_nicknames}",
+                       help=_("Students may give a nickname of up to {count} characters").format(
+                           count=rooms.NICKNAME_MAX),
                        on_change=_steer, args=("allow_nicknames", code, key, not view.room.allow_nicknames))
-        cols[3].button("Close the room", key="room_close", type="primary", on_click=_steer,
+        cols[3].button(_("Close the room"), key="room_close", type="primary", on_click=_steer,
                        args=("close", code, key))
 
 
@@ -344,7 +364,7 @@ def _steer(action: str, code: str, key: str, *args) -> None:
     except rooms.StoreUnreachable:
         state.visitor().room_message = _UNREACHABLE
     except rooms.RoomError as error:
-        state.visitor().room_message = str(error)
+        state.visitor().room_message = error.message
 
 
 def _poll_draft() -> tuple[str, list[str], int | None]:
@@ -360,7 +380,8 @@ _OWN_QUESTION = ""   # the poll form's "Ask" choice for the teacher's own questi
 
 def _tour_questions(room: rooms.Room) -> dict[str, str]:
     """section -> "Step n · title" of the tour steps whose question this room's dataset can answer."""
-    return {step.section: f"Step {n} · {step.title}" for n, step in enumerate(tour.STEPS, 1)
+    return {step.section: _("Step {n} · {title}").format(n=n, title=_(step.title))
+            for n, step in enumerate(tour.STEPS, 1)
             if predict.can_ask(step.section, room.dataset, room.family)}
 
 
@@ -381,69 +402,76 @@ def _poll_admin(code: str, key: str, view: rooms.ClassView) -> None:
         poll = view.poll
         if poll is None:
             with st.form("room_poll_form", clear_on_submit=False):
-                st.markdown("**Ask the class**")
-                asks = {_OWN_QUESTION: "Your own question (below)"} | _tour_questions(view.room)
-                st.selectbox("Ask", list(asks), format_func=asks.get, key=state.ROOM_POLL_ASKS,
-                             help="A tour step's predict-first question, asked about your current input; the app "
-                                  "computes its right answer, as the tour does. Or your own question.")
-                st.text_input("Question", key=state.ROOM_POLL_QUESTION, max_chars=rooms.QUESTION_MAX)
-                st.text_area(f"Choices, one a line ({rooms.MIN_CHOICES} to {rooms.MAX_CHOICES})",
+                st.markdown(_("**Ask the class**"))
+                asks = {_OWN_QUESTION: _("Your own question (below)")} | _tour_questions(view.room)
+                st.selectbox(_("Ask"), list(asks), format_func=asks.get, key=state.ROOM_POLL_ASKS,
+                             help=_("A tour step's predict-first question, asked about your current input; the app "
+                                    "computes its right answer, as the tour does. Or your own question."))
+                st.text_input(_("Question"), key=state.ROOM_POLL_QUESTION, max_chars=rooms.QUESTION_MAX)
+                st.text_area(_("Choices, one a line ({fewest} to {most})").format(fewest=rooms.MIN_CHOICES,
+                                                                                   most=rooms.MAX_CHOICES),
                              key=state.ROOM_POLL_CHOICES)
-                st.number_input("The right answer's line (0: none; the students see it when you reveal it)", 0,
+                st.number_input(_("The right answer's line (0: none; the students see it when you reveal it)"), 0,
                                 rooms.MAX_CHOICES, 0, key=state.ROOM_POLL_CORRECT)
-                st.form_submit_button("Ask", on_click=_ask, args=(code, key, view.room))
+                st.form_submit_button(_("Ask"), on_click=_ask, args=(code, key, view.room))
             return
-        st.markdown(f"**Poll:** {literal(poll.question)}")
+        st.markdown(_("**Poll:** {question}").format(question=literal(poll.question)))
         total = sum(view.tally)
         fig = go.Figure(go.Bar(x=list(view.tally), y=[c[:40] for c in poll.choices], orientation="h",
                                marker_color=[theme.GREEN if poll.revealed and i == poll.correct else theme.BLUE
                                              for i in range(len(poll.choices))],
                                text=[str(n) for n in view.tally], textposition="auto"))
         fig.update_layout(height=60 + 40 * len(poll.choices), margin=dict(l=0, r=0, t=0, b=0),
-                          yaxis=dict(autorange="reversed"), xaxis=dict(title="answers", rangemode="tozero"))
+                          yaxis=dict(autorange="reversed"), xaxis=dict(title=_("answers"), rangemode="tozero"))
         st.plotly_chart(fig, key="room_poll_chart")
-        st.caption(f"{_in_words(total, 'answer', 'answers')} from {view.counts.members} in the room"
-                   + (f"; the right answer: {literal(poll.choices[poll.correct])}" if poll.revealed
-                      and poll.correct is not None else ""))
+        st.caption((_("{n} answer from {members} in the room") if total == 1 else
+                    _("{n} answers from {members} in the room")).format(n=i18n.integer(total),
+                                                                        members=i18n.integer(view.counts.members))
+                   + ("; " + _("the right answer: {answer}").format(answer=literal(poll.choices[poll.correct]))
+                      if poll.revealed and poll.correct is not None else ""))
         if poll.revealed and poll.explanation:
             st.caption(literal(poll.explanation))
+        # the chart's numbers as text, for a screen reader (a Plotly chart is a picture to it)
+        st.caption(_("Answers: {counts}.").format(counts="; ".join(
+            f"{literal(choice)}: {i18n.integer(n)}" for choice, n in zip(poll.choices, view.tally))))
         cols = st.columns(2)
         if poll.correct is not None and not poll.revealed:
-            cols[0].button("Reveal the answer", key="room_poll_reveal", on_click=_steer, args=("reveal", code, key))
-        cols[1].button("End the poll", key="room_poll_end", on_click=_steer, args=("end_poll", code, key))
+            cols[0].button(_("Reveal the answer"), key="room_poll_reveal", on_click=_steer, args=("reveal", code, key))
+        cols[1].button(_("End the poll"), key="room_poll_end", on_click=_steer, args=("end_poll", code, key))
 
 
 # --------------------------------------------------------------------------- a student
 
-_BANNER = "You are in room {code}. Your drawing is shared, without your name, with the class."
+_BANNER = N_("You are in room {code}. Your drawing is shared, without your name, with the class.")
 
 
 def member_banner(seat: state.RoomSeat) -> None:
     """The student's banner: where they are, the share switch, leave, a nickname if allowed, the poll."""
     if seat.problem is not None:
-        st.warning(literal(seat.problem))  # it may quote what was in the link
+        st.warning(literal(i18n.error_text(seat.problem)))  # it may quote what was in the link
         if seat.problem == _UNREACHABLE:
             _retry_join()
         else:
-            st.button("Dismiss", key="room_dismiss", on_click=_leave_url)
+            st.button(_("Dismiss"), key="room_dismiss", on_click=_leave_url)
         return
     room = seat.room
     cols = st.columns([4, 1, 1])
     sharing = state.widget(state.ROOM_SHARE, True)
-    cols[0].info(_BANNER.format(code=seat.code) if sharing else
-                 f"You are in room {seat.code}. Your drawing is not shared (switch it back on to share it).")
-    cols[1].toggle("Share my drawing", value=True, key=state.ROOM_SHARE, on_change=_sharing_changed, args=(seat,))
-    cols[2].button("Leave the room", key="room_leave", on_click=_leave, args=(seat,))
+    cols[0].info(_(_BANNER).format(code=seat.code) if sharing else
+                 _("You are in room {code}. Your drawing is not shared (switch it back on to share it).")
+                 .format(code=seat.code))
+    cols[1].toggle(_("Share my drawing"), value=True, key=state.ROOM_SHARE, on_change=_sharing_changed, args=(seat,))
+    cols[2].button(_("Leave the room"), key="room_leave", on_click=_leave, args=(seat,))
     if room is not None and room.allow_nicknames:
-        nickname = st.text_input(f"Nickname (optional, up to {rooms.NICKNAME_MAX} characters; the teacher sees it "
-                                 "under your drawing)", key="room_nickname")  # checked here: no max_chars to cut it silently
+        nickname = st.text_input(_("Nickname (optional, up to {count} characters; the teacher sees it under your "
+                                   "drawing)").format(count=rooms.NICKNAME_MAX), key="room_nickname")  # checked here: no max_chars to cut it silently
         if nickname:
             try:
                 _store().set_nickname(seat.code, seat.member, nickname)
             except rooms.StoreUnreachable:
-                st.warning(_UNREACHABLE)
+                st.warning(i18n.error_text(_UNREACHABLE))
             except rooms.RoomError as error:
-                st.error(str(error))
+                st.error(i18n.error_text(error))
     _member_poll(seat.code, seat.member)
 
 
@@ -486,7 +514,7 @@ def _member_poll(code: str, member: str) -> None:
     with st.container(key="room_poll"):
         message = state.visitor().take_room_message()
         if message:
-            st.error(message)
+            st.error(i18n.error_text(message))
         try:
             store = _store()
             room = store.room(code)
@@ -494,20 +522,20 @@ def _member_poll(code: str, member: str) -> None:
             if seat is not None and seat.code == code:
                 seat.room = room  # the teacher may have allowed nicknames since: the next page run shows the field
             if room.closed:
-                st.info(f"Class room {code} is closed. The rest of the page works as before.")
+                st.info(_("Class room {code} is closed. The rest of the page works as before.").format(code=code))
                 return
             poll = store.poll(code)
             mine = store.my_answer(code, member, poll.id) if poll is not None else None
         except rooms.StoreUnreachable:
-            st.caption(_UNREACHABLE)
+            st.caption(i18n.error_text(_UNREACHABLE))
             return
         except rooms.RoomError as error:
-            st.caption(str(error))
+            st.caption(i18n.error_text(error))
             return
         share_current(state.visitor().current_item())  # an input the rate limit dropped goes up now
         if poll is None:
             return
-        st.markdown(f"**The teacher asks:** {literal(poll.question)}")
+        st.markdown(_("**The teacher asks:** {question}").format(question=literal(poll.question)))
         if mine is None and not poll.revealed:
             cols = st.columns(len(poll.choices))
             for i, choice in enumerate(poll.choices):
@@ -515,19 +543,19 @@ def _member_poll(code: str, member: str) -> None:
                                args=(code, member, poll.id, i))
             return
         if mine is not None:
-            st.markdown(f"You answered: {literal(poll.choices[mine])}")
+            st.markdown(_("You answered: {answer}").format(answer=literal(poll.choices[mine])))
         if poll.revealed and poll.correct is not None:
             right = literal(poll.choices[poll.correct])
             if mine is None:
-                st.markdown(f"The right answer: {right}")
+                st.markdown(_("The right answer: {answer}").format(answer=right))
             elif mine == poll.correct:
-                st.success(f"Right! The answer is {right}.")
+                st.success(_("Right! The answer is {answer}.").format(answer=right))
             else:
-                st.warning(f"Not this time: the right answer is {right}.")
+                st.warning(_("Not this time: the right answer is {answer}.").format(answer=right))
             if poll.explanation:
                 st.caption(literal(poll.explanation))
         elif mine is not None:
-            st.caption("Waiting for the teacher to reveal the answer.")
+            st.caption(_("Waiting for the teacher to reveal the answer."))
 
 
 def _answer(code: str, member: str, poll_id: int, choice: int) -> None:
@@ -536,7 +564,7 @@ def _answer(code: str, member: str, poll_id: int, choice: int) -> None:
     except rooms.StoreUnreachable:
         state.visitor().room_message = _UNREACHABLE
     except rooms.RoomError as error:
-        state.visitor().room_message = str(error)
+        state.visitor().room_message = error.message
 
 
 def share_current(current: state.InputItem) -> None:
@@ -556,12 +584,8 @@ def share_current(current: state.InputItem) -> None:
             state.visitor().room_shared = digest
     except rooms.StoreUnreachable:
         pass  # the banner's poll says so; the next stroke tries again
-    except rooms.RoomClosed as error:
-        seat.problem = str(error)
-    except rooms.NotMember as error:
-        seat.problem = str(error)
-    except rooms.UnknownRoom as error:
-        seat.problem = str(error)
+    except (rooms.RoomClosed, rooms.NotMember, rooms.UnknownRoom) as error:
+        seat.problem = error.message
 
 
 def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int) -> rooms.Drawing:
