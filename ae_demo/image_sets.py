@@ -36,6 +36,7 @@ MAX_RATIO = 100               # uncompressed / compressed size of one archive en
 MAX_TOTAL_BYTES = 500 * 1024 * 1024   # uncompressed bytes read from all archives together
 MAX_ENTRIES = 10_000          # entries of all archives together
 MAX_FILE_BYTES = 10 * 1024 * 1024     # one picture (preprocess.MAX_UPLOAD_BYTES)
+MAX_ARCHIVE_UPLOAD_MB = 200          # one file of the panel's upload (a ZIP): .streamlit/config.toml's maxUploadSize
 MIN_IMAGES = 50               # fewer and there is nothing to hold out and learn from
 MAX_IMAGES = 5_000            # above this a random subset is used (seed SUBSET_SEED)
 SUBSET_SEED = 0

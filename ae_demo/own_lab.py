@@ -16,7 +16,7 @@ import torch
 
 from .datasets import DATASETS, Dataset, ModelRef, register
 from .display import png_bytes
-from .exports import map_csv
+from .exports import map_csv, view_zip
 from .network import LayerOutput, trace
 from .own_data import OwnDataset, open_dataset
 from .preprocess import as_dataset_picture
@@ -146,6 +146,14 @@ class OwnLab:
             sse = float((self.conv[z].reconstruct(x)[0].numpy() - picture).__pow__(2).sum())
         return float(np.interp(sse, self.anomaly_quantiles, QUANTILE_LEVELS)), sse
 
+    def training_steps(self) -> int:
+        """Steps of ``batch_size`` pictures each size's net trained in all: the scaffold's and its own
+        (a dataset of the earlier recipe, z = 32 from scratch: its steps)."""
+        recipe = self.dataset.card["recipe"]
+        if "scaffold_steps" in recipe:
+            return recipe["scaffold_steps"] + recipe["size_steps"]
+        return recipe["headline_steps"]
+
     def pca_wins_at(self, latent_dim: int = 32) -> bool:
         metrics = self.dataset.card["metrics"]
         conv, pca = metrics["conv_sse_per_image"], metrics["pca_sse_per_image"]
@@ -168,6 +176,24 @@ class OwnLab:
                 sheet[i * (side + gap):i * (side + gap) + side, j * (side + gap):j * (side + gap) + side] = \
                     to_display(image)
         return png_bytes(sheet.repeat(scale, 0).repeat(scale, 1))
+
+    def view_zip(self, picture: np.ndarray, rungs: list[Rung], url: str, settings: dict | None = None) -> bytes:
+        """"Download this view" (exports.view_zip) for ``picture`` (C, S, S): the input, each size's conv and
+        PCA reconstruction and the ladder sheet as slide-sized PNGs, the settings (the dataset, the sizes,
+        each size's SSE) with ``url``, and the largest map as CSV."""
+        pictures: dict[str, np.ndarray | bytes] = {"input": to_display(picture),
+                                                   "ladder": self.ladder_png(picture, rungs)}
+        for rung in rungs:
+            pictures[f"conv z = {rung.latent_dim}"] = to_display(rung.conv)
+            if rung.pca is not None:
+                pictures[f"pca z = {rung.latent_dim}"] = to_display(rung.pca)
+        z = 32 if 32 in self.conv else self.latent_dims[-1]
+        settings = {"dataset": self.dataset.id, "name": self.dataset.name,
+                    "image_shape": list(self.dataset.image_shape), "ladder_sizes": [r.latent_dim for r in rungs],
+                    "conv_sse_per_size": {str(r.latent_dim): round(r.conv_sse, 2) for r in rungs},
+                    "pca_sse_per_size": {str(r.latent_dim): round(r.pca_sse, 2) for r in rungs
+                                         if r.pca_sse is not None}, **(settings or {})}
+        return view_zip(pictures, settings, url, {f"map-z{z}.csv": self.map_csv(z)})
 
     def map_csv(self, latent_dim: int) -> bytes:
         """The map of ``latent_dim`` as CSV (exports.map_csv): row, label (-1: none), class, x, y per picture."""

@@ -2,8 +2,9 @@
 
 What is trained (``OwnRecipe``), on a fixed held-out share of the pictures kept out of every fit:
 
-- the convolutional ladder at z = 2, 4, 8, 16, 32, 64: z = 32 from scratch, each other size
-  started from its neighbour towards 32 (``train.start_from_parent``), as the zoo's ladder is;
+- the convolutional ladder at z = 2, 4, 8, 16, 32, 64: first a scaffold, the net at the largest z
+  trained from scratch; then every size, the largest included, starts from the scaffold cut to its
+  size (``train.start_from_parent``) and trains the same number of steps more (``OwnRecipe``);
 - PCA at the same sizes;
 - each conv size's latent map (UMAP of every picture's code; a 2-D code drawn as it is), and
   with classes the map's kNN accuracy on the held-out pictures;
@@ -51,15 +52,26 @@ MAP_SECONDS_GUESS = 45.0  # the maps' share of the time left, until measured: UM
 
 @dataclass(frozen=True)
 class OwnRecipe:
-    """How a teacher's dataset is trained. Budgeted in steps, so the time grows with nothing but the image size."""
+    """How a teacher's dataset is trained. Budgeted in steps, so the time grows with nothing but the image size.
+
+    The scaffold, the net at the largest size, trains from scratch: a wide code lets its convolutions
+    learn the pictures fastest. Every size then starts from it: the largest as it is, a smaller one
+    with its code projected onto the scaffold code's top z principal directions, so the starting codes
+    are nested (z = 8's is the first 8 directions of z = 16's) and a larger size's code holds a smaller
+    one's. Each then trains ``size_steps`` more, on the same batches in the same order: the sizes
+    differ in their code size alone, which is why the error falls with z. (Trained as a chain
+    instead, each size from its neighbour, the size trained last has had the most steps and can
+    beat a larger one.)
+    """
 
     latent_dims: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
-    headline: int = 32            # trained from scratch; the others start from their neighbour towards it
+    headline: int = 32            # the size the page opens on
     width: int = 16               # conv channels of the first stage (the zoo's 32 costs ~3x the time per step)
-    batch_size: int = 64
-    headline_steps: int = 160     # ~13 passes over 800 training pictures
-    step_steps: int = 60          # each further size, started from its neighbour
-    lr: float = 2e-3              # peak of the one-cycle schedule; 1e-3 for the sizes started from a neighbour
+    batch_size: int = 32          # for the time of 64's steps, twice the steps: more updates per picture seen
+    scaffold_steps: int = 400     # the largest size from scratch: 16 passes over 800 training pictures
+    size_steps: int = 80          # each size, from the scaffold
+    lr: float = 3e-3              # peak of the scaffold's one-cycle schedule
+    size_lr: float = 1e-3         # peak of each size's: it starts trained, a high rate would undo that
     heldout_share: float = 0.2    # of the pictures, fixed by ``seed``, never trained on
     seed: int = 0
     umap_neighbors: int = 15
@@ -67,11 +79,11 @@ class OwnRecipe:
 
     @property
     def total_steps(self) -> int:
-        return self.headline_steps + self.step_steps * (len(self.latent_dims) - 1)
+        return self.scaffold_steps + self.size_steps * len(self.latent_dims)
 
 
 RECIPE = OwnRecipe()
-REDUCED = OwnRecipe(latent_dims=(2, 8, 32), headline_steps=12, step_steps=4, map_method="pca")  # tests, browser test
+REDUCED = OwnRecipe(latent_dims=(2, 8, 32), scaffold_steps=12, size_steps=4, map_method="pca")  # tests, browser test
 RECIPES = {"full": RECIPE, "reduced": REDUCED}
 
 
@@ -86,15 +98,10 @@ def heldout_rows(n: int, recipe: OwnRecipe) -> np.ndarray:
 
 
 def ladder_order(recipe: OwnRecipe) -> list[tuple[int, int | None]]:
-    """(latent_dim, parent latent_dim or None) in training order: the headline, then outwards from it."""
-    dims = sorted(recipe.latent_dims)
-    head = recipe.headline if recipe.headline in dims else dims[-1]
-    order: list[tuple[int, int | None]] = [(head, None)]
-    larger = [z for z in dims if z > head]
-    smaller = [z for z in dims if z < head][::-1]
-    order += [(z, ([head] + larger)[i]) for i, z in enumerate(larger)]
-    order += [(z, ([head] + smaller)[i]) for i, z in enumerate(smaller)]
-    return order
+    """(latent_dim, what it starts from) in training order: the scaffold at the largest size (None:
+    from scratch), then every size from the scaffold, largest first."""
+    dims = sorted(recipe.latent_dims, reverse=True)
+    return [(dims[0], None)] + [(z, dims[0]) for z in dims]
 
 
 def knn_accuracy(coords: np.ndarray, labels: np.ndarray, heldout: np.ndarray, k: int = VOTE_K) -> float:
@@ -143,7 +150,7 @@ class _Progress:
     def stage(self, stage: str, **extra) -> None:
         self.check()
         self.report({"stage": stage, "model": self.model, "model_index": self.index,
-                     "n_models": len(self.recipe.latent_dims), "seconds_left": self.seconds_left(), **extra})
+                     "n_models": len(ladder_order(self.recipe)), "seconds_left": self.seconds_left(), **extra})
 
     def seconds_left(self) -> float | None:
         if self.maps_started is not None:      # the steps are done: what is left is the maps (and a moment more)
@@ -230,20 +237,25 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
                        {"n_images": len(heldout), "sse_per_image": pca_sse[z]}, build)
 
         torch.manual_seed(recipe.seed)
-        generator = torch.Generator().manual_seed(recipe.seed)
-        trained = {}
+        trained, scaffold = {}, None
         for index, (z, parent) in enumerate(ladder_order(recipe), start=1):
-            progress.model, progress.index = f"conv z = {z}", index
+            progress.model = f"scaffold (conv z = {z})" if parent is None else f"conv z = {z}"
+            progress.index = index
             progress.stage("training", step=0, steps=0)
             config = ModelConfig("conv", z, width=recipe.width, image_shape=image_shape)
             step_recipe = Recipe("conv", dataset_id, config, batch_size=recipe.batch_size,
-                                 lr=recipe.lr if parent is None else recipe.lr / 2, seed=recipe.seed,
-                                 init_from=None if parent is None else f"conv_z{parent}")
+                                 lr=recipe.lr if parent is None else recipe.size_lr, seed=recipe.seed,
+                                 init_from=None if parent is None else f"scaffold_z{parent}")
             model = build_model(config).to(device)
             if parent is not None:
-                start_from_parent(model, trained[parent], on_device)
-            steps = recipe.headline_steps if parent is None else recipe.step_steps
+                start_from_parent(model, scaffold, on_device)
+            steps = recipe.scaffold_steps if parent is None else recipe.size_steps
+            # every size sees the same batches in the same order: they differ in the code size alone
+            generator = torch.Generator().manual_seed(recipe.seed)
             fit_network(model, on_device, step_recipe, generator, on_step=progress.on_step, total_steps=steps)
+            if parent is None:       # the scaffold is kept only as every size's start
+                scaffold = model
+                continue
             model = round_to_storage_precision(model)
             trained[z] = model
             conv_sse[z] = round(sse_per_image(model, x_heldout), 4)
@@ -371,11 +383,8 @@ class OwnTrainer:
                 raise OwnDataError("{count} trainings are already waiting on this server: try again in a few "
                                    "minutes.", count=len(self._queue))
             job = Job(new_id(), name, owner, new_owner_key(), recipe, Path(tempfile.mkdtemp(prefix="ae-demo-own-")))
-            np.savez(job.folder / "pictures.npz", images=images,
-                     labels=labels if labels is not None else np.zeros(0, np.int64))
-            (job.folder / "job.json").write_text(json.dumps(
-                {"name": name, "classes": list(classes), "owner_key": job.owner_key, "recipe": recipe,
-                 "directory": str(self.directory or data_dir()), "source": source or {}}))
+            write_job(job.folder, images, labels, classes, name, job.owner_key, recipe,
+                      Path(self.directory or data_dir()), source)
             self._jobs[job.job_id] = job
             self._queue.append(job)
             self._start_next()
@@ -483,6 +492,15 @@ def _write_json(path: Path, value: dict) -> None:
 
 
 # ------------------------------------------------------------------------------- child side
+
+def write_job(folder: Path, images: np.ndarray, labels: np.ndarray | None, classes: tuple[str, ...], name: str,
+              owner_key: str, recipe: str, directory: Path, source: dict | None = None) -> None:
+    """The files ``python -m ae_demo.own_training folder`` reads: the pictures and what to do with them."""
+    np.savez(folder / "pictures.npz", images=images, labels=labels if labels is not None else np.zeros(0, np.int64))
+    (folder / "job.json").write_text(json.dumps(
+        {"name": name, "classes": list(classes), "owner_key": owner_key, "recipe": recipe,
+         "directory": str(directory), "source": source or {}}))
+
 
 def run_job(folder: Path, stop: threading.Event) -> int:
     """Train the job in ``folder``; writes progress.json as it goes and result.json at the end."""

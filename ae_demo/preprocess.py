@@ -24,7 +24,7 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from .messages import Message, MessageError
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024     # also .streamlit/config.toml: server.maxUploadSize = 10 (MB)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024     # also each picture uploader's max_upload_size (MB)
 MAX_PIXELS = 40_000_000                 # refuse decoding above this (decompression bombs)
 
 MIN_SIDE = 8            # smaller than this there is no digit to find

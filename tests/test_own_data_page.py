@@ -4,9 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ae_demo.data import REPO_ROOT
+from ae_demo.image_sets import MAX_ARCHIVE_UPLOAD_MB
 from ae_demo.own_training import OwnRecipe, build_dataset
 
-TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, headline_steps=6, step_steps=3, map_method="pca")
+TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, size_steps=3, map_method="pca")
 
 
 def coloured_squares(n: int, side: int = 32, seed: int = 0):
@@ -27,6 +29,22 @@ def own_dataset(tmp_path_factory):
     dataset = build_dataset(*coloured_squares(60), ("red", "green", "blue"), "Squares", "owner-key", TINY)
     yield dataset
     mp.undo()
+
+
+def streamlit_config() -> dict:
+    import tomllib
+
+    return tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+
+
+def test_a_picture_uploader_keeps_its_10_mb_under_the_server_s_ceiling():
+    from ae_demo.preprocess import MAX_UPLOAD_BYTES
+
+    assert MAX_UPLOAD_BYTES // 2 ** 20 == 10 < streamlit_config()["server"]["maxUploadSize"]
+    for module in ("inputs.py", "own_data.py"):
+        source = (REPO_ROOT / "ui" / module).read_text()
+        # every picture uploader names its own limit; the server's maxUploadSize would let 200 MB through
+        assert source.count("st.file_uploader(") == source.count("max_upload_size="), module
 
 
 def image_captions(at, key: str) -> list[str]:
@@ -64,6 +82,10 @@ def test_the_panel_reads_a_zip_and_lists_what_it_skipped(open_page, tmp_path, mo
     assert at.radio(key="dataset").value == "own"
     assert at.text_input(key="own_data_name") is not None
     assert at.radio(key="own_data_size").value == 32 and at.radio(key="own_data_colour").value == "grey"
+    # a class's ZIP may be far larger than one photo: the panel's uploader takes the server's ceiling
+    uploader = at.get_by_key("own_data_upload").proto
+    assert uploader.max_upload_size_mb == MAX_ARCHIVE_UPLOAD_MB == streamlit_config()["server"]["maxUploadSize"]
+    assert "200 MB" in " ".join(c.value for c in at.get_by_key("own_data").caption)
 
 
 def test_every_picture_source_runs(own_dataset, open_page, monkeypatch):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from ae_demo.datasets import DATASETS
 from ae_demo.own_lab import OwnLab, error_display, register_own, to_display
 from ae_demo.own_training import OwnRecipe, build_dataset
 
-TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, headline_steps=6, step_steps=3, map_method="pca")
+TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, size_steps=3, map_method="pca")
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,21 @@ def test_the_map_csv_and_the_registry(lab):
     entry = register_own(lab.dataset)
     assert DATASETS[lab.dataset.id] is entry and entry.image_shape == (3, 32, 32) and entry.classes == ("r", "g", "b")
     del DATASETS[lab.dataset.id]
+
+
+def test_the_view_zip_holds_the_colour_ladder_the_map_and_the_link(lab):
+    picture = lab.picture(int(lab.heldout[0]))
+    rungs = lab.ladder(picture)
+    url = f"http://localhost:8501/?dataset={lab.dataset.id}"
+    with zipfile.ZipFile(io.BytesIO(lab.view_zip(picture, rungs, url))) as archive:
+        names = set(archive.namelist())
+        assert {"input.png", "ladder.png", "conv-z-2.png", "conv-z-32.png", "pca-z-32.png", "map-z32.csv",
+                "settings.json", "contents.txt"} <= names
+        conv = Image.open(io.BytesIO(archive.read("conv-z-32.png")))
+        assert conv.mode == "RGB" and conv.size[0] >= 224        # colour, slide-sized
+        enlarged = np.asarray(conv)[::conv.size[0] // 32, ::conv.size[0] // 32]
+        assert np.array_equal(enlarged, to_display(rungs[-1].conv))   # the reconstruction, pixel for pixel
+        settings = json.loads(archive.read("settings.json"))
+        assert settings["url"] == url and settings["settings"]["dataset"] == lab.dataset.id
+        assert settings["settings"]["conv_sse_per_size"]["32"] == pytest.approx(rungs[-1].conv_sse, abs=0.01)
+        assert archive.read("map-z32.csv") == lab.map_csv(32)

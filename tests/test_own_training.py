@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,11 +12,12 @@ import pytest
 import torch
 
 from ae_demo import own_data, own_training
+from ae_demo.data import REPO_ROOT
 from ae_demo.own_data import OwnDataError, delete_dataset, list_datasets, open_dataset
 from ae_demo.own_training import REDUCED, Cancelled, OwnTrainer, build_dataset, heldout_rows, ladder_order
 
-TINY = own_training.OwnRecipe(latent_dims=(2, 8), headline=8, width=4, batch_size=16, headline_steps=6,
-                              step_steps=3, map_method="pca")
+TINY = own_training.OwnRecipe(latent_dims=(2, 8), headline=8, width=4, batch_size=16, scaffold_steps=6,
+                              size_steps=3, map_method="pca")
 
 
 def coloured_squares(n: int, side: int = 28, channels: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +148,36 @@ class TestKept:
             open_dataset(bad)
 
 
-def test_ladder_order_starts_at_the_headline_and_grows_outwards():
-    assert ladder_order(own_training.RECIPE) == [(32, None), (64, 32), (16, 32), (8, 16), (4, 8), (2, 4)]
-    assert ladder_order(REDUCED) == [(32, None), (8, 32), (2, 8)]
+def test_ladder_order_is_the_scaffold_then_every_size_from_it():
+    assert ladder_order(own_training.RECIPE) == [(64, None), (64, 64), (32, 64), (16, 64), (8, 64), (4, 64), (2, 64)]
+    assert ladder_order(REDUCED) == [(32, None), (32, 32), (8, 32), (2, 32)]
+    assert own_training.RECIPE.total_steps == 400 + 6 * 80
+
+
+@pytest.mark.slow   # a process of its own that imports torch, then trains until it is killed
+def test_a_worker_killed_halfway_leaves_no_dataset_and_a_restart_finds_the_finished_ones(data_folder, tmp_path):
+    finished = build_dataset(*coloured_squares(60), ("a", "b", "c"), "finished", "k", TINY)
+    job = tmp_path / "job"
+    job.mkdir()
+    own_training.write_job(job, *coloured_squares(60, seed=1), ("a", "b", "c"), "killed", "k2", "full", data_folder)
+    worker = subprocess.Popen([sys.executable, "-m", "ae_demo.own_training", str(job)], cwd=REPO_ROOT,
+                              stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 180
+        while (own_training._read_json(job / own_training.PROGRESS_NAME) or {}).get("stage") != "training":
+            assert worker.poll() is None, worker.stderr.read().decode()
+            assert time.time() < deadline
+            time.sleep(0.2)
+        builds = list(data_folder.glob(own_data.BUILD_PREFIX + "*"))
+        assert len(builds) == 1 and any(builds[0].iterdir())        # half written: the pictures, PCA
+    finally:
+        worker.kill()       # as a crash or the server's end would: nothing of the worker's own runs after it
+        worker.wait()
+    # a restart reads the disk alone: the finished dataset opens, the half-written one is no dataset
+    assert [d.id for d in list_datasets()] == [finished.id]
+    open_dataset(finished.id)
+    assert own_data.remove_stale_builds() == builds and not builds[0].exists()    # the next training's first step
+    assert [p.name for p in data_folder.iterdir()] == [finished.id]
 
 
 @pytest.mark.slow

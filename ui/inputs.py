@@ -7,7 +7,7 @@ import random
 import numpy as np
 import streamlit as st
 
-from ae_demo.preprocess import InputError, Prepared, prepare_drawing, prepare_upload
+from ae_demo.preprocess import MAX_UPLOAD_BYTES, InputError, Prepared, prepare_drawing, prepare_upload
 
 from . import i18n, presentation, rerun, resources, state
 from .i18n import N_, _
@@ -58,6 +58,7 @@ def draw_tab() -> None:
 def upload_tab() -> None:
     files = st.file_uploader(_("Upload images (PNG, JPEG, GIF, BMP, WebP, TIFF)"), type=UPLOAD_TYPES,
                              accept_multiple_files=True, key="upload", on_change=rerun.mark_page_due,
+                             max_upload_size=MAX_UPLOAD_BYTES // 2 ** 20,
                              help=_("A photo of a digit on paper works: the background is removed and the ink "
                                     "centred."))
     files = files or []

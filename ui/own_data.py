@@ -7,17 +7,20 @@ every number shown are computed in ``ae_demo`` (``image_sets``, ``own_training``
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ae_demo.image_sets import MAX_IMAGES, MIN_IMAGES, SIZES, ArchiveError, read_image_set
+from ae_demo.image_sets import (MAX_ARCHIVE_UPLOAD_MB, MAX_IMAGES, MAX_TOTAL_BYTES, MIN_IMAGES, SIZES, ArchiveError,
+                                read_image_set)
 from ae_demo.own_data import ID_PATTERN, OwnDataError, delete_dataset
 from ae_demo.own_lab import UNUSUAL_PERCENTILE, error_display, to_display
-from ae_demo.preprocess import InputError
+from ae_demo.preprocess import MAX_UPLOAD_BYTES, InputError
 
 from . import i18n, resources, state, theme
+from .exports import page_url
 from .i18n import N_, _
 
 OWN = "own"            # the picker's value for "Your own images"
@@ -75,9 +78,13 @@ def upload_panel() -> None:
         st.subheader(_("Your own images"))
         st.caption(_("Upload a ZIP of pictures, or many picture files. Sub-folders of the ZIP are classes "
                      "(leaves/oak/…, leaves/maple/…); without sub-folders there are no classes. At least {low} "
-                     "pictures; above {high}, a random {high} are used.").format(low=MIN_IMAGES,
-                                                                                 high=i18n.integer(MAX_IMAGES)))
-        files = st.file_uploader(_("Pictures or a ZIP"), accept_multiple_files=True, key=state.OWN_DATA_UPLOAD)
+                     "pictures; above {high}, a random {high} are used. Up to {mb} MB a file.").format(
+                         low=MIN_IMAGES, high=i18n.integer(MAX_IMAGES), mb=MAX_ARCHIVE_UPLOAD_MB))
+        files = st.file_uploader(_("Pictures or a ZIP"), accept_multiple_files=True, key=state.OWN_DATA_UPLOAD,
+                                 max_upload_size=MAX_ARCHIVE_UPLOAD_MB,
+                                 help=_("Up to {mb} MB per file; a ZIP may hold up to {total} MB of pictures "
+                                        "once unpacked.").format(mb=MAX_ARCHIVE_UPLOAD_MB,
+                                                                 total=MAX_TOTAL_BYTES // 2 ** 20))
         left, middle, right = st.columns(3)
         name = left.text_input(_("Name"), key=state.OWN_DATA_NAME, placeholder=_("e.g. Leaves of the school garden"))
         labels = i18n.fixed()
@@ -206,7 +213,8 @@ def _current_picture(lab) -> np.ndarray:
                       format_func=lambda s: labels(sources[s]))
     framed = _("Framed as the dataset's pictures were: the centred square, resized to {s}×{s}.").format(s=lab.size)
     if source == "upload":
-        upload = st.file_uploader(_("Or upload a picture"), key=state.OWN_LAB_UPLOAD)
+        upload = st.file_uploader(_("Or upload a picture"), key=state.OWN_LAB_UPLOAD,
+                                  max_upload_size=MAX_UPLOAD_BYTES // 2 ** 20)
         if upload is not None:
             try:
                 picture = lab.frame(upload.getvalue(), upload.name)
@@ -262,6 +270,14 @@ def _exports(lab, picture: np.ndarray, rungs) -> None:
     z = 32 if 32 in lab.conv else lab.latent_dims[-1]
     right.download_button(_("The z = {z} map as CSV").format(z=z), lab.map_csv(z), file_name=f"{lab.dataset.id}-map-z{z}.csv",
                           mime="text/csv", key="own_lab_map_csv")
+    # the link without ``key``: the owner key opens the delete button and must not travel in a slide's zip
+    url = page_url().split("?")[0] + f"?dataset={lab.dataset.id}"
+    st.sidebar.download_button(_("Download this view (zip)"), partial(lab.view_zip, picture, rungs, url),
+                               f"autoencoder-lab-{lab.dataset.id}-view.zip", "application/zip", key="view_zip",
+                               icon=":material/folder_zip:",
+                               help=_("The picture and its reconstructions at every size as slide-sized PNGs, the "
+                                      "ladder sheet, the map as CSV, the settings as JSON and the link that "
+                                      "reopens this dataset."))
 
 
 def _error_chart(lab) -> None:
@@ -282,11 +298,11 @@ def _error_chart(lab) -> None:
     if lab.pca_wins_at(32):
         n_train = lab.dataset.card["n_images"] - len(lab.heldout)
         st.warning(_("On this dataset PCA wins at z = 32 ({pca} against {conv}). PCA's code is exactly the "
-                     "best linear one for these pictures, while the network learned its code from {n} training "
-                     "pictures in {steps} steps at z = 32; it can beat PCA only where it finds more than a linear "
-                     "code, and with this few pictures and steps it did not.")
+                     "best linear one for the training pictures, while the network learned its code from {n} "
+                     "training pictures in {steps} steps of {batch}; it can beat PCA only where it finds more than "
+                     "a linear code, and with this few pictures and steps it did not.")
                    .format(pca=i18n.number(pca[32]), conv=i18n.number(conv[32]), n=i18n.integer(n_train),
-                           steps=lab.dataset.card["recipe"]["headline_steps"]))
+                           steps=i18n.integer(lab.training_steps()), batch=lab.dataset.card["recipe"]["batch_size"]))
 
 
 def _latent_map(lab, picture: np.ndarray) -> None:
