@@ -189,3 +189,19 @@ def test_the_charts_numbers_are_text(open_page):
     at = open_page(demo="anomaly")
     text = " ".join(texts(at.get_by_key("anomaly")))
     assert "The curve's values: 10th percentile, SSE" in text and "95th percentile, SSE" in text
+
+
+def test_the_live_charts_numbers_are_text():
+    """Watch it learn: the loss chart's and the code map's numbers as sentences a screen reader reaches."""
+    from types import SimpleNamespace
+
+    from ui.demos.learn_live import _codes_summary, _loss_summary
+
+    snap = SimpleNamespace(loss_history=np.array([[1, 540.0], [2, 300.0], [40, 120.5]]),
+                           unseen_sse=np.array([52.0, 30.25]),
+                           codes=np.array([[0.0, 1.0], [2.0, 3.0], [-1.0, -1.0]]), code_labels=np.array([0, 0, 2]))
+    assert _loss_summary(snap, 66.4) == ("The chart's numbers: the training loss went from 540.0 at step 1 to 120.5 "
+                                         "at step 40 (an exact copy scores 66.4). SSE of the unseen images after each "
+                                         "epoch: 52.0; 30.2.")
+    assert _codes_summary(snap, ("0", "1", "2")) == ("The chart's numbers: the mean code of each class, "
+                                                     "0 (1.00, 2.00); 2 (-1.00, -1.00).")

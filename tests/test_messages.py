@@ -85,3 +85,16 @@ def test_a_pdf_upload_is_told_in_the_class_language(open_page, code, expected):
     at.file_uploader(key="upload").set_value(("paper.png", b"%PDF-1.7 a document", "image/png")).run()
     assert not at.exception
     assert any(expected in e.value for e in at.error), [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("en", "animated GIF: used the first frame (of 3)"), ("es", "GIF animado: se usó el primer fotograma (de 3)"),
+    ("zh", "动画 GIF：使用了第一帧（共 3 帧）")])
+def test_an_uploads_note_with_values_is_translated_by_underscore_too(speak, code, expected):
+    """ui.inputs shows an upload's notes through ``_``: a note with values goes through its template."""
+    frames = [Image.fromarray(np.full((40, 40), level, np.uint8)) for level in (0, 128, 255)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    (note,) = decode_image(gif.getvalue(), "moving.gif").info["ae_demo.notes"]
+    speak(code)
+    assert i18n._(note) == expected

@@ -14,7 +14,9 @@ formatted for the language.
 Catalogs: ``locales/<lang>/LC_MESSAGES/messages.po``, read and compiled in memory once per server
 (Babel), so the repository holds no compiled .mo file and the page needs no network. ``locales/glossary.toml``
 gives the one word each catalog uses for each idea (tests/test_i18n.py checks it). To add or change a text:
-wrap it in ``_`` (an error a user causes: ``InputError`` with a template and named params), run
+wrap it in ``_`` (a text ae_demo makes: an ``ae_demo.messages.Message``, or an error a user causes, an
+``InputError``, ``RoomError`` or ``OwnDataError``, each with a template and named params; ``error_text`` shows
+it), run
 ``python -m ui.i18n`` (Babel extracts every message into locales/messages.pot and adds the new ones to each
 catalog, untranslated), and translate the new entries; tests/test_i18n.py fails while one is empty.
 
@@ -80,7 +82,10 @@ def language() -> str:
 
 
 def _(message: str) -> str:
-    """``message`` in this visitor's language."""
+    """``message`` in this visitor's language; an ``ae_demo.messages.Message`` with values (an upload's note
+    "animated GIF: used the first frame (of 3)") through its template, as ``error_text`` does."""
+    if getattr(message, "params", None):
+        return error_text(message)
     lang = language()
     return message if lang == SOURCE_LANGUAGE else translations(lang).gettext(message)
 

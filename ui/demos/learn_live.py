@@ -80,6 +80,7 @@ def _live_view(dataset: str, was_running: bool) -> None:
                                 config=exports.chart_config("live-codes"))
                 st.caption(_("The 2-D codes of {n} images it never trains on, coloured by their class (which the "
                              "network is never told).").format(n=N_UNSEEN))
+                st.caption(_codes_summary(snap, DATASETS[snap.run.dataset].classes))
         st.markdown(_("**The 8 fixed images it never trains on (top) and its reconstructions after epoch {epoch} "
                       "(bottom)** · mean SSE of these 8: {shown} · of all {n} unseen images: {unseen} (squared "
                       "error over 784 pixels)").format(epoch=snap.epoch, shown=i18n.number(snap.shown_sse[-1]),
@@ -130,6 +131,14 @@ def _loss_summary(snap: LiveSnapshot, floor: float) -> str:
         said += " " + _("SSE of the unseen images after each epoch: {values}.").format(
             values="; ".join(i18n.number(v) for v in snap.unseen_sse))
     return said
+
+
+def _codes_summary(snap: LiveSnapshot, classes: tuple[str, ...]) -> str:
+    """The code map's numbers as a sentence, for a screen reader: where each class's codes lie on average."""
+    centres = [(_(name), snap.codes[snap.code_labels == label].mean(axis=0))
+               for label, name in enumerate(classes) if (snap.code_labels == label).any()]
+    return _("The chart's numbers: the mean code of each class, {centres}.").format(centres="; ".join(
+        f"{name} ({i18n.number(x, 2)}, {i18n.number(y, 2)})" for name, (x, y) in centres))
 
 
 def _loss_figure(snap: LiveSnapshot, floor: float) -> go.Figure:
