@@ -19,7 +19,7 @@ from ae_demo.own_data import ID_PATTERN, OwnDataError, delete_dataset
 from ae_demo.own_lab import UNUSUAL_PERCENTILE, error_display, to_display
 from ae_demo.preprocess import MAX_UPLOAD_BYTES, InputError
 
-from . import i18n, resources, state, theme
+from . import i18n, network, resources, state, theme
 from .exports import page_url
 from .i18n import N_, _
 
@@ -355,6 +355,10 @@ def _small_maps(lab, picture: np.ndarray) -> None:
     figure.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10))
     st.markdown(_("**Every bottleneck's map**, the star where this picture lands on each"))
     st.plotly_chart(figure, key="own_small_maps")
+    # the chart's numbers as text, for a screen reader (a Plotly chart is a picture to it)
+    st.caption(_("Where this picture lands: {places}.").format(places="; ".join(
+        f"z = {z}: ({i18n.number(x, 2)}, {i18n.number(y, 2)})" for z, (x, y) in
+        ((z, lab.place(picture, z)[:2]) for z in dims))))
 
 
 def _network(lab, picture: np.ndarray) -> None:
@@ -362,16 +366,18 @@ def _network(lab, picture: np.ndarray) -> None:
     with st.expander(_("Inside the z = {z} network: this picture through every layer").format(z=z)):
         for out in lab.network(picture, z):
             shape = "×".join(map(str, out.shape))
-            st.markdown(f"**{out.layer.name}** · {shape} · " + _("{n} learned numbers").format(
+            name = network.layer_name(out.layer)
+            st.markdown(f"**{name}** · {shape} · " + _("{n} learned numbers").format(
                 n=i18n.integer(out.layer.parameters))
-                        + f" — {out.layer.what}")
+                        + f" — {network.in_language(out.layer.what_template, out.layer.params)}")
             if out.output.ndim == 3 and out.layer.name != "output":
                 maps = out.output[:8]
                 low, high = float(maps.min()), float(maps.max())
                 st.image([np.round((m - low) / max(high - low, 1e-6) * 255).astype(np.uint8) for m in maps],
-                         width=TILE_PX)
+                         width=TILE_PX, alt=[_("map {n} of {layer}").format(n=i + 1, layer=name)
+                                             for i in range(len(maps))])
             elif out.layer.name == "output":
-                st.image(to_display(out.output), width=TILE_PX)
+                st.image(to_display(out.output), width=TILE_PX, alt=_("the network's output picture"))
 
 
 def _morph_and_sliders(lab, picture: np.ndarray) -> None:

@@ -294,9 +294,10 @@ def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], selected: in
         return
     drawing = view.drawings[selected]
     left, right = st.columns(2)
-    left.image(drawing.picture, caption=_("drawing {label}").format(label=_label(view, selected)), width="stretch")
-    right.image(pictures[selected].reconstruction,
-                caption=_("its reconstruction at z = {z}").format(z=view.room.latent_dim), width="stretch")
+    said = _("drawing {label}").format(label=_label(view, selected))
+    again = _("its reconstruction at z = {z}").format(z=view.room.latent_dim)
+    left.image(drawing.picture, caption=said, width="stretch", alt=said)
+    right.image(pictures[selected].reconstruction, caption=again, width="stretch", alt=again)
     st.caption(_("More unusual than {percent} % of held-out images (its reconstruction error against theirs).")
                .format(percent=int(drawing.unusual)))
 
