@@ -108,7 +108,8 @@ MNIST = register(Dataset(
     items=N_("digits"),
     source=ImageSource(offline_dirs=("../shared/data/mnist-10k", "/usr/share/datasets/mnist"),
                        torchvision_class="MNIST",
-                       attribution="MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0"),
+                       attribution=N_("MNIST by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, "
+                                      "CC BY-SA 3.0")),
     map_points=2000,   # all its bundled held-out digits
     anomaly=AnomalyDefaults(other_dataset="fashion"),
     arithmetic=ArithmeticDefaults(source_class=7, target_class=1),   # a 7 towards the 1s
@@ -121,7 +122,8 @@ FASHION = register(Dataset(
              N_("Sneaker"), N_("Bag"), N_("Ankle boot")),
     items=N_("Fashion-MNIST pictures"),
     source=ImageSource(offline_dirs=("/usr/share/datasets/fashion-mnist",), torchvision_class="FashionMNIST",
-                       attribution="Fashion-MNIST by Zalando Research (Xiao, Rasul, Vollgraf, 2017), MIT licence"),
+                       attribution=N_("Fashion-MNIST by Zalando Research (Xiao, Rasul, Vollgraf, 2017), "
+                                      "MIT licence")),
     map_points=5000,   # half of its 10,000 test images
     anomaly=AnomalyDefaults(other_dataset="mnist"),
     arithmetic=ArithmeticDefaults(source_class=6, target_class=3),   # a shirt towards the dresses

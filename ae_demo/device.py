@@ -7,6 +7,8 @@ import sys
 
 import torch
 
+from .text import N_
+
 
 @functools.cache
 def pick_device() -> torch.device:
@@ -18,14 +20,23 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
-def describe_device(device: torch.device) -> str:
-    """A name for people: the GPU's model name, 'Apple MPS', or the CPU and its thread count."""
+def device_description(device: torch.device) -> tuple[str, dict]:
+    """A name for people, as a template and its params (marked for the page's catalogs): the GPU's model name,
+    'Apple MPS', or the CPU and its thread count."""
     if device.type == "cuda":
-        return f"CUDA · {torch.cuda.get_device_name(device)}"
+        return "CUDA · {name}", {"name": torch.cuda.get_device_name(device)}
     if device.type == "mps":
-        return "Apple MPS"
+        return "Apple MPS", {}
     threads = torch.get_num_threads()
-    return f"CPU · {platform.machine()} · {threads} thread{'s' if threads > 1 else ''} per call"
+    if threads == 1:
+        return N_("CPU · {machine} · 1 thread per call"), {"machine": platform.machine()}
+    return N_("CPU · {machine} · {threads} threads per call"), {"machine": platform.machine(), "threads": threads}
+
+
+def describe_device(device: torch.device) -> str:
+    """``device_description`` in English."""
+    template, params = device_description(device)
+    return template.format(**params)
 
 
 def use_one_cpu_thread_per_call() -> None:

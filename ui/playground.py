@@ -38,8 +38,8 @@ def playground_section(dataset: str, family: str, z: int, view: InputsView, colu
     re-render on each stroke, and the sixteen sliders alone were a large part of it (``benchmarks/bench_canvas.py``).
     """
     st.subheader(_("Play with the codes"))
-    _link_in_language()
-    morph, nudge = st.tabs([_(tab) for tab in PLAYGROUND_TABS], key="playground", bind="query-params")
+    morph, nudge = st.tabs([_(tab) for tab in PLAYGROUND_TABS], default=_linked_tab(), key="playground",
+                           bind="query-params")
     if morph.open:
         with morph:
             interpolation_section(dataset, family, z, view, column)
@@ -48,14 +48,16 @@ def playground_section(dataset: str, family: str, z: int, view: InputsView, colu
             latent_sliders_section(dataset, family, view, column)
 
 
-def _link_in_language() -> None:
-    """A link names its tab (``?playground=Nudge the code``) in the language it was made in: the same tab in this
-    visitor's language, so that a link made in any language opens it."""
-    wanted = st.query_params.get("playground")
-    for tab in PLAYGROUND_TABS:
-        if wanted != _(tab) and wanted in {tab, *(i18n.translations(code).gettext(tab) for code in i18n.LANGUAGES)}:
-            st.query_params["playground"] = _(tab)
-            state.drop_widget("playground")
+def _linked_tab() -> str | None:
+    """The tab the visit's link named (``?playground=Nudge the code``), in any language, as this visitor's language
+    writes it: a link made in one language opens its tab in another. Read once: the tabs' default must not change
+    when the URL drops the tab (Streamlit leaves a bound parameter out while it holds the default)."""
+    visitor = state.visitor()
+    if visitor.linked_tab is None:
+        wanted = st.query_params.get("playground")
+        visitor.linked_tab = next((tab for tab in PLAYGROUND_TABS if wanted in
+                                   {tab, *(i18n.translations(code).gettext(tab) for code in i18n.LANGUAGES)}), "")
+    return _(visitor.linked_tab) if visitor.linked_tab else None
 
 
 def _endpoint_codes(dataset: str, family: str, z: int, view: InputsView) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ae_demo.datasets import DATASETS, DEFAULT_DATASET
-from ae_demo.device import describe_device, pick_device
+from ae_demo.device import device_description, pick_device
 from ae_demo.zoo import FAMILIES
 
 from . import i18n, own_data, resources, server, state
@@ -49,7 +49,8 @@ def _dataset_label(name: str, in_language: Callable[[str], str]) -> str:
 def about_the_server() -> None:
     """Where the models run, how long the last pass took, which replica serves this page, and credits."""
     st.sidebar.markdown("**" + _("Runs on") + "**")
-    st.sidebar.caption(describe_device(pick_device()))
+    template, params = device_description(pick_device())
+    st.sidebar.caption(_(template).format(**{k: i18n.integer(v) if isinstance(v, int) else v for k, v in params.items()}))
     seconds = state.visitor().last_inference_s
     if seconds is not None:
         st.sidebar.caption(_("Last inference: {milliseconds} ms for all models of the family and PCA")
@@ -57,4 +58,4 @@ def about_the_server() -> None:
     st.sidebar.caption(_("Served by replica {replica}").format(replica=server.replica_id()))
     st.sidebar.divider()
     st.sidebar.caption(_("Images: {attribution}. Models trained for this app; see the README.")
-                       .format(attribution=DATASETS[state.widget(state.DATASET)].source.attribution))
+                       .format(attribution=_(DATASETS[state.widget(state.DATASET)].source.attribution)))

@@ -184,6 +184,7 @@ class Visitor:
     own_read: tuple | None = None            # (upload signature, ImageSet) of the own-data panel's last reading
     demo_applied: str | None = None          # the ?demo= value whose expander has been opened
     tour_applied: int | None = None          # the tour step whose page set-up has been applied
+    linked_tab: str | None = None            # the playground tab the visit's link named (``?playground=``), English
     page: PageRuns = field(default_factory=PageRuns)
     room_seat: RoomSeat | None = None        # this visitor's place in a class room (ui/room.py)
     room_shared: str | None = None           # digest of the picture this member last shared
