@@ -7,7 +7,7 @@ import sys
 
 import torch
 
-from .text import N_
+from .messages import Message
 
 
 @functools.cache
@@ -20,23 +20,17 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
-def device_description(device: torch.device) -> tuple[str, dict]:
-    """A name for people, as a template and its params (marked for the page's catalogs): the GPU's model name,
-    'Apple MPS', or the CPU and its thread count."""
+def describe_device(device: torch.device) -> Message:
+    """A name for people: the GPU's model name, 'Apple MPS', or the CPU and its thread count (a ``Message``: the
+    page shows it in the visitor's language)."""
     if device.type == "cuda":
-        return "CUDA · {name}", {"name": torch.cuda.get_device_name(device)}
+        return Message("CUDA · {name}", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "Apple MPS", {}
+        return Message("Apple MPS")
     threads = torch.get_num_threads()
     if threads == 1:
-        return N_("CPU · {machine} · 1 thread per call"), {"machine": platform.machine()}
-    return N_("CPU · {machine} · {threads} threads per call"), {"machine": platform.machine(), "threads": threads}
-
-
-def describe_device(device: torch.device) -> str:
-    """``device_description`` in English."""
-    template, params = device_description(device)
-    return template.format(**params)
+        return Message("CPU · {machine} · 1 thread per call", machine=platform.machine())
+    return Message("CPU · {machine} · {threads} threads per call", machine=platform.machine(), threads=threads)
 
 
 def use_one_cpu_thread_per_call() -> None:

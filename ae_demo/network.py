@@ -7,7 +7,7 @@ the dense ones and the code. ``layers(model)`` is that list of layers with what 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -16,40 +16,28 @@ from torch import nn
 
 from .data import as_model_input
 from .models import Autoencoder, ConvAutoencoder, ConvVAE, DenseAutoencoder, PCAAutoencoder
+from .messages import Message
 from .text import N_
 
 ENCODER, CODE, DECODER = "encoder", "code", "decoder"
 
 
-def written(template: str, params: dict, integer: Callable[[int], str] = "{:,}".format) -> str:
-    """``template`` filled with ``params``: a count through ``integer`` (the page passes its language's), a
-    sequence of counts as a path (784 → 25,088 → …), a text as it is (the page passes it translated)."""
-    def value(v):
-        if isinstance(v, (tuple, list)):
-            return " → ".join(integer(n) for n in v)
-        return integer(v) if isinstance(v, int) else v
-    return template.format(**{k: value(v) for k, v in params.items()})
-
-
 @dataclass(frozen=True)
 class Layer:
-    """One step of the network as the page draws it. Its texts are English templates (marked for the page's
-    catalogs) with ``params`` filled in by ``written``: ``name`` and ``what`` give them filled, in English."""
+    """One step of the network as the page draws it. Its texts are ``Message``s: English strings that keep their
+    template and figures, so that the page can show them in the visitor's language (``ui.i18n.error_text``)."""
 
-    name_template: str                           # "conv {i} (stride 2)", "code", …
+    name: Message                                # "conv 1 (stride 2)", "code", …
     part: str                                    # ENCODER, CODE or DECODER
-    what_template: str                           # one sentence: what this part does
+    what: Message                                # one sentence: what this part does
     run: Callable[[torch.Tensor], torch.Tensor]  # the module (or small function) that makes its output
     parameters: int                              # learned numbers in this step
-    params: dict = field(default_factory=dict)   # the templates' figures (counts) and words (texts to translate)
 
-    @property
-    def name(self) -> str:
-        return written(self.name_template, self.params)
 
-    @property
-    def what(self) -> str:
-        return written(self.what_template, self.params)
+def _layer(name: str, part: str, what: str, run: Callable[[torch.Tensor], torch.Tensor], parameters: int,
+           params: dict | None = None) -> Layer:
+    """A ``Layer`` whose name and sentence are the templates ``name`` and ``what`` filled with ``params``."""
+    return Layer(Message(name, **(params or {})), part, Message(what, **(params or {})), run, parameters)
 
 
 @dataclass(frozen=True)
@@ -74,24 +62,24 @@ def _conv_layers(model: ConvAutoencoder) -> list[Layer]:
     for i, (block, stride) in enumerate(zip(convs, strides), 1):
         channels = block[0].out_channels
         if stride == 2:
-            found.append(Layer(N_("conv {i} (stride 2)"), ENCODER,
+            found.append(_layer(N_("conv {i} (stride 2)"), ENCODER,
                                N_("{channels} filters slide over the picture; stride 2 halves its size."),
                                block, _count(block), {"i": i, "channels": channels}))
         else:
-            found.append(Layer(N_("conv {i}"), ENCODER,
+            found.append(_layer(N_("conv {i}"), ENCODER,
                                N_("{channels} filters look for local patterns (strokes, edges, corners)."),
                                block, _count(block), {"i": i, "channels": channels}))
-    code_what = N_("A linear layer squeezes the {features} numbers of the last feature maps into {latent}: the "
+    code_what = N_("A linear layer squeezes the {features:,} numbers of the last feature maps into {latent}: the "
                    "bottleneck.")
     heads = [model.to_code]
     if isinstance(model, ConvVAE):  # the mean is the code shown; the log-variance only matters in training
-        code_what = N_("A linear layer squeezes the {features} numbers of the last feature maps into {latent}: the "
+        code_what = N_("A linear layer squeezes the {features:,} numbers of the last feature maps into {latent}: the "
                        "bottleneck. (A VAE's code is the mean of a Gaussian; a second head gives its variance.)")
         heads.append(model.to_logvar)
-    found.append(Layer(N_("code"), CODE, code_what, lambda h: model.to_code(down[-1](h)), _count(*heads),
+    found.append(_layer(N_("code"), CODE, code_what, lambda h: model.to_code(down[-1](h)), _count(*heads),
                        {"features": model.body.features, "latent": model.latent_dim}))
     grid = up[0].unflattened_size[-1]                 # 7 for the zoo's 28x28 pictures
-    found.append(Layer(N_("expand"), DECODER, N_("A linear layer turns the {latent} numbers back into feature maps "
+    found.append(_layer(N_("expand"), DECODER, N_("A linear layer turns the {latent} numbers back into feature maps "
                                                  "of {grid}×{grid}."), lambda z: up[1](up[0](model.from_code(z))),
                        _count(model.from_code), {"latent": model.latent_dim, "grid": grid}))
     blocks = [m for m in up if isinstance(m, nn.Sequential)]
@@ -100,16 +88,16 @@ def _conv_layers(model: ConvAutoencoder) -> list[Layer]:
         transposed = isinstance(block[0], nn.ConvTranspose2d)
         counts[transposed] += 1
         if transposed:
-            found.append(Layer(N_("deconv {i} (×2)"), DECODER, N_("A transposed convolution doubles the picture's "
+            found.append(_layer(N_("deconv {i} (×2)"), DECODER, N_("A transposed convolution doubles the picture's "
                                                                    "size."), block, _count(block), {"i": counts[True]}))
         else:
-            found.append(Layer(N_("conv {i}"), DECODER, N_("Filters refine the upsampled feature maps."), block,
+            found.append(_layer(N_("conv {i}"), DECODER, N_("Filters refine the upsampled feature maps."), block,
                                _count(block), {"i": counts[False]}))
     last = up[-1]
     channels, side, _ = model.config.image_shape
     what = (N_("One filter and a sigmoid make the {side}×{side} picture, each pixel in [0, 1].") if channels == 1 else
             N_("Three filters (red, green, blue) and a sigmoid make the {side}×{side} picture, each pixel in [0, 1]."))
-    found.append(Layer(N_("output"), DECODER, what, lambda h: torch.sigmoid(last(h)), _count(last), {"side": side}))
+    found.append(_layer(N_("output"), DECODER, what, lambda h: torch.sigmoid(last(h)), _count(last), {"side": side}))
     return found
 
 
@@ -119,12 +107,12 @@ def _dense_layers(model: DenseAutoencoder) -> list[Layer]:
     linears = [i for i, m in enumerate(enc) if isinstance(m, nn.Linear)]
     for n, i in enumerate(linears[:-1], 1):
         group = nn.Sequential(*enc[i:linears[n]])
-        found.append(Layer(N_("dense {i}"), ENCODER, N_("Every one of its {units} units weighs all of the previous "
+        found.append(_layer(N_("dense {i}"), ENCODER, N_("Every one of its {units} units weighs all of the previous "
                                                         "layer's {inputs} numbers."),
                            (lambda g, first: (lambda h: g(h.flatten(1) if first else h)))(group, n == 1), _count(group),
                            {"i": n, "units": enc[i].out_features, "inputs": enc[i].in_features}))
     code = enc[linears[-1]]
-    found.append(Layer(N_("code"), CODE, N_("A linear layer squeezes {inputs} numbers into {latent}: the bottleneck."),
+    found.append(_layer(N_("code"), CODE, N_("A linear layer squeezes {inputs} numbers into {latent}: the bottleneck."),
                        code, _count(code), {"inputs": code.in_features, "latent": code.out_features}))
     dec = list(model.decoder)
     linears = [i for i, m in enumerate(dec) if isinstance(m, nn.Linear)]
@@ -132,10 +120,10 @@ def _dense_layers(model: DenseAutoencoder) -> list[Layer]:
         end = linears[n] if n < len(linears) else len(dec)
         group = nn.Sequential(*dec[i:end])
         if n == len(linears):
-            found.append(Layer(N_("output"), DECODER, N_("784 units and a sigmoid make the 28×28 picture."),
+            found.append(_layer(N_("output"), DECODER, N_("784 units and a sigmoid make the 28×28 picture."),
                                (lambda g: lambda h: torch.sigmoid(g(h)))(group), _count(group)))
         else:
-            found.append(Layer(N_("dense {i}"), DECODER, N_("{units} units widen the code back out."),
+            found.append(_layer(N_("dense {i}"), DECODER, N_("{units} units widen the code back out."),
                                group, _count(group), {"i": n, "units": dec[i].out_features}))
     return found
 
@@ -145,9 +133,9 @@ def _shallow_layers(model: Autoencoder) -> list[Layer]:
     code_what = (N_("{latent} numbers: the projections on the top principal directions.") if
                  isinstance(model, PCAAutoencoder) else
                  N_("{latent} sigmoid units, each weighing all 784 pixels."))
-    return [Layer(N_("code"), CODE, code_what, model.encode, _count(model) // 2 if not isinstance(model, PCAAutoencoder)
+    return [_layer(N_("code"), CODE, code_what, model.encode, _count(model) // 2 if not isinstance(model, PCAAutoencoder)
                   else model.components.numel() + model.mean.numel(), {"latent": model.latent_dim}),
-            Layer(N_("output"), DECODER, N_("The code weighted back into 784 pixels."), model.decode,
+            _layer(N_("output"), DECODER, N_("The code weighted back into 784 pixels."), model.decode,
                   _count(model) - _count(model) // 2 if not isinstance(model, PCAAutoencoder) else 0)]
 
 
@@ -167,23 +155,19 @@ def numbers_per_step(outputs: list[LayerOutput]) -> list[int]:
     return [int(outputs[-1].output.size)] + [int(o.output.size) for o in outputs if o.layer.part in (ENCODER, CODE)]
 
 
-def encoder_sentence(outputs: list[LayerOutput]) -> tuple[str, dict]:
-    """One sentence on what the encoder does to the number of numbers, true of these ``outputs``, as a template
-    and its params (``written``): a convolutional encoder's feature maps get smaller but more numerous (more
-    numbers than pixels, at first), a dense one's layers narrow; either way the last step squeezes them into
-    the code."""
+def encoder_says(outputs: list[LayerOutput]) -> Message:
+    """One sentence on what the encoder does to the number of numbers, true of these ``outputs``: a
+    convolutional encoder's feature maps get smaller but more numerous (more numbers than pixels, at
+    first), a dense one's layers narrow; either way the last step squeezes them into the code. Its ``path``
+    (784 → 25,088 → …) is written in English; a page writes ``numbers_per_step`` its own way."""
     counts = numbers_per_step(outputs)
-    params = {"path": tuple(counts), "code": counts[-1]}
+    params = {"path": " → ".join(f"{n:,}" for n in counts), "code": counts[-1]}
     if all(later < earlier for earlier, later in zip(counts, counts[1:])):
-        return (N_("The encoder turns the picture into fewer and fewer numbers: {path}.") if len(counts) > 2 else
-                N_("The encoder turns the picture into fewer numbers: {path}."), params)
-    return (N_("The encoder's feature maps get smaller but more numerous, so the count of numbers does not shrink "
-               "step by step: {path}. Only the last, linear layer squeezes them into the code's {code}."), params)
-
-
-def encoder_says(outputs: list[LayerOutput]) -> str:
-    """``encoder_sentence`` in English."""
-    return written(*encoder_sentence(outputs))
+        return Message(N_("The encoder turns the picture into fewer and fewer numbers: {path}.") if len(counts) > 2
+                       else N_("The encoder turns the picture into fewer numbers: {path}."), **params)
+    return Message(N_("The encoder's feature maps get smaller but more numerous, so the count of numbers does not "
+                      "shrink step by step: {path}. Only the last, linear layer squeezes them into the code's "
+                      "{code:,}."), **params)
 
 
 @torch.inference_mode()

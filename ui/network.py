@@ -10,7 +10,8 @@ import html
 import streamlit as st
 
 from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
-from ae_demo.network import CODE, DECODER, ENCODER, Layer, LayerOutput, encoder_sentence, trace, written
+from ae_demo.messages import Message
+from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, encoder_says, numbers_per_step, trace
 from ae_demo.zoo import FAMILIES
 
 from . import formulas, i18n, resources, state, theme
@@ -24,13 +25,11 @@ PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.n
 }
 
 
-def in_language(template: str, params: dict) -> str:
-    """One of ``ae_demo.network``'s texts in the visitor's language, its counts written as the language does."""
-    return written(_(template), params, integer=i18n.integer)
-
-
-def layer_name(layer: Layer) -> str:
-    return in_language(layer.name_template, layer.params)
+def encoder_sentence(outputs: list[LayerOutput]) -> str:
+    """``ae_demo.network.encoder_says`` in the visitor's language, its path of counts written as the language does."""
+    said = encoder_says(outputs)
+    counts = numbers_per_step(outputs)
+    return i18n.error_text(Message(said.template, **{**said.params, "path": " → ".join(map(i18n.integer, counts))}))
 
 
 def _picture(out: LayerOutput):
@@ -45,13 +44,13 @@ def _card(out: LayerOutput) -> str:
     shape = " × ".join(str(n) for n in out.shape)
     what = _("first 8 of its feature maps") if out.output.ndim == 3 and out.shape[0] > 1 else \
         (_("one bar per number") if out.output.ndim == 1 else _("the reconstruction"))
-    name = html.escape(layer_name(out.layer))
+    name = html.escape(i18n.error_text(out.layer.name))
     return (f'<figure class="ae-layer" style="border-top: 4px solid {PART_COLOURS[out.layer.part]}">'
             f'<div class="ae-title">{name}</div>'
             f'<img src="{png_data_uri(_picture(out))}" alt="{name}: {html.escape(what)}">'
             f'<figcaption class="ae-detail">{shape} · '
             + html.escape(_("{count} parameters").format(count=i18n.integer(out.layer.parameters))) + '<br>'
-            f'{html.escape(in_language(out.layer.what_template, out.layer.params))}</figcaption></figure>')
+            f'{html.escape(i18n.error_text(out.layer.what))}</figcaption></figure>')
 
 
 # Play / Step / Back: the current input flowing through the layers, in the browser, from the pictures this
@@ -131,7 +130,7 @@ export default function ({ data, parentElement }) {
 
 def play_control(outputs: list[LayerOutput], token: str) -> None:
     """Play / Step / Back through ``outputs``' pictures in the browser (container ``network_play``)."""
-    layers = [{"name": layer_name(o.layer), "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
+    layers = [{"name": i18n.error_text(o.layer.name), "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
               for o in outputs]
     says = {"back": _("Back"), "play": _("Play"), "step": _("Step"),
             "where": _("{shown} of {count}: {name}")}   # filled in the browser
@@ -158,7 +157,7 @@ def network_section(dataset: str, family: str, z: int, current: state.InputItem)
                          "to its own largest magnitude (the tallest bar of a layer is its largest |value|; the grey "
                          "line is 0), so bar heights compare within a layer, not across layers.").format(
                              name=current.name, z=z, steps=i18n.integer(len(outputs)), total=i18n.integer(total)))
-            says = {ENCODER: in_language(*encoder_sentence(outputs)), **{p: _(t) for p, t in PART_SAYS.items()}}
+            says = {ENCODER: encoder_sentence(outputs), **{p: _(t) for p, t in PART_SAYS.items()}}
             st.markdown(" ".join(f'<span style="color:{PART_COLOURS[p]}" aria-hidden="true">■</span> {says[p]}'
                                  for p in (ENCODER, CODE, DECODER)), unsafe_allow_html=True)
             formulas.show(*formulas.network_equations(outputs, z, PART_COLOURS))

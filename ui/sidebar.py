@@ -7,7 +7,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ae_demo.datasets import DATASETS, DEFAULT_DATASET
-from ae_demo.device import device_description, pick_device
+from ae_demo.device import describe_device, pick_device
 from ae_demo.zoo import FAMILIES
 
 from . import i18n, own_data, resources, server, state
@@ -49,8 +49,7 @@ def _dataset_label(name: str, in_language: Callable[[str], str]) -> str:
 def about_the_server() -> None:
     """Where the models run, how long the last pass took, which replica serves this page, and credits."""
     st.sidebar.markdown("**" + _("Runs on") + "**")
-    template, params = device_description(pick_device())
-    st.sidebar.caption(_(template).format(**{k: i18n.integer(v) if isinstance(v, int) else v for k, v in params.items()}))
+    st.sidebar.caption(i18n.error_text(describe_device(pick_device())))
     seconds = state.visitor().last_inference_s
     if seconds is not None:
         st.sidebar.caption(_("Last inference: {milliseconds} ms for all models of the family and PCA")

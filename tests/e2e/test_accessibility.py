@@ -122,9 +122,6 @@ NOT_THE_APPS = re.compile(r"^(Link to heading|Help|Shortcut .|file upload|Open|D
                           r"Zoom in|Zoom out|Autoscale|Reset axes|Fullscreen|\w+ icon|"
                           r"Update the app with this drawing)$")
 STREAMLIT_PREFIX = re.compile(r"^(Help for |Fullscreen: )")
-# Containers whose texts the other half of issue 22 translates (ui/demos/*), not yet on main when this test was
-# written: skipped until they land, then this list empties.
-PENDING = ("learn_live", "denoise", "anomaly", "generate", "arithmetic")
 
 # Every visible text of the main area, and every alt text and aria-label there, each with the keys of the
 # containers it sits in (outermost first); a Material icon's name (the icon font's ligature) and Plotly's mode
@@ -156,8 +153,8 @@ _MAIN_TEXTS = """() => {
 
 def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, ladder_images):
     """``?lang=zh&tour=1``: the whole main area (the tour's panel, the inputs, the ladder, the maps, the charts,
-    the network and every section's title and text, their pictures' alt texts) is in Chinese, but for the named
-    technical terms, Streamlit's and Plotly's own labels, and the containers still ``PENDING``."""
+    the network, the demos and every section's title and text, their pictures' alt texts) is in Chinese, but for
+    the named technical terms and Streamlit's, Plotly's and the canvas's own labels."""
     with chromium_browser() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
         _open(page, f"{app_url}/?lang=zh&tour=1", ladder_images)
@@ -167,7 +164,7 @@ def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, l
     left = []
     for found in texts:
         text = found["text"]
-        if any(key in PENDING for key in found["keys"]) or (found["attribute"] and NOT_THE_APPS.match(text)):
+        if found["attribute"] and NOT_THE_APPS.match(text):
             continue
         english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
         if english:
