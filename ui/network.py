@@ -11,7 +11,7 @@ import streamlit as st
 
 from ae_demo.display import bars_picture, feature_mosaic, png_data_uri
 from ae_demo.messages import Message
-from ae_demo.network import CODE, DECODER, ENCODER, LayerOutput, encoder_says, numbers_per_step, trace
+from ae_demo.network import CODE, DECODER, ENCODER, Layer, LayerOutput, encoder_says, numbers_per_step, trace
 from ae_demo.zoo import FAMILIES
 
 from . import formulas, i18n, resources, state, theme
@@ -23,6 +23,16 @@ PART_SAYS = {  # the encoder's sentence depends on the model's shapes: ae_demo.n
     DECODER: N_("The decoder rebuilds a picture from the code alone; training pushed it to match the input "
                 "(y = x) as closely as it can."),
 }
+
+
+def layer_name(layer: Layer) -> str:
+    """A layer's name ("conv 1 (stride 2)") in the visitor's language."""
+    return i18n.error_text(layer.name)
+
+
+def layer_what(layer: Layer) -> str:
+    """What a layer does, one sentence in the visitor's language."""
+    return i18n.error_text(layer.what)
 
 
 def encoder_sentence(outputs: list[LayerOutput]) -> str:
@@ -44,13 +54,13 @@ def _card(out: LayerOutput) -> str:
     shape = " × ".join(str(n) for n in out.shape)
     what = _("first 8 of its feature maps") if out.output.ndim == 3 and out.shape[0] > 1 else \
         (_("one bar per number") if out.output.ndim == 1 else _("the reconstruction"))
-    name = html.escape(i18n.error_text(out.layer.name))
+    name = html.escape(layer_name(out.layer))
     return (f'<figure class="ae-layer" style="border-top: 4px solid {PART_COLOURS[out.layer.part]}">'
             f'<div class="ae-title">{name}</div>'
             f'<img src="{png_data_uri(_picture(out))}" alt="{name}: {html.escape(what)}">'
             f'<figcaption class="ae-detail">{shape} · '
             + html.escape(_("{count} parameters").format(count=i18n.integer(out.layer.parameters))) + '<br>'
-            f'{html.escape(i18n.error_text(out.layer.what))}</figcaption></figure>')
+            f'{html.escape(layer_what(out.layer))}</figcaption></figure>')
 
 
 # Play / Step / Back: the current input flowing through the layers, in the browser, from the pictures this
@@ -130,7 +140,7 @@ export default function ({ data, parentElement }) {
 
 def play_control(outputs: list[LayerOutput], token: str) -> None:
     """Play / Step / Back through ``outputs``' pictures in the browser (container ``network_play``)."""
-    layers = [{"name": i18n.error_text(o.layer.name), "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
+    layers = [{"name": layer_name(o.layer), "uri": png_data_uri(_picture(o)), "colour": PART_COLOURS[o.layer.part]}
               for o in outputs]
     says = {"back": _("Back"), "play": _("Play"), "step": _("Step"),
             "where": _("{shown} of {count}: {name}")}   # filled in the browser

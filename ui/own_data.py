@@ -369,7 +369,7 @@ def _network(lab, picture: np.ndarray) -> None:
             name = network.layer_name(out.layer)
             st.markdown(f"**{name}** · {shape} · " + _("{n} learned numbers").format(
                 n=i18n.integer(out.layer.parameters))
-                        + f" — {network.in_language(out.layer.what_template, out.layer.params)}")
+                        + f" — {network.layer_what(out.layer)}")
             if out.output.ndim == 3 and out.layer.name != "output":
                 maps = out.output[:8]
                 low, high = float(maps.min()), float(maps.max())
