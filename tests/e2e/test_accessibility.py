@@ -173,6 +173,33 @@ def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, l
     assert "导览" in panel and "自编码器" in panel
 
 
+# a sentence each demo says once open, in Chinese: the check reads the opened demo, not only its title
+SAID = {"learn_live": "一个小型全连接自编码器", "denoise": "随附的前", "anomaly": "更不寻常", "generate": "墨迹强度",
+        "arithmetic": "你当前输入"}
+
+
+def test_every_demo_opened_in_chinese_leaves_no_english_sentence(app_url, ladder_images):
+    """``?lang=zh&demo=<name>``: each demo's texts, its charts' titles and legends, its pictures' alt texts and its
+    charts' numbers as text are in Chinese, but for the named technical terms and Streamlit's and Plotly's labels."""
+    left = []
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        for name in DEMOS:
+            _open(page, f"{app_url}/?lang=zh&demo={name}", ladder_images)
+            page.locator(f".st-key-{name} [data-testid=stExpanderDetails]").wait_for(timeout=60_000)
+            wait_until_idle(page)
+            texts = [t for t in page.evaluate(_MAIN_TEXTS) if name in t["keys"]]
+            assert any(SAID[name] in t["text"] for t in texts), (name, [t["text"][:40] for t in texts])
+            for found in texts:
+                text = found["text"]
+                if found["attribute"] and NOT_THE_APPS.match(text):
+                    continue
+                english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
+                if english:
+                    left.append(f"{'>'.join(found['keys'])}: {english} in {text[:80]!r}")
+    assert not left, "\n".join(left)
+
+
 # What the focused element is and whether its focus shows (an outline or a ring drawn as a box shadow).
 _FOCUSED = """() => { let e = document.activeElement; if (!e || e === document.body) return null;
   while (e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;   // into a component
