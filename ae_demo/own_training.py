@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import REPO_ROOT
+from .messages import Message
 from .own_data import (IMAGES_NAME, MAPS_NAME, OwnDataError, OwnDataset, build_folder, check_room, clean_name,
                        data_dir, key_digest, new_id, new_owner_key, publish, remove_stale_builds)
 
@@ -461,7 +462,9 @@ class OwnTrainer:
                     job.state, job.dataset_id = "finished", result["dataset_id"]
                 else:
                     job.state = "failed"
-                    job.error = (result or {}).get("error") or _tail(job.folder / "stderr.txt", code)
+                    said = (result or {}).get("message")   # an OwnDataError's template and values: translatable
+                    job.error = (Message(said["template"], **said["params"]) if isinstance(said, dict) else
+                                 (result or {}).get("error") or _tail(job.folder / "stderr.txt", code))
             job.last_progress = _read_json(job.folder / PROGRESS_NAME)
             # the pictures and the owner key leave the disk with the job: only the dataset is kept
             shutil.rmtree(job.folder, ignore_errors=True)
@@ -520,7 +523,8 @@ def run_job(folder: Path, stop: threading.Event) -> int:
         _write_json(folder / "result.json", {"error": "cancelled"})
         return 1
     except OwnDataError as error:
-        _write_json(folder / "result.json", {"error": str(error)})
+        _write_json(folder / "result.json", {"error": str(error),
+                                             "message": {"template": error.template, "params": error.params}})
         return 1
     _write_json(folder / "result.json", {"dataset_id": dataset.id})
     return 0

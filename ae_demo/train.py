@@ -402,7 +402,7 @@ def _own_data_command(args: argparse.Namespace, parser: argparse.ArgumentParser)
         for note in found.notes:
             print(note, file=sys.stderr)
         if found.problem:
-            raise InputError(found.problem)
+            raise InputError(found.problem.template, **found.problem.params)
         last = [0.0]
 
         def report(progress: dict) -> None:

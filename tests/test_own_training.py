@@ -142,6 +142,25 @@ class TestKept:
         with pytest.raises(OwnDataError, match="already keeps 20 datasets"):
             build_dataset(*coloured_squares(60), (), "one too many", "k", TINY)
 
+    def test_a_workers_refusal_keeps_its_template_for_the_page(self, built, data_folder, tmp_path):
+        """The worker's OwnDataError reaches the page as a Message (template and values), so it is translated."""
+        import threading
+
+        from ae_demo.messages import Message
+
+        card = json.loads((built.folder / "card.json").read_text())
+        for i in range(19):
+            copy = data_folder / f"copy{i:012d}"
+            copy.mkdir()
+            (copy / "card.json").write_text(json.dumps({**card, "id": copy.name}))
+        job = tmp_path / "job"
+        job.mkdir()
+        own_training.write_job(job, *coloured_squares(60), ("a", "b", "c"), "one too many", "k", "full", data_folder)
+        assert own_training.run_job(job, threading.Event()) == 1
+        said = own_training._read_json(job / "result.json")["message"]
+        refused = Message(said["template"], **said["params"])
+        assert refused.startswith("This server already keeps 20 datasets") and refused.params["most"] == 20
+
     @pytest.mark.parametrize("bad", ["../etc", "short", "x" * 16 + "/", ""])
     def test_an_id_that_is_no_id(self, bad, data_folder):
         with pytest.raises(OwnDataError, match="not a dataset id"):

@@ -168,7 +168,7 @@ def training_progress() -> None:
                              "dataset.").format(key=status.owner_key, link=link))
             state.visitor().open_own(status.dataset_id)
         elif status.state in ("failed", "cancelled", "unknown"):
-            st.error(_(ENDS[status.state]) + (f" {status.error}" if status.error else ""))
+            st.error(_(ENDS[status.state]) + (" " + i18n.error_text(status.error) if status.error else ""))
         if status.state in ("waiting", "training"):
             if st.button(_("Cancel"), key=state.OWN_DATA_CANCEL):
                 resources.own_trainer().cancel(job, owner=state.visitor().id)
