@@ -350,7 +350,8 @@ def _moderation(code: str, key: str, view: rooms.ClassView) -> None:
         cols[1].toggle(_("Locked"), value=view.room.locked, key=f"room_lock_{view.room.locked}",
                        help=_("No new members; those in the room stay"), on_change=_steer,
                        args=("lock", code, key, not view.room.locked))
-        cols[2].toggle(_("Nicknames"), value=view.room.allow_nicknames, key=f"room_nicknames_{view.room.allow_nicknames}",
+        cols[2].toggle(_("Nicknames"), value=view.room.allow_nicknames,
+                       key=f"room_nicknames_{view.room.allow_nicknames}",
                        help=_("Students may give a nickname of up to {count} characters").format(
                            count=rooms.NICKNAME_MAX),
                        on_change=_steer, args=("allow_nicknames", code, key, not view.room.allow_nicknames))
@@ -465,7 +466,8 @@ def member_banner(seat: state.RoomSeat) -> None:
     cols[2].button(_("Leave the room"), key="room_leave", on_click=_leave, args=(seat,))
     if room is not None and room.allow_nicknames:
         nickname = st.text_input(_("Nickname (optional, up to {count} characters; the teacher sees it under your "
-                                   "drawing)").format(count=rooms.NICKNAME_MAX), key="room_nickname")  # checked here: no max_chars to cut it silently
+                                   "drawing)").format(count=rooms.NICKNAME_MAX),
+                                 key="room_nickname")  # checked here: no max_chars to cut it silently
         if nickname:
             try:
                 _store().set_nickname(seat.code, seat.member, nickname)

@@ -70,7 +70,8 @@ def _answer(dataset: str, result: anomaly.Unusualness, key: str) -> None:
                        alt=_("the picture that is scored, 28×28"))
         cells[1].image(result.reconstruction, caption=_("reconstruction, z = {z}").format(z=result.latent_dim),
                        width="stretch", alt=_("its reconstruction at z = {z}").format(z=result.latent_dim))
-        cells[2].image(result.heatmap, caption=_("error per pixel (dark blue = exact, yellow = wrong)"), width="stretch",
+        cells[2].image(result.heatmap, caption=_("error per pixel (dark blue = exact, yellow = wrong)"),
+                       width="stretch",
                        alt=_("error per pixel of the reconstruction, dark blue where exact, yellow where wrong"))
         exports.strip_download(np.stack([result.image, result.reconstruction]), "unusualness.png", key=f"{key}_png")
         counts = references.non_member_counts

@@ -47,7 +47,8 @@ def arithmetic_section(dataset: str) -> None:
                 name=current.name, b=_(classes[b]), a=_(classes[a]), count=i18n.integer(len(lm.labels)), z=z,
                 strength=i18n.number(strength, 2)))
             left, right = st.columns([1, 7])
-            left.image(reconstruct_images(model, current.prepared.image[None])[0], caption=_("its reconstruction, z = {z}").format(z=z),
+            left.image(reconstruct_images(model, current.prepared.image[None])[0],
+                       caption=_("its reconstruction, z = {z}").format(z=z),
                        width="stretch", alt=_("reconstruction of {name} at z = {z}").format(name=current.name, z=z))
             with right, st.container(key="arithmetic_strip"):
                 for cell, s, picture in zip(st.columns(STEPS), moved.strengths, moved.images):

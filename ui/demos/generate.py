@@ -86,8 +86,9 @@ def generate_section(dataset: str) -> None:
                     st.markdown(title)
                     st.image(_grid(images), width="stretch", alt=alt,
                              caption=_("Ink strength {ink} · median {gaps} neighbour gaps from the nearest "
-                                       "held-out code").format(ink=i18n.number(generation.ink_strength(images).mean(), 2),
-                                                               gaps=i18n.number(np.median(gaps))))
+                                       "held-out code").format(
+                                 ink=i18n.number(generation.ink_strength(images).mean(), 2),
+                                 gaps=i18n.number(np.median(gaps))))
                     exports.strip_download(images, file_name, key=f"{key}_png")
             st.caption(what_it_shows(dataset, z, seed))
             st.caption(_("Ink strength: the mean brightness of a picture's inked pixels (those above "
@@ -122,18 +123,20 @@ def _code_maps(dataset: str) -> None:
     with left:
         fig = _scatter(maps.vae_codes, maps.vae_labels, classes, _("VAE z = 2: held-out codes (means)"))
         for radius, points in maps.circles.items():
-            fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="lines", name=_("prior {radius}σ").format(radius=i18n.number(radius, 0)),
+            fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="lines",
+                                     name=_("prior {radius}σ").format(radius=i18n.number(radius, 0)),
                                      line=dict(color="white", width=2, dash="dash" if radius > 1 else "solid")))
         st.plotly_chart(fig, key="generate_vae_map", config=exports.chart_config("vae-code-map"))
     with right:
-        st.plotly_chart(_scatter(maps.plain_codes, maps.plain_labels, classes, _("Convolutional z = 2: held-out codes")),
+        st.plotly_chart(_scatter(maps.plain_codes, maps.plain_labels, classes,
+                                 _("Convolutional z = 2: held-out codes")),
                         key="generate_plain_map", config=exports.chart_config("conv-code-map"))
     spread = generation.code_spread(maps.vae_codes)
     st.caption(_("Each dot is a held-out image's 2-D code ({n_vae} and {n_plain} images), coloured by its class. "
-                 "The white circles on the VAE's map are the prior's 1σ and 2σ (in 2-D, {inside_1} % and {inside_2} % "
-                 "of its draws fall inside them). The KL term pulls each q(z|x) towards the prior, yet the held-out "
-                 "means spread wider: standard deviation {spread_0} and {spread_1} per code number, against the "
-                 "prior's 1.").format(
+                 "The white circles on the VAE's map are the prior's 1σ and 2σ (in 2-D, {inside_1} % and "
+                 "{inside_2} % of its draws fall inside them). The KL term pulls each q(z|x) towards the prior, "
+                 "yet the held-out means spread wider: standard deviation {spread_0} and {spread_1} per code number, "
+                 "against the prior's 1.").format(
         n_vae=i18n.integer(len(maps.vae_labels)), n_plain=i18n.integer(len(maps.plain_labels)),
         inside_1=i18n.number(100 * generation.share_inside(1.0), 0),
         inside_2=i18n.number(100 * generation.share_inside(2.0), 0),

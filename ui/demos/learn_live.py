@@ -155,7 +155,8 @@ def _loss_figure(snap: LiveSnapshot, floor: float) -> go.Figure:
                                  y=snap.unseen_sse.tolist(), mode="lines+markers", yaxis="y2",
                                  name=_("SSE of the {n} unseen images (right axis)").format(n=N_UNSEEN),
                                  line=dict(color=theme.HIGHLIGHT)))
-    fig.add_hline(y=floor, line=dict(color=theme.GREY, dash="dot"), annotation_text=_("an exact copy's loss: {floor}").format(floor=i18n.number(floor, 0)),
+    fig.add_hline(y=floor, line=dict(color=theme.GREY, dash="dot"),
+                  annotation_text=_("an exact copy's loss: {floor}").format(floor=i18n.number(floor, 0)),
                   annotation_position="bottom right")
     fig.update_layout(height=340, margin=theme.chart_margin(top=30), title=_("Training loss and held-out error"),
                       xaxis=dict(title=_("step (a batch of {n} images)").format(n=BATCH_SIZE), rangemode="tozero"),
@@ -172,6 +173,7 @@ def _codes_figure(snap: LiveSnapshot, classes: tuple[str, ...]) -> go.Figure:
         rows = snap.code_labels == label
         fig.add_trace(go.Scattergl(x=snap.codes[rows, 0], y=snap.codes[rows, 1], mode="markers", name=_(name),
                                    marker=dict(size=5, color=theme.CLASS_COLOURS[label])))
-    fig.update_layout(height=320, margin=theme.chart_margin(top=30), title=_("The 2-D code, epoch {epoch}").format(epoch=snap.epoch),
+    fig.update_layout(height=320, margin=theme.chart_margin(top=30),
+                      title=_("The 2-D code, epoch {epoch}").format(epoch=snap.epoch),
                       legend=dict(itemsizing="constant"))
     return fig
