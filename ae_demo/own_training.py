@@ -3,8 +3,8 @@
 What is trained (``OwnRecipe``), on a fixed held-out share of the pictures kept out of every fit:
 
 - the convolutional ladder at z = 2, 4, 8, 16, 32, 64: first a scaffold, the net at the largest z
-  trained from scratch; then every size, the largest included, starts from the scaffold cut to its
-  size (``train.start_from_parent``) and trains the same number of steps more (``OwnRecipe``);
+  trained from scratch; then the smallest size from the scaffold cut to its size, and each larger
+  size grown from its smaller neighbour (``OwnRecipe``);
 - PCA at the same sizes;
 - each conv size's latent map (UMAP of every picture's code; a 2-D code drawn as it is), and
   with classes the map's kNN accuracy on the held-out pictures;
@@ -56,13 +56,13 @@ class OwnRecipe:
     """How a teacher's dataset is trained. Budgeted in steps, so the time grows with nothing but the image size.
 
     The scaffold, the net at the largest size, trains from scratch: a wide code lets its convolutions
-    learn the pictures fastest. Every size then starts from it: the largest as it is, a smaller one
-    with its code projected onto the scaffold code's top z principal directions, so the starting codes
-    are nested (z = 8's is the first 8 directions of z = 16's) and a larger size's code holds a smaller
-    one's. Each then trains ``size_steps`` more, on the same batches in the same order: the sizes
-    differ in their code size alone, which is why the error falls with z. (Trained as a chain
-    instead, each size from its neighbour, the size trained last has had the most steps and can
-    beat a larger one.)
+    learn the pictures fastest; it is not kept. The smallest size starts from it with its code
+    projected onto the scaffold code's top z principal directions (``train.start_from_parent``).
+    Each larger size then starts as exactly its smaller neighbour, the new code units silent (zero
+    decoder weights) and reading the scaffold code's next principal directions, and trains on: it
+    starts where its neighbour ended and can only add to it, which is why the error falls with z.
+    (Trained the other way, each size from one start for the same steps, the largest sizes tie:
+    where the code is no longer the bottleneck, which of them ends lower is chance.)
     """
 
     latent_dims: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
@@ -70,7 +70,8 @@ class OwnRecipe:
     width: int = 16               # conv channels of the first stage (the zoo's 32 costs ~3x the time per step)
     batch_size: int = 32          # for the time of 64's steps, twice the steps: more updates per picture seen
     scaffold_steps: int = 400     # the largest size from scratch: 16 passes over 800 training pictures
-    size_steps: int = 80          # each size, from the scaffold
+    smallest_steps: int = 120     # the smallest size, the furthest from its start (the scaffold cut to z)
+    size_steps: int = 72          # each larger size, grown from its neighbour
     lr: float = 3e-3              # peak of the scaffold's one-cycle schedule
     size_lr: float = 1e-3         # peak of each size's: it starts trained, a high rate would undo that
     heldout_share: float = 0.2    # of the pictures, fixed by ``seed``, never trained on
@@ -80,11 +81,11 @@ class OwnRecipe:
 
     @property
     def total_steps(self) -> int:
-        return self.scaffold_steps + self.size_steps * len(self.latent_dims)
+        return self.scaffold_steps + self.smallest_steps + self.size_steps * (len(self.latent_dims) - 1)
 
 
 RECIPE = OwnRecipe()
-REDUCED = OwnRecipe(latent_dims=(2, 8, 32), scaffold_steps=12, size_steps=4, map_method="pca")  # tests, browser test
+REDUCED = OwnRecipe(latent_dims=(2, 8, 32), scaffold_steps=12, smallest_steps=4, size_steps=4, map_method="pca")  # tests, browser test
 RECIPES = {"full": RECIPE, "reduced": REDUCED}
 
 
@@ -98,11 +99,42 @@ def heldout_rows(n: int, recipe: OwnRecipe) -> np.ndarray:
     return np.sort(np.random.default_rng(recipe.seed).permutation(n)[:count]).astype(np.int64)
 
 
-def ladder_order(recipe: OwnRecipe) -> list[tuple[int, int | None]]:
+def ladder_order(recipe: OwnRecipe) -> list[tuple[int, int | str | None]]:
     """(latent_dim, what it starts from) in training order: the scaffold at the largest size (None:
-    from scratch), then every size from the scaffold, largest first."""
-    dims = sorted(recipe.latent_dims, reverse=True)
-    return [(dims[0], None)] + [(z, dims[0]) for z in dims]
+    from scratch), the smallest size from "scaffold", then each larger size from its neighbour."""
+    dims = sorted(recipe.latent_dims)
+    return [(dims[-1], None), (dims[0], "scaffold")] + list(zip(dims[1:], dims[:-1]))
+
+
+def code_directions(scaffold, images) -> tuple:
+    """The scaffold's encoder turned to its code's principal directions: (K, F) weights and (K,) biases
+    whose row k gives the centred code along its k-th direction, largest variance first (K = its
+    latent_dim, or fewer with fewer ``images`` (N, C, S, S)); as ``train.start_from_parent`` projects."""
+    import torch       # here, not above: the server imports this module for OwnTrainer, without torch
+
+    scaffold.eval()
+    with torch.no_grad():
+        codes = torch.cat([scaffold.encode(images[i:i + 1000]) for i in range(0, len(images), 1000)])
+        mean = codes.mean(0)
+        _, _, vh = torch.linalg.svd(codes - mean, full_matrices=False)
+        return vh @ scaffold.to_code.weight, vh @ (scaffold.to_code.bias - mean)
+
+
+def grow_from(child, smaller, directions: tuple) -> None:
+    """Start ``child`` as exactly ``smaller`` (a conv net with a smaller code): the same weights, its code
+    units first; the new units read ``directions``' next rows (``code_directions``) and are silent
+    (zero decoder weights), so the child's reconstructions equal the smaller net's until it trains."""
+    import torch
+
+    from .train import start_from_parent
+
+    if child.latent_dim <= smaller.latent_dim:
+        raise ValueError(f"grow_from grows a code: z = {smaller.latent_dim} cannot grow to {child.latent_dim}")
+    start_from_parent(child, smaller, torch.empty(0))       # growing reads no pictures
+    weights, biases = directions
+    p, z = smaller.latent_dim, min(child.latent_dim, len(weights))
+    with torch.no_grad():
+        child.to_code.weight[p:z], child.to_code.bias[p:z] = weights[p:z], biases[p:z]
 
 
 def knn_accuracy(coords: np.ndarray, labels: np.ndarray, heldout: np.ndarray, k: int = VOTE_K) -> float:
@@ -238,7 +270,8 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
                        {"n_images": len(heldout), "sse_per_image": pca_sse[z]}, build)
 
         torch.manual_seed(recipe.seed)
-        trained, scaffold = {}, None
+        trained, scaffold, directions = {}, None, None
+        scaffold_dim = max(recipe.latent_dims)
         for index, (z, parent) in enumerate(ladder_order(recipe), start=1):
             progress.model = f"scaffold (conv z = {z})" if parent is None else f"conv z = {z}"
             progress.index = index
@@ -246,16 +279,19 @@ def _build_dataset(images, labels, classes, name, owner_key, recipe, directory, 
             config = ModelConfig("conv", z, width=recipe.width, image_shape=image_shape)
             step_recipe = Recipe("conv", dataset_id, config, batch_size=recipe.batch_size,
                                  lr=recipe.lr if parent is None else recipe.size_lr, seed=recipe.seed,
-                                 init_from=None if parent is None else f"scaffold_z{parent}")
+                                 init_from={None: None, "scaffold": f"scaffold_z{scaffold_dim}"}.get(
+                                     parent, f"conv_z{parent}"))
             model = build_model(config).to(device)
-            if parent is not None:
+            if parent == "scaffold":
                 start_from_parent(model, scaffold, on_device)
-            steps = recipe.scaffold_steps if parent is None else recipe.size_steps
+            elif parent is not None:
+                grow_from(model, trained[parent], directions)
+            steps = {None: recipe.scaffold_steps, "scaffold": recipe.smallest_steps}.get(parent, recipe.size_steps)
             # every size sees the same batches in the same order: they differ in the code size alone
             generator = torch.Generator().manual_seed(recipe.seed)
             fit_network(model, on_device, step_recipe, generator, on_step=progress.on_step, total_steps=steps)
-            if parent is None:       # the scaffold is kept only as every size's start
-                scaffold = model
+            if parent is None:       # the scaffold is kept only as the sizes' start
+                scaffold, directions = model, code_directions(model, on_device)
                 continue
             model = round_to_storage_precision(model)
             trained[z] = model

@@ -8,7 +8,8 @@ from ae_demo.data import REPO_ROOT
 from ae_demo.image_sets import MAX_ARCHIVE_UPLOAD_MB
 from ae_demo.own_training import OwnRecipe, build_dataset
 
-TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, size_steps=3, map_method="pca")
+TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, smallest_steps=3, size_steps=3,
+                map_method="pca")
 
 
 def coloured_squares(n: int, side: int = 32, seed: int = 0):

@@ -13,7 +13,8 @@ from ae_demo.datasets import DATASETS
 from ae_demo.own_lab import OwnLab, error_display, register_own, to_display
 from ae_demo.own_training import OwnRecipe, build_dataset
 
-TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, size_steps=3, map_method="pca")
+TINY = OwnRecipe(latent_dims=(2, 8, 32), width=4, batch_size=16, scaffold_steps=6, smallest_steps=3, size_steps=3,
+                map_method="pca")
 
 
 @pytest.fixture(scope="module")

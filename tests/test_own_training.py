@@ -17,7 +17,7 @@ from ae_demo.own_data import OwnDataError, delete_dataset, list_datasets, open_d
 from ae_demo.own_training import REDUCED, Cancelled, OwnTrainer, build_dataset, heldout_rows, ladder_order
 
 TINY = own_training.OwnRecipe(latent_dims=(2, 8), headline=8, width=4, batch_size=16, scaffold_steps=6,
-                              size_steps=3, map_method="pca")
+                              smallest_steps=3, size_steps=3, map_method="pca")
 
 
 def coloured_squares(n: int, side: int = 28, channels: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -167,10 +167,37 @@ class TestKept:
             open_dataset(bad)
 
 
-def test_ladder_order_is_the_scaffold_then_every_size_from_it():
-    assert ladder_order(own_training.RECIPE) == [(64, None), (64, 64), (32, 64), (16, 64), (8, 64), (4, 64), (2, 64)]
-    assert ladder_order(REDUCED) == [(32, None), (32, 32), (8, 32), (2, 32)]
-    assert own_training.RECIPE.total_steps == 400 + 6 * 80
+def test_ladder_order_is_the_scaffold_then_the_smallest_then_each_size_from_its_neighbour():
+    assert ladder_order(own_training.RECIPE) == [(64, None), (2, "scaffold"), (4, 2), (8, 4), (16, 8), (32, 16),
+                                                 (64, 32)]
+    assert ladder_order(REDUCED) == [(32, None), (2, "scaffold"), (8, 2), (32, 8)]
+    assert own_training.RECIPE.total_steps == 400 + 120 + 5 * 72
+
+
+def test_a_grown_size_starts_as_exactly_its_neighbour_with_the_scaffold_s_next_directions():
+    from ae_demo.models import ModelConfig, build_model
+    from ae_demo.train import start_from_parent
+
+    torch.manual_seed(0)
+    images = torch.rand(40, 3, 32, 32)
+    scaffold = build_model(ModelConfig("conv", 8, width=4, image_shape=(3, 32, 32))).eval()
+    weights, biases = directions = own_training.code_directions(scaffold, images)
+    assert weights.shape == (8, scaffold.body.features) and biases.shape == (8,)
+    with torch.no_grad():
+        along = scaffold.body.down(images) @ weights.T + biases          # the centred code along each direction
+    assert along.mean(0).abs().max() < 1e-4
+    assert torch.all(along.var(0)[:-1] >= along.var(0)[1:])          # largest variance first
+    small = build_model(ModelConfig("conv", 2, width=4, image_shape=(3, 32, 32)))
+    start_from_parent(small, scaffold, images)
+    assert torch.allclose(small.to_code.weight, weights[:2], atol=1e-5)   # the top directions, as grow_from's next
+    grown = build_model(ModelConfig("conv", 4, width=4, image_shape=(3, 32, 32)))
+    own_training.grow_from(grown, small.eval(), directions)
+    with torch.no_grad():
+        assert torch.equal(grown.eval().reconstruct(images), small.reconstruct(images))   # exactly its neighbour
+        assert torch.equal(grown.to_code.weight[2:], weights[2:4])
+        assert torch.equal(grown.encode(images)[:, :2], small.encode(images))
+    with pytest.raises(ValueError, match="cannot grow"):
+        own_training.grow_from(small, grown, directions)
 
 
 @pytest.mark.slow   # a process of its own that imports torch, then trains until it is killed
