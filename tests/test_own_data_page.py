@@ -66,6 +66,8 @@ def test_the_dataset_opens_by_its_link_in_colour(own_dataset, open_page, monkeyp
     text = " ".join(m.value for m in at.markdown)
     assert "How unusual is this?" in text and "3,072 numbers" in text
     assert any("not offered" in i.value for i in at.info)           # the demos it lacks, said plainly
+    # "Download this view (zip)" in the sidebar, as on the zoo's datasets (own_lab.view_zip makes it)
+    assert at.sidebar.get_by_key("view_zip").proto.label == "Download this view (zip)"
 
 
 def test_a_link_to_no_dataset_is_a_message(fresh_page, tmp_path, monkeypatch):
