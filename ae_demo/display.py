@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 from plotly.colors import hex_to_rgb, sequential
 
 # Per-pixel error colours: cividis, dark blue (0) -> grey -> yellow (1), a map made perceptually uniform and
@@ -113,16 +113,19 @@ class MapPicture:
     pixels: np.ndarray    # (size, size, 3) uint8
     centre: np.ndarray    # (2,) map units at the picture's centre
     scale: float          # pixels per map unit
+    class_centres: tuple[tuple[int, float, float], ...] = ()   # (class, x, y): each class's median, in pixels
 
     @classmethod
     def draw(cls, coords: np.ndarray, labels: np.ndarray, class_colours: tuple[str, ...], *, background: str,
-             size: int = 360, point_radius: float = 1.8, class_names: tuple[str, ...] = ()) -> "MapPicture":
+             size: int = 360, point_radius: float = 1.8) -> "MapPicture":
         """(N, 2) positions in map units, coloured by their (N,) class; one scale for both axes
         (the larger span fits, with a 4 % margin), y pointing up as on the interactive map.
 
-        ``class_names``: written at each class's median position, white on a dark outline, so that a class
-        can be told by its name as well as by its colour (colour-vision deficiency, grey print)."""
+        ``class_centres``: where each class's name goes (its median position), so that a page can write it there
+        as text, in its visitor's language, and a class can be told by its name as well as by its colour
+        (colour-vision deficiency, grey print)."""
         coords = np.asarray(coords, np.float64)
+        labels = np.asarray(labels)
         low, high = coords.min(0), coords.max(0)
         centre, scale = (low + high) / 2, (1 - 2 * 0.04) * size / max(float((high - low).max()), 1e-9)
         image = Image.new("RGB", (size, size), _rgb(background))
@@ -131,16 +134,11 @@ class MapPicture:
         r = point_radius
         for (x, y), label in zip(_to_pixels(coords, centre, scale, size), labels):
             draw.ellipse((x - r, y - r, x + r, y + r), fill=palette[int(label) % len(palette)])
-        if class_names:
-            font = ImageFont.load_default(size=max(14, size // 22))
-            labels = np.asarray(labels)
-            for label, name in enumerate(class_names):
-                members = coords[labels == label]
-                if len(members):
-                    (x, y), = _to_pixels(np.median(members, 0), centre, scale, size)
-                    draw.text((x, y), name, fill=(255, 255, 255), font=font, anchor="mm",
-                              stroke_width=max(2, size // 160), stroke_fill=_rgb(background))
-        return cls(np.asarray(image), centre, scale)
+        centres = []
+        for label in np.unique(labels):
+            (x, y), = _to_pixels(np.median(coords[labels == label], 0), centre, scale, size)
+            centres.append((int(label), float(x), float(y)))
+        return cls(np.asarray(image), centre, scale, tuple(centres))
 
     def to_pixels(self, points: np.ndarray) -> np.ndarray:
         """(M, 2) map units -> (M, 2) pixel x, y (y down, as images count)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from ui import i18n
+from ui import bottleneck_maps, i18n
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.SOURCE_LANGUAGE]
 GLOSSARY = tomllib.loads((i18n.LOCALES_DIR / "glossary.toml").read_text(encoding="utf-8"))
@@ -129,3 +129,15 @@ def test_a_later_tour_step_is_translated_with_its_figures(open_page, code, title
     assert "held-out" not in step and "digits" not in step and "It copies" not in step and "does not copy" not in step
     figures = re.findall(r"\d+[.,]\d\d\b", step)
     assert figures and all(decimal in f for f in figures), figures
+
+
+@pytest.mark.slow
+def test_the_map_pictures_name_their_classes_in_the_language(open_page):
+    """The class names at the clusters' centres are text over the map pictures, in the visitor's language (a
+    picture's own pixels could not hold Chinese: Pillow's font has no such glyphs)."""
+    at = open_page(lang="zh", dataset="fashion", family="conv")
+    assert not at.exception
+    pages = " ".join(h.value for h in at.get("html"))
+    labels = re.findall(r'<span class="ae-map-label"[^>]*>([^<]*)</span>', pages)
+    assert "T恤/上衣" in labels and "短靴" in labels and "Ankle boot" not in labels
+    assert len(labels) == 10 * (1 + len(bottleneck_maps.sizes("fashion")))   # the main map and the small ones

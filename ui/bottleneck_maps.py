@@ -41,7 +41,8 @@ def bottleneck_maps_section(dataset: str, conv_view: InputsView, column: int) ->
             st.html(starred_picture(picture, uri, on_map.placed[[column]],
                                     _("z = {z} map of the held-out images").format(z=z), _("your input's star"),
                                     '<figcaption class="ae-detail">'
-                                    + _("{count} held-out images").format(count=count) + "</figcaption>"))
+                                    + _("{count} held-out images").format(count=count) + "</figcaption>",
+                                    resources.reference_for(dataset).classes))
     with cells[0]:
         st.markdown("**" + _("z = {z}, decoded").format(z=2) + "**")
         manifold_panel(dataset, FAMILY, resources.default_map_for(dataset, FAMILY, 2))

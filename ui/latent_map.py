@@ -136,17 +136,25 @@ def _map_picture(dataset: str, family: str, z: int, recomputed: MapSettings | No
                             "; ".join(_("your input · {name}").format(name=name) for name in names),
                             f'<figcaption class="ae-legend">{legend}<span class="ae-key"><b class="ae-star-key">★</b>'
                             f'{current}</span></figcaption>',
-                            css="ae-map ae-main-map", shown=shown))
+                            classes, css="ae-map ae-main-map", shown=shown))
 
 
 def starred_picture(picture: MapPicture, uri: str, placed: np.ndarray, alt: str, stars_alt: str, caption: str,
-                    css: str = "ae-map", shown: str = "") -> str:
-    """HTML: a map picture (``uri``, encoded once per server) with a star on each of (M, 2) ``placed`` laid
-    over it, then ``caption`` (a <figcaption>). The stars are an SVG of a few hundred bytes in an <img>
-    (st.html keeps pictures but strips inline SVG); ``shown``, when given, goes on it as ``data-input``."""
+                    classes: tuple[str, ...], css: str = "ae-map", shown: str = "") -> str:
+    """HTML: a map picture (``uri``, encoded once per server) with each class's name at its centre and a star on
+    each of (M, 2) ``placed`` laid over it, then ``caption`` (a <figcaption>). The names are text in the
+    visitor's language (the picture's alt text says they are there, so a screen reader skips them); the stars
+    are an SVG of a few hundred bytes in an <img> (st.html keeps pictures but strips inline SVG); ``shown``,
+    when given, goes on it as ``data-input``."""
     stars = base64.b64encode(picture.stars_svg(placed, theme.STAR_COLOURS, theme.STAR_OUTLINE).encode()).decode()
     marker = f' data-input="{shown}"' if shown else ""
-    return (f'<figure class="{css}"><div class="ae-map-frame"><img src="{uri}" alt="{html.escape(alt)}">'
+    size = picture.pixels.shape[0]
+    # a name near the picture's edge moves in a little, so that less of it is cut off
+    spots = [(label, min(max(100 * x / size, 12), 88), min(max(100 * y / size, 4), 96))
+             for label, x, y in picture.class_centres if label < len(classes)]
+    names = "".join(f'<span class="ae-map-label" aria-hidden="true" style="left: {x:.1f}%; top: {y:.1f}%">'
+                    f"{html.escape(_(classes[label]))}</span>" for label, x, y in spots)
+    return (f'<figure class="{css}"><div class="ae-map-frame"><img src="{uri}" alt="{html.escape(alt)}">{names}'
             f'<img class="ae-stars" src="data:image/svg+xml;base64,{stars}" alt="{html.escape(stars_alt)}"{marker}>'
             f'</div>{caption}</figure>')
 

@@ -27,7 +27,7 @@ _CSS = """<style>
 .stApp h1 { padding-top: 0 !important; }
 [data-testid="stTab"] span[role="img"] { display: none; } [role="tablist"] { gap: 0.4rem !important; }
 .stApp { filter: invert(1) hue-rotate(180deg); }
-.stApp img, .stApp canvas, .stApp video, .stApp iframe { filter: invert(1) hue-rotate(180deg); }
+.stApp img, .stApp canvas, .stApp video, .stApp iframe, .stApp .ae-map-label { filter: invert(1) hue-rotate(180deg); }
 </style>"""
 
 

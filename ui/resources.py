@@ -183,8 +183,7 @@ def main_map_picture(dataset: str, family: str, latent_dim: int, recomputed: Map
     """The main map as a picture and its PNG data URI, drawn once per server (``recomputed``: ``chosen_map``)."""
     lm = chosen_map(dataset, family, latent_dim, recomputed)
     picture = MapPicture.draw(lm.coords, lm.labels, theme.CLASS_COLOURS, background=theme.BACKGROUND,
-                              size=theme.MAIN_MAP_PX, point_radius=2.4,
-                              class_names=reference_for(dataset).classes)
+                              size=theme.MAIN_MAP_PX, point_radius=2.4)
     return picture, png_data_uri(picture.pixels)
 
 
@@ -207,8 +206,7 @@ def small_map_picture(dataset: str, latent_dim: int) -> tuple[MapPicture, str]:
     """The conv model's default map at ``latent_dim`` drawn and encoded (a PNG data URI) once per server;
     stars are laid over it (``MapPicture.stars_svg``)."""
     lm = default_map_for(dataset, "conv", latent_dim)
-    picture = MapPicture.draw(lm.coords, lm.labels, theme.CLASS_COLOURS, background=theme.BACKGROUND,
-                              class_names=reference_for(dataset).classes)
+    picture = MapPicture.draw(lm.coords, lm.labels, theme.CLASS_COLOURS, background=theme.BACKGROUND)
     return picture, png_data_uri(picture.pixels)
 
 
