@@ -19,6 +19,7 @@ from .display import png_bytes
 from .exports import map_csv, view_zip
 from .network import LayerOutput, trace
 from .own_data import OwnDataset, open_dataset
+from .own_training import OwnRecipe
 from .preprocess import as_dataset_picture
 
 PLACE_K = 5          # code neighbours that place a picture on the map (as maps.PLACE_K)
@@ -146,13 +147,13 @@ class OwnLab:
             sse = float((self.conv[z].reconstruct(x)[0].numpy() - picture).__pow__(2).sum())
         return float(np.interp(sse, self.anomaly_quantiles, QUANTILE_LEVELS)), sse
 
-    def training_steps(self) -> int:
-        """Steps of ``batch_size`` pictures each size's net trained in all: the scaffold's and its own
-        (a dataset of the earlier recipe, z = 32 from scratch: its steps)."""
+    def training_steps(self, latent_dim: int) -> int:
+        """Steps of ``batch_size`` pictures the z = ``latent_dim`` net trained in all (``OwnRecipe.steps_of``;
+        a dataset of an earlier recipe: the steps its card names)."""
         recipe = self.dataset.card["recipe"]
-        if "scaffold_steps" in recipe:
-            return recipe["scaffold_steps"] + recipe["size_steps"]
-        return recipe["headline_steps"]
+        if "smallest_steps" not in recipe:
+            return recipe.get("headline_steps") or recipe["scaffold_steps"] + recipe["size_steps"]
+        return OwnRecipe(**{**recipe, "latent_dims": tuple(recipe["latent_dims"])}).steps_of(latent_dim)
 
     def pca_wins_at(self, latent_dim: int = 32) -> bool:
         metrics = self.dataset.card["metrics"]

@@ -83,6 +83,11 @@ class OwnRecipe:
     def total_steps(self) -> int:
         return self.scaffold_steps + self.smallest_steps + self.size_steps * (len(self.latent_dims) - 1)
 
+    def steps_of(self, latent_dim: int) -> int:
+        """Steps the z = ``latent_dim`` net has trained in all: the scaffold's, the smallest's and each
+        size's on the way up to it."""
+        return self.scaffold_steps + self.smallest_steps + self.size_steps * sorted(self.latent_dims).index(latent_dim)
+
 
 RECIPE = OwnRecipe()
 REDUCED = OwnRecipe(latent_dims=(2, 8, 32), scaffold_steps=12, smallest_steps=4, size_steps=4, map_method="pca")  # tests, browser test

@@ -66,6 +66,10 @@ def test_the_dataset_opens_by_its_link_in_colour(own_dataset, open_page, monkeyp
     text = " ".join(m.value for m in at.markdown)
     assert "How unusual is this?" in text and "3,072 numbers" in text
     assert any("not offered" in i.value for i in at.info)           # the demos it lacks, said plainly
+    # 15 steps of a tiny net cannot beat PCA: the page says so, with the steps z = 32 trained (6 + 3 + 2 * 3)
+    metrics = own_dataset.card["metrics"]
+    assert metrics["pca_sse_per_image"]["32"] < metrics["conv_sse_per_image"]["32"]
+    assert any("PCA wins at z = 32" in w.value and "in 15 steps of 16" in w.value for w in at.warning)
     # "Download this view (zip)" in the sidebar, as on the zoo's datasets (own_lab.view_zip makes it)
     assert at.sidebar.get_by_key("view_zip").proto.label == "Download this view (zip)"
 

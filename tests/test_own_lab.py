@@ -71,6 +71,11 @@ def test_the_network_view_follows_the_shape(lab):
     assert "Three filters" in outputs[-1].layer.what and "32×32" in outputs[-1].layer.what
 
 
+def test_the_steps_the_page_names_are_those_each_size_trained(lab):
+    # the scaffold's 6, the smallest's 3, then 3 for each size on the way up
+    assert lab.training_steps(32) == TINY.steps_of(32) == 6 + 3 + 2 * 3 and lab.training_steps(2) == 6 + 3
+
+
 def test_the_map_csv_and_the_registry(lab):
     lines = lab.map_csv(32).decode().splitlines()
     assert lines[0] == "heldout_index,label,class,x,y" and len(lines) == 61

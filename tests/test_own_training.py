@@ -172,6 +172,7 @@ def test_ladder_order_is_the_scaffold_then_the_smallest_then_each_size_from_its_
                                                  (64, 32)]
     assert ladder_order(REDUCED) == [(32, None), (2, "scaffold"), (8, 2), (32, 8)]
     assert own_training.RECIPE.total_steps == 400 + 120 + 5 * 72
+    assert own_training.RECIPE.steps_of(2) == 520 and own_training.RECIPE.steps_of(32) == 520 + 4 * 72
 
 
 def test_a_grown_size_starts_as_exactly_its_neighbour_with_the_scaffold_s_next_directions():

@@ -302,7 +302,7 @@ def _error_chart(lab) -> None:
                      "training pictures in {steps} steps of {batch}; it can beat PCA only where it finds more than "
                      "a linear code, and with this few pictures and steps it did not.")
                    .format(pca=i18n.number(pca[32]), conv=i18n.number(conv[32]), n=i18n.integer(n_train),
-                           steps=i18n.integer(lab.training_steps()), batch=lab.dataset.card["recipe"]["batch_size"]))
+                           steps=i18n.integer(lab.training_steps(32)), batch=lab.dataset.card["recipe"]["batch_size"]))
 
 
 def _latent_map(lab, picture: np.ndarray) -> None:
