@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from ae_demo.zoo import read_zoo
+from harness.apptest import has_container
 
 LADDER = read_zoo().latent_dims("mnist", "conv")  # the default view's bottleneck sizes
 
@@ -40,14 +41,6 @@ def image_alts(at: AppTest, key: str) -> list[str]:
     for element in block.html:
         alts += [html.unescape(alt) for alt in re.findall(r'<img [^>]*alt="([^"]*)"', element.value)]
     return alts + [""] * len(block.image)
-
-
-def has_container(at: AppTest, key: str) -> bool:
-    try:
-        at.get_by_key(key)
-    except KeyError:
-        return False
-    return True
 
 
 def timer_data(at: AppTest, key: str) -> dict | None:

@@ -14,16 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ae_demo import rooms
+from harness.apptest import has_container
 
 pytestmark = pytest.mark.slow  # each page is a few seconds of AppTest
-
-
-def has_container(at: AppTest, key: str) -> bool:
-    try:
-        at.get_by_key(key)
-    except KeyError:
-        return False
-    return True
 
 
 def image_alts(at: AppTest, key: str) -> list[str]:
