@@ -237,12 +237,15 @@ def test_a_student_never_loads_the_class_and_the_panel_computes_only_when_the_ro
      "1 en el aula, 1 dibujo compartido", "No existe el aula ZZZZ"),
     ("zh", "你在教室 {code} 中。你的绘图会匿名分享给全班。", "教室中 1 人，已分享 1 个绘图", "不存在教室 ZZZZ")])
 def test_the_room_speaks_the_class_language(page, lang, banner, counts, unknown):
-    room, key = store().create_room("mnist", "conv", 32)
+    room, key = store().create_room("fashion", "conv", 32)
     student = page(room=room.code, lang=lang)
     assert not student.exception
     assert " ".join(i.value for i in student.get_by_key("room_member").info) == banner.format(code=room.code)
     assert student.button(key="room_leave").label != "Leave the room"
     teacher = page(room=room.code, key=key, lang=lang)
     assert not teacher.exception and counts in texts(teacher) and "in the room" not in texts(teacher)
+    room_map = json.loads(teacher.get("plotly_chart")[0].proto.spec)  # the room map: the panel's first chart
+    names = [trace.get("name", "") for trace in room_map["data"]]
+    assert "Trouser" not in names and "Ankle boot" not in names and len(names) >= 10  # its classes in the language
     lost = page(room="ZZZZ", lang=lang)
     assert not lost.exception and unknown in texts(lost) and "There is no class room" not in texts(lost)

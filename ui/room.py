@@ -246,7 +246,7 @@ def _room_map(view: rooms.ClassView) -> int | None:
     index of a clicked star's drawing."""
     room = view.room
     classes = _classes(room)
-    base = resources.map_base_figure(room.dataset, room.family, room.latent_dim, None, False)
+    base = resources.map_base_figure(room.dataset, room.family, room.latent_dim, None, False, i18n.language())
     stars = []
     for label in sorted({d.predicted for d in view.drawings}):
         rows = [i for i, d in enumerate(view.drawings) if d.predicted == label]
