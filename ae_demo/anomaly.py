@@ -39,8 +39,7 @@ from .data import PRETRAINED_DIR
 from .datasets import dataset as dataset_entry
 from .display import error_heatmap
 from .inference import run_ladder
-from .messages import Message
-from .text import N_
+from .messages import Message, N_
 from .models import Autoencoder
 from .preprocess import InputError, as_plain_image, decode_image, preprocess_to_mnist
 from .zoo import ZooError, read_zoo

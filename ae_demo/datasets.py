@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import N_
+from .messages import N_
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ from .anomaly_builder import draw_letter, draw_noise, non_member_images
 from .data import PRETRAINED_DIR, to_unit
 from .datasets import dataset as dataset_entry
 from .models import Autoencoder
-from .text import N_
+from .messages import N_
 from .zoo import cards, load_model, load_verified_reference, model_name
 
 # (family, latent_dim) of the compared nets, the unconstrained one last

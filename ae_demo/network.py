@@ -16,8 +16,7 @@ from torch import nn
 
 from .data import as_model_input
 from .models import Autoencoder, ConvAutoencoder, ConvVAE, DenseAutoencoder, PCAAutoencoder
-from .messages import Message
-from .text import N_
+from .messages import Message, N_
 
 ENCODER, CODE, DECODER = "encoder", "code", "decoder"
 

@@ -40,8 +40,7 @@ from typing import Callable
 
 import numpy as np
 
-from .messages import MessageError
-from .text import N_
+from .messages import MessageError, N_
 
 log = logging.getLogger(__name__)
 

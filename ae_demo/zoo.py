@@ -23,7 +23,7 @@ from .data import PRETRAINED_DIR, Split, load_reference, load_split, reference_p
 from .datasets import dataset as dataset_entry, names
 from .models import Autoencoder, ModelConfig, build_model, count_parameters
 from .projection import MapSettings
-from .text import N_
+from .messages import N_
 
 MANIFEST_NAME = "manifest.json"
 FAMILIES = {  # family -> what the app calls it; a family is an architecture plus a training regime

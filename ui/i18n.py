@@ -41,7 +41,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ae_demo.text import N_  # noqa: F401 - one marker for the page and ae_demo's texts
+from ae_demo.messages import N_  # noqa: F401 - one marker for the page and ae_demo's texts
 
 from . import state
 
