@@ -33,12 +33,13 @@ from harness.browser import (REPO_ROOT, canvas_box, chart_stars, chromium_availa
                              image_sources, streamlit_server, wait_for_change, wait_for_images, wait_for_stars_to_move)
 
 STROKES_PER_CANVAS = 8  # then a fresh canvas (a reload): the page's cost does not grow with the ink
-# Stroke i crosses the canvas in band i % 8, which no earlier stroke on that canvas touched (bands 0.115 of the
+# Stroke i crosses the canvas in band i % 8, which no earlier stroke on that canvas touched (bands 0.1 of the
 # canvas apart, the pen 0.08 wide), so every stroke changes the 28x28 input and so every picture: strokes that
-# overlapped could leave the input as it was, and the wait for new pictures then never ended.
-STROKES = [[(0.12 + 0.03 * (i // STROKES_PER_CANVAS % 4), 0.08 + 0.115 * (i % STROKES_PER_CANVAS)),
-            (0.5, 0.11 + 0.115 * (i % STROKES_PER_CANVAS)),
-            (0.88, 0.08 + 0.115 * (i % STROKES_PER_CANVAS))] for i in range(40)]
+# overlapped could leave the input as it was, and the wait for new pictures then never ended. The bands stay in
+# the canvas's top 0.8, the part the floor echoes (its top-left 224 px).
+STROKES = [[(0.12 + 0.03 * (i // STROKES_PER_CANVAS % 4), 0.06 + 0.1 * (i % STROKES_PER_CANVAS)),
+            (0.5, 0.08 + 0.1 * (i % STROKES_PER_CANVAS)),
+            (0.88, 0.06 + 0.1 * (i % STROKES_PER_CANVAS))] for i in range(40)]
 OPENS = 5               # page opens per kind, for the median
 FIRST_MINUTE_S = 60.0   # what "the server's first minute" means here
 FOLLOWS = "latent_map"  # the main map: the costliest part of the page that shows the current input
