@@ -310,3 +310,20 @@ def _hall(what: str, seconds: float = 40) -> Figure:
                                 figure.target, False)
             break
     return figure
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=40, help="measured seconds per round (after a ramp)")
+    parser.add_argument("--no-hall", action="store_true", help="one server only: no 3 replicas and 100 students")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a SIGTERM stops the server it started, as Ctrl-C does
+    from harness.report import markdown_table
+
+    print(markdown_table(run(args.students, args.seconds, not args.no_hall)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -37,8 +37,8 @@ from ae_demo.view import compute_view
 from . import charts, i18n, predict, resources, state, theme, tour
 from .i18n import N_, _
 
-PANEL_REFRESH_S = 0.5     # the teacher's panel checks the room's version this often: a new star waits up to this
-                          # for the next look, of the 2 s it may take; a look that finds no change reads one number
+PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often: a new star waits up to this
+                          # for the next look, of the 2 s it may take; each look that finds drawings redraws the panel
 POLL_CHECK_S = 3.0        # a student's page checks for the room's current poll this often
 GALLERY_SIZES = {N_("small"): 56, N_("medium"): 84, N_("large"): 140}   # px per picture
 ORDERS = (N_("time"), N_("predicted class"), N_("most unusual"))
@@ -195,14 +195,15 @@ def _teacher_panel(code: str, key: str) -> None:
     st.markdown("**" + _("{members}, {shared}").format(members=members, shared=shared) + "**"
                 + (" " + _("({n} hidden)").format(n=i18n.integer(c.hidden)) if c.hidden else "")
                 + (" · " + _("locked: no new members") if view.room.locked else ""))
+    labels = _labels(view)
     map_column, side = st.columns([3, 2], gap="medium")
     with map_column:
         selected = _room_map(view)
     with side:
-        _look_at(view, panel.pictures, selected)
+        _look_at(view, panel.pictures, labels, selected)
         _poll_admin(code, key, view)
-    _gallery(view, panel.pictures)
-    _moderation(code, key, view)
+    _gallery(view, panel.pictures, labels)
+    _moderation(code, key, view, labels)
 
 
 @dataclass(frozen=True)
@@ -232,13 +233,17 @@ def _classes(room: rooms.Room) -> tuple[str, ...]:
     return resources.reference_for(room.dataset).classes
 
 
-def _label(view: rooms.ClassView, index: int) -> str:
-    drawing = view.drawings[index]
+def _labels(view: rooms.ClassView) -> list[str]:
+    """Each drawing's label ("#n · class · time · nickname"), made once per panel run: the gallery, the
+    moderation list and the chosen drawing all show it, and each label asked the server's caches for the classes."""
     classes = _classes(view.room)
-    name = classes[drawing.predicted] if drawing.predicted < len(classes) else str(drawing.predicted)
-    nickname = view.nicknames.get(drawing.member)
-    return f"#{index + 1} · {_(name)} · {time.strftime('%H:%M:%S', time.localtime(drawing.at))}" + \
-        (f" · {nickname}" if nickname else "")
+    labels = []
+    for index, drawing in enumerate(view.drawings):
+        name = classes[drawing.predicted] if drawing.predicted < len(classes) else str(drawing.predicted)
+        nickname = view.nicknames.get(drawing.member)
+        labels.append(f"#{index + 1} · {_(name)} · {time.strftime('%H:%M:%S', time.localtime(drawing.at))}"
+                      + (f" · {nickname}" if nickname else ""))
+    return labels
 
 
 def _room_map(view: rooms.ClassView) -> int | None:
@@ -288,13 +293,13 @@ def _map_summary(view: rooms.ClassView, classes: tuple[str, ...]) -> str:
         for label, n in enumerate(counts) if n))
 
 
-def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], selected: int | None) -> None:
+def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list[str], selected: int | None) -> None:
     if selected is None:
         st.caption(_("Click a star on the map to see that drawing and its reconstruction here."))
         return
     drawing = view.drawings[selected]
     left, right = st.columns(2)
-    said = _("drawing {label}").format(label=_label(view, selected))
+    said = _("drawing {label}").format(label=labels[selected])
     again = _("its reconstruction at z = {z}").format(z=view.room.latent_dim)
     left.image(drawing.picture, caption=said, width="stretch", alt=said)
     right.image(pictures[selected].reconstruction, caption=again, width="stretch", alt=again)
@@ -302,7 +307,7 @@ def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], selected: in
                .format(percent=int(drawing.unusual)))
 
 
-def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture]) -> None:
+def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list[str]) -> None:
     """The drawings with their reconstructions, sorted as the teacher asks, at a chosen size."""
     with st.container(key="room_gallery"):
         st.markdown(_("**The gallery**"))
@@ -328,7 +333,7 @@ def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture]) -> None:
             f'<img src="{pictures[i].reconstruction_uri}" '
             f'alt="{html.escape(_("reconstruction of drawing {number}").format(number=i + 1))}" width="{px}" '
             f'height="{px}" style="image-rendering:pixelated"></div>'
-            f'<figcaption class="ae-detail">{html.escape(_label(view, i))} · '
+            f'<figcaption class="ae-detail">{html.escape(labels[i])} · '
             f'{html.escape(_("unusual {percent} %").format(percent=int(view.drawings[i].unusual)))}'
             f'</figcaption></figure>' for i in indices)
         st.html(f'<div style="display:flex; flex-wrap:wrap; gap:0.75rem">{cells}</div>')
@@ -336,10 +341,10 @@ def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture]) -> None:
                      "share of held-out images whose reconstruction error is smaller than its."))
 
 
-def _moderation(code: str, key: str, view: rooms.ClassView) -> None:
+def _moderation(code: str, key: str, view: rooms.ClassView, labels: list[str]) -> None:
     with st.expander(_("Moderate the room")):
         cols = st.columns([3, 1])
-        choice = cols[0].selectbox(_("A drawing"), range(len(view.drawings)), format_func=lambda i: _label(view, i),
+        choice = cols[0].selectbox(_("A drawing"), range(len(view.drawings)), format_func=labels.__getitem__,
                                    key="room_hide_choice", index=None, placeholder=_("Choose a drawing to hide"))
         member = view.drawings[choice].member if choice is not None and choice < len(view.drawings) else None
         cols[1].button(_("Hide it"), key="room_hide", disabled=member is None, on_click=_steer,
