@@ -52,7 +52,7 @@ def test_a_students_stroke_reaches_the_teachers_map_and_a_poll_goes_round(app_ur
         teacher.locator(".st-key-room_poll_question input").fill("Which size keeps the most?")
         teacher.locator(".st-key-room_poll_choices textarea").fill("z = 2\nz = 64")
         teacher.locator(".st-key-room_poll_correct input").fill("2")
-        teacher.get_by_role("button", name="Ask").click()
+        teacher.get_by_role("button", name="Ask", exact=True).click()  # not "Help for Ask", the question picker's help
         answer = student.locator(".st-key-room_poll button", has_text="z = 64")
         answer.wait_for(timeout=30_000)  # the student's poll fragment checks every few seconds
         answer.click()
