@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from harness.browser import (ARTIFACTS, HOW_TO_GET_CHROMIUM, chromium_available, chromium_page, canvas_box,
                              draw_stroke, record_requests, wait_for_change, wait_for_images, wait_for_main_map,
-                             wait_for_map_star)
+                             wait_for_map_star, wait_until_idle)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not chromium_available(), reason=HOW_TO_GET_CHROMIUM)]
@@ -83,6 +83,7 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
     with chromium_page() as page:
         page.goto(app_url)
         wait_for_main_map(page, timeout=120)
+        wait_until_idle(page)  # the whole page's run is over: a click does not land in a run that is still drawing
         page.get_by_text("Recompute the map with other settings").click()
         slider = page.locator(".st-key-map_n_neighbors input[type=range]")
         slider.focus()
@@ -90,6 +91,7 @@ def test_recomputing_a_umap_map_shows_the_new_map(app_url):
             slider.press("ArrowRight")  # n_neighbors 15 -> 20
         page.wait_for_function("() => document.querySelector('.st-key-map_n_neighbors').innerText.includes('20')",
                                timeout=10_000)
+        wait_until_idle(page)
         page.get_by_role("button", name="Recompute").click()
         # the first fit after the server starts may wait for the worker's UMAP compile
         page.wait_for_function("() => document.body.innerText.includes('UMAP · n_neighbors 20')", timeout=480_000)
@@ -108,6 +110,7 @@ def test_a_download_is_made_when_pressed_and_holds_the_view(app_url, tmp_path, l
         page.goto(app_url)
         wait_for_images(page, "reconstructions", ladder_images)
         page.wait_for_selector(".st-key-morph img", timeout=120_000)  # the whole page is out
+        wait_until_idle(page)  # and its run is over: the button pressed is the one the last run registered
         with page.expect_download(timeout=60_000) as download:
             page.locator(".st-key-view_zip").get_by_role("button", name="Download this view (zip)").click()
         path = tmp_path / "view.zip"
