@@ -29,18 +29,23 @@ _QUESTION_FAMILIES = {"reconstructions": ("pca",), "error_chart": ("pca",), "ide
                       "features": ("sparse", "nosparse"), "anomaly": ("conv",)}
 
 
+def _folded(dims: tuple[int, ...]) -> int:
+    """How many of the smallest sizes share the first option (1: none share it), so that the sizes and
+    "none of them" fit a poll's choices."""
+    return max(1, len(dims) + 2 - MAX_CHOICES)
+
+
 def size_options(dims: tuple[int, ...]) -> tuple[str, ...]:
-    """"z = …" for each size, the smallest merged into one "z ≤ …" where there are more sizes than a poll's
+    """"z = …" for each size, the smallest folded into one "z ≤ …" where there are more sizes than a poll's
     choices allow beside "none of them"."""
-    merged = max(0, len(dims) + 1 - MAX_CHOICES)   # sizes folded into the first option
-    first = (f"z ≤ {dims[merged]}",) if merged else ()
-    return first + tuple(f"z = {z}" for z in dims[merged + bool(merged):])
+    folded = _folded(dims)
+    first = f"z ≤ {dims[folded - 1]}" if folded > 1 else f"z = {dims[0]}"
+    return (first,) + tuple(f"z = {z}" for z in dims[folded:])
 
 
 def _size_option(dims: tuple[int, ...], index: int) -> str:
     """The option of ``size_options(dims)`` that holds ``dims[index]``."""
-    merged = max(0, len(dims) + 1 - MAX_CHOICES)
-    return size_options(dims)[max(0, index - merged)]
+    return size_options(dims)[max(0, index - _folded(dims) + 1)]
 
 
 def can_ask(section: str, dataset: str, family: str) -> bool:
