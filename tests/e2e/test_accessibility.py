@@ -151,6 +151,20 @@ _MAIN_TEXTS = """() => {
   return texts; }"""
 
 
+def _english_left(texts: list[dict]) -> list[str]:
+    """Each text of ``_MAIN_TEXTS`` that still holds an English word, but for the named technical terms and
+    the labels Streamlit, Plotly and the canvas write themselves: "container>keys: [words] in 'text'"."""
+    left = []
+    for found in texts:
+        text = found["text"]
+        if found["attribute"] and NOT_THE_APPS.match(text):
+            continue
+        english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
+        if english:
+            left.append(f"{'>'.join(found['keys'])}: {english} in {text[:80]!r}")
+    return left
+
+
 def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, ladder_images):
     """``?lang=zh&tour=1``: the whole main area (the tour's panel, the inputs, the ladder, the maps, the charts,
     the network, the demos and every section's title and text, their pictures' alt texts) is in Chinese, but for
@@ -161,14 +175,7 @@ def test_the_chinese_tour_leaves_no_english_sentence_in_the_main_area(app_url, l
         page.locator(".st-key-error_chart .js-plotly-plot").wait_for(timeout=60_000)
         texts = page.evaluate(_MAIN_TEXTS)
         panel = page.inner_text(".st-key-tour")
-    left = []
-    for found in texts:
-        text = found["text"]
-        if found["attribute"] and NOT_THE_APPS.match(text):
-            continue
-        english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
-        if english:
-            left.append(f"{'>'.join(found['keys'])}: {english} in {text[:80]!r}")
+    left = _english_left(texts)
     assert len(texts) > 100 and not left, "\n".join(left)
     assert "导览" in panel and "自编码器" in panel
 
@@ -190,13 +197,7 @@ def test_every_demo_opened_in_chinese_leaves_no_english_sentence(app_url, ladder
             wait_until_idle(page)
             texts = [t for t in page.evaluate(_MAIN_TEXTS) if name in t["keys"]]
             assert any(SAID[name] in t["text"] for t in texts), (name, [t["text"][:40] for t in texts])
-            for found in texts:
-                text = found["text"]
-                if found["attribute"] and NOT_THE_APPS.match(text):
-                    continue
-                english = ENGLISH.findall(TECHNICAL.sub(" ", STREAMLIT_PREFIX.sub("", text)))
-                if english:
-                    left.append(f"{'>'.join(found['keys'])}: {english} in {text[:80]!r}")
+            left += _english_left(texts)
     assert not left, "\n".join(left)
 
 
