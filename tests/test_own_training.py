@@ -107,6 +107,15 @@ class TestBuild:
         assert list(data_folder.iterdir()) == []
 
 
+def _fill_to_the_limit(built, data_folder) -> None:
+    """19 copies of ``built``'s card beside it: the data folder then holds its 20 datasets."""
+    card = json.loads((built.folder / "card.json").read_text())
+    for i in range(19):
+        copy = data_folder / f"copy{i:012d}"
+        copy.mkdir()
+        (copy / "card.json").write_text(json.dumps({**card, "id": copy.name}))
+
+
 class TestKept:
     @pytest.fixture
     def built(self, data_folder):
@@ -134,11 +143,7 @@ class TestKept:
         assert own_data.remove_stale_builds() == [stale] and not stale.exists()
 
     def test_at_most_twenty(self, built, data_folder, monkeypatch):
-        card = json.loads((built.folder / "card.json").read_text())
-        for i in range(19):
-            copy = data_folder / f"copy{i:012d}"
-            copy.mkdir()
-            (copy / "card.json").write_text(json.dumps({**card, "id": copy.name}))
+        _fill_to_the_limit(built, data_folder)
         with pytest.raises(OwnDataError, match="already keeps 20 datasets"):
             build_dataset(*coloured_squares(60), (), "one too many", "k", TINY)
 
@@ -148,11 +153,7 @@ class TestKept:
 
         from ae_demo.messages import Message
 
-        card = json.loads((built.folder / "card.json").read_text())
-        for i in range(19):
-            copy = data_folder / f"copy{i:012d}"
-            copy.mkdir()
-            (copy / "card.json").write_text(json.dumps({**card, "id": copy.name}))
+        _fill_to_the_limit(built, data_folder)
         job = tmp_path / "job"
         job.mkdir()
         own_training.write_job(job, *coloured_squares(60), ("a", "b", "c"), "one too many", "k", "full", data_folder)
