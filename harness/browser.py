@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import signal
@@ -134,6 +135,58 @@ def replica_set(replicas: int, timeout: float = 180, log: Path | None = None):
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, 9)
+
+
+AFFINITY_COOKIE = "AE_DEMO_REPLICA"  # deploy/haproxy.cfg.template: the affinity cookie, its value a replica's port
+
+
+def sidebar_replica(page) -> str | None:
+    """The id after `Served by replica ` in the sidebar (AE_DEMO_REPLICA, the replica's port), None when none shows."""
+    found = re.search(r"Served by replica (\S+)", page.locator("[data-testid='stSidebar']").inner_text())
+    return found.group(1) if found else None
+
+
+def cookie_replica(context) -> str | None:
+    """The replica HAProxy's affinity cookie sends this browser context to."""
+    return {c["name"]: c["value"] for c in context.cookies()}.get(AFFINITY_COOKIE)
+
+
+def track_websockets(page) -> list[float]:
+    """The times (time.monotonic()) at which the page opens a websocket, from now on; the list grows as it opens more
+    (Playwright adds to it while the test waits on the page)."""
+    opened: list[float] = []
+    page.on("websocket", lambda socket: opened.append(time.monotonic()))
+    return opened
+
+
+def wait_for_reconnect(page, opened: list[float], since: float, timeout: float = 60,
+                       log: Path | None = None) -> tuple[str | None, float]:
+    """Wait until a page whose replica went away at ``since`` (time.monotonic()) has opened a new websocket and its
+    run on the replica it reached is over; return the replica its sidebar names then, and the seconds from
+    ``since`` to the end of that run (the page back, drawn whole).
+
+    Which replica that is, is HAProxy's choice: the live one, or the one that died if deploy/replicas.sh had it back
+    up before the page asked. On timeout it fails with what the page shows, its websockets, its cookie and the tail
+    of the replicas' ``log``: a frozen page in CI says why.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        while not any(t > since for t in opened):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no new websocket within {timeout:.0f} s")
+            page.wait_for_timeout(200)  # lets Playwright deliver the page's websocket events
+        page.evaluate("() => { window.__aeIdleSince = undefined; }")  # a quiet spell from before the death counts not
+        wait_until_idle(page, timeout=max(5.0, deadline - time.monotonic()))
+    except Exception as error:
+        sidebar = page.locator("[data-testid='stSidebar']").inner_text(timeout=5000)[:400]
+        status = page.evaluate("() => document.querySelector('[data-testid=stStatusWidget]')?.innerText ?? ''")
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log and log.exists() else "(no log)"
+        raise AssertionError(
+            f"the page did not come back by itself ({error}): websockets opened at "
+            f"{[round(t - since, 1) for t in opened]} s from the replica's death; status widget {status!r}; "
+            f"cookie {cookie_replica(page.context)!r}; sidebar {sidebar!r}\nreplicas' log:\n{tail}") from error
+    quiet_s = page.evaluate("() => (performance.now() - window.__aeIdleSince) / 1000")  # idle since its run ended
+    return sidebar_replica(page), time.monotonic() - quiet_s - since
 
 
 def replica_set_redis_port(url: str, ports: list[int]) -> int:

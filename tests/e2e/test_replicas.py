@@ -17,8 +17,9 @@ import psutil
 import pytest
 from PIL import Image, ImageDraw
 
-from harness.browser import (HOW_TO_GET_CHROMIUM, canvas_box, chromium_available, chromium_browser, draw_stroke,
-                             replica_set, replica_set_redis_port, wait_for_change, wait_for_images, wait_until_idle)
+from harness.browser import (AFFINITY_COOKIE, HOW_TO_GET_CHROMIUM, canvas_box, chromium_available, chromium_browser,
+                             cookie_replica, draw_stroke, replica_set, replica_set_redis_port, sidebar_replica,
+                             track_websockets, wait_for_change, wait_for_images, wait_for_reconnect, wait_until_idle)
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
@@ -29,7 +30,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow,
 
 LADDER_IMAGES = 14
 SESSIONS = 8
-AFFINITY_COOKIE = "AE_DEMO_REPLICA"  # deploy/haproxy.cfg.template: its value is the replica's port
 
 
 def upload_picture(path: Path, i: int) -> Path:
@@ -38,12 +38,6 @@ def upload_picture(path: Path, i: int) -> Path:
     ImageDraw.Draw(picture).ellipse((40 + 3 * i, 40, 160 - 2 * i, 220), outline=20, width=14 + i)
     picture.save(path)
     return path
-
-
-def sidebar_replica(page) -> str | None:
-    """The id after `replica ` in the sidebar, None when the page shows none."""
-    found = re.search(r"\breplica (\S+)", page.locator("[data-testid='stSidebar']").inner_text())
-    return found.group(1) if found else None
 
 
 def descendants(pid: int) -> list[psutil.Process]:
@@ -79,7 +73,7 @@ def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops
             page = context.new_page()
             page.goto(url)
             ladders.append(wait_for_images(page, "reconstructions", LADDER_IMAGES))
-            cookie = {c["name"]: c["value"] for c in context.cookies()}.get(AFFINITY_COOKIE)
+            cookie = cookie_replica(context)
             assert cookie in {str(p) for p in ports}, f"no affinity cookie for a replica: {context.cookies()}"
             pages.append(page)
             cookie_replicas.append(cookie)
@@ -104,8 +98,7 @@ def test_eight_browsers_through_the_balancer_use_both_replicas_and_sigterm_stops
             assert "Traceback" not in text
             others = [f"session-{j}.png" for j in range(SESSIONS) if j != i]
             assert not [o for o in others if o in text], f"session {i} shows another session's upload"
-            cookie = {c["name"]: c["value"] for c in contexts[i].cookies()}[AFFINITY_COOKIE]
-            assert cookie == cookie_replicas[i], "a session moved to another replica"
+            assert cookie_replica(contexts[i]) == cookie_replicas[i], "a session moved to another replica"
         shown = [sidebar_replica(page) for page in pages]
         assert shown == cookie_replicas, "the sidebar names another replica than the one HAProxy chose"
         for context in contexts:
@@ -178,6 +171,7 @@ def test_a_room_spans_both_replicas_survives_redis_restarting_and_a_replica_dyin
         panel = teacher.locator(".st-key-room")
 
         students = [on_replica(browser, url, ports[i // 2]) for i in range(4)]  # two on each replica
+        websockets = [track_websockets(student) for student in students]
         for student in students:
             student.goto(f"{url}/?room={code}", timeout=120_000)
         for i, student in enumerate(students):
@@ -228,16 +222,17 @@ def test_a_room_spans_both_replicas_survives_redis_restarting_and_a_replica_dyin
                                       timeout=30_000)
         assert re.search(r"redis exited \(killed by signal 9\)", log.read_text())
 
-        # replica 2 dies under its two students: they come back on replica 1, in the room (it is in their link),
-        # the room's drawings are still there, and their next strokes reach the teacher
+        # replica 2 dies under its two students: they come back by themselves, in the room (it is in their link),
+        # on replica 1 (or on replica 2 if the script had it up again before they asked), the room's drawings are
+        # still there, and their next strokes reach the teacher
         views = [student.url for student in students]
         next(c for c in descendants(script.pid) if f"--server.port {ports[1]}" in " ".join(c.cmdline())).kill()
         killed = time.monotonic()
-        for student in students[2:]:
-            student.wait_for_function("r => document.querySelector('[data-testid=stSidebar]').innerText"
-                                      ".includes('Served by replica ' + r)", arg=str(ports[0]), timeout=60_000)
-            back_s = time.monotonic() - killed
-            print(f"a student of the killed replica back in the room after {back_s:.1f} s")
+        for student, opened in zip(students[2:], websockets[2:]):
+            replica, back_s = wait_for_reconnect(student, opened, killed, timeout=60, log=log)
+            print(f"a student of the killed replica back in the room after {back_s:.1f} s, on "
+                  f"{'the live replica' if replica == str(ports[0]) else 'the killed one, started again'}")
+            assert replica in {str(p) for p in ports} and cookie_replica(student.context) == replica
             student.locator(".st-key-room_member").wait_for(timeout=30_000)
             assert f"You are in room {code}." in student.locator(".st-key-room_member").inner_text()
         assert [student.url for student in students] == views
