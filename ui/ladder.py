@@ -11,7 +11,7 @@ from ae_demo.inference import LadderResult
 from ae_demo.view import InputsView
 from ae_demo.zoo import FAMILIES
 
-from . import charts, exports, formulas, i18n, resources, state, theme
+from . import charts, exports, formulas, i18n, rerun, resources, state, theme
 from .i18n import N_, _
 from .pictures import Picture, picture_grid
 
@@ -71,7 +71,8 @@ def reconstructions_section(family: str, view: InputsView, current: state.InputI
         st.caption(_("The input squeezed through a bottleneck of z numbers by the {family} autoencoder, then "
                      "rebuilt.").format(family=_(FAMILIES[family]).lower()) + " " + _(SSE_SAYS) + " " + _(PSNR_SAYS))
         st.toggle(_("Show per-pixel error instead (dark blue = exact, yellow = wrong)"), key=state.ERROR_HEATMAPS)
-        formulas.show(formulas.LADDER_LOSS, formulas.LADDER_WORDS)
+        if not rerun.painting_first():  # KaTeX's typesetting held back a reload's first pictures
+            formulas.show(formulas.LADDER_LOSS, formulas.LADDER_WORDS)
 
 
 def uploads_section(items: list[state.InputItem], view: InputsView) -> None:

@@ -105,6 +105,12 @@ def follow_if_due() -> None:
         st.rerun(scope="app")
 
 
+def painting_first() -> bool:
+    """True while a visit's first run is still drawing its part (the inputs and the ladder): what can wait for
+    the whole page, such as an equation's KaTeX, waits, so a reload's first pictures come sooner."""
+    return not state.visitor().page.drawn
+
+
 def first_paint() -> bool:
     """True in a visit's first run, which shows the inputs and the ladder and stops there.
 
