@@ -109,7 +109,9 @@ def test_the_haproxy_configs_are_valid_and_agree(config, tmp_path):
     for line in ("cookie AE_DEMO_REPLICA insert indirect nocache httponly", "http-check send meth GET uri /_stcore/health",
                  "timeout tunnel 2h", "balance leastconn", "option http-no-delay",
                  # a dead replica: marked down at its first refused connection, its browsers sent to a live one
-                 "observe layer4 error-limit 1 on-error mark-down", "option redispatch 1"):
+                 "observe layer4 error-limit 1 on-error mark-down", "option redispatch 1",
+                 # ... and a request that a dying replica accepted and reset unanswered is retried too
+                 "retry-on conn-failure empty-response"):
         assert line in text, f"{path.name} lacks {line!r}"
     assert "balance source" not in text
     assert "option persist" not in text  # it would keep a browser on its replica after the replica died
