@@ -28,6 +28,7 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -61,7 +62,13 @@ class LatentMap:
 
     def latent_distances(self, codes: np.ndarray) -> np.ndarray:
         """(M, latent_dim) -> (M, N) distances to every reference code, in the map's metric."""
-        return latent_distances(codes, self.codes, self.settings.metric)
+        return _distances(codes, self._reference, self.settings.metric)
+
+    @cached_property
+    def _reference(self) -> tuple[np.ndarray, np.ndarray | None]:
+        # the reference codes as latent_distances needs them (float64, normalised or with their squared norms),
+        # made once per map: every stroke places its input on a map of 2,000 to 5,000 of them
+        return _prepare_reference(self.codes, self.settings.metric)
 
     def place(self, codes: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
         """(M, latent_dim) codes -> (M, 2) map positions; the reference points stay where they are.
@@ -74,32 +81,39 @@ class LatentMap:
         dist = self.latent_distances(codes)
         if exclude is not None:
             dist[np.arange(len(codes)), exclude] = np.inf
-        k = min(PLACE_K, dist.shape[1] - (exclude is not None))
+        return self._place(dist, exclude is not None)
+
+    def _place(self, dist: np.ndarray, excluded: bool = False) -> np.ndarray:
+        """(M, N) latent distances (``excluded``: one reference per row set to infinity) -> (M, 2) map positions."""
+        k = min(PLACE_K, dist.shape[1] - excluded)
         nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]                 # (M, k)
         weights = 1.0 / np.maximum(np.take_along_axis(dist, nearest, axis=1), 1e-6) ** 2
         spots = self.coords[nearest]                                          # (M, k, 2)
         apart = np.linalg.norm(spots[:, :, None] - spots[:, None], axis=-1)   # (M, k, k) map distances
         # the medoid: the neighbour whose map position is (weighted) closest to the others'
         medoid = (apart * weights[:, None, :]).sum(-1).argmin(1)
-        near_medoid = apart[np.arange(len(codes)), medoid] <= LOCAL_RADIUS * self.span
+        near_medoid = apart[np.arange(len(dist)), medoid] <= LOCAL_RADIUS * self.span
         weights = weights * near_medoid
         weights /= weights.sum(1, keepdims=True)
         return np.einsum("mk,mkd->md", weights, spots).astype(np.float32)
 
-    @property
+    @cached_property
     def span(self) -> float:
         """The map's larger side, in map units."""
         return float(np.ptp(self.coords, axis=0).max())
 
     def neighbours(self, codes: np.ndarray, k: int = 8) -> np.ndarray:
         """(M, latent_dim) or (latent_dim,) -> (M, k) or (k,) reference rows (into this map's arrays), nearest first."""
-        single = np.ndim(codes) == 1
-        dist = self.latent_distances(np.atleast_2d(codes))
-        k = min(k, dist.shape[1])
-        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
-        order = np.argsort(np.take_along_axis(dist, nearest, axis=1), axis=1)
-        rows = np.take_along_axis(nearest, order, axis=1)
-        return rows[0] if single else rows
+        rows = _nearest(self.latent_distances(np.atleast_2d(codes)), k)
+        return rows[0] if np.ndim(codes) == 1 else rows
+
+    def locate(self, codes: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """(M, latent_dim) codes -> (M, 2) map positions (``place``) and (M, k) nearest reference rows
+        (``neighbours``), from one set of latent distances."""
+        codes = np.atleast_2d(np.asarray(codes, np.float32))
+        dist = self.latent_distances(codes)
+        placed = codes[:, :2].copy() if self.settings.method == "identity" else self._place(dist)
+        return placed, _nearest(dist, k)
 
     def bounds(self, percent: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(2,), (2,): the ``percent`` and ``100 - percent`` percentiles of the map positions, per axis."""
@@ -120,21 +134,43 @@ def percentile_bounds(values: np.ndarray, percent: float = 1.0) -> tuple[np.ndar
     return np.percentile(values, percent, axis=0), np.percentile(values, 100 - percent, axis=0)
 
 
+def _nearest(dist: np.ndarray, k: int) -> np.ndarray:
+    """(M, N) distances -> (M, k) columns of the k smallest per row, nearest first."""
+    k = min(k, dist.shape[1])
+    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(dist, nearest, axis=1), axis=1)
+    return np.take_along_axis(nearest, order, axis=1)
+
+
 def latent_distances(a: np.ndarray, b: np.ndarray, metric: str = "euclidean") -> np.ndarray:
     """(M, D), (N, D) -> (M, N) distances: euclidean, cosine, manhattan or correlation."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return _distances(a, _prepare_reference(b, metric), metric)
+
+
+def _prepare_reference(b: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(N, D) -> what ``_distances`` compares with in ``metric``: the codes as float64 (centred and normalised for
+    correlation, normalised for cosine), and for euclidean their (N,) squared norms."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
+    b = np.asarray(b, np.float64)
     if metric == "correlation":
-        a, b = a - a.mean(1, keepdims=True), b - b.mean(1, keepdims=True)
-        metric = "cosine"
-    if metric == "cosine":
-        an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-        bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        return 1.0 - an @ bn.T
+        b = b - b.mean(1, keepdims=True)
+    if metric in ("cosine", "correlation"):
+        return b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12), None
+    return b, (b * b).sum(1) if metric == "euclidean" else None
+
+
+def _distances(a: np.ndarray, reference: tuple[np.ndarray, np.ndarray | None], metric: str) -> np.ndarray:
+    """(M, D) and ``_prepare_reference``'s (N, D) -> (M, N) distances in ``metric``."""
+    b, b_squared = reference
+    a = np.asarray(a, np.float64)
+    if metric == "correlation":
+        a = a - a.mean(1, keepdims=True)
+    if metric in ("cosine", "correlation"):
+        return 1.0 - (a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)) @ b.T
     if metric == "manhattan":
         return np.abs(a[:, None, :] - b[None, :, :]).sum(-1)
-    if metric != "euclidean":
-        raise ValueError(f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
-    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    sq = (a * a).sum(1)[:, None] + b_squared[None, :] - 2 * a @ b.T
     return np.sqrt(np.maximum(sq, 0))
 
 

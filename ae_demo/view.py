@@ -56,5 +56,5 @@ def compute_view(net: LadderCache, pca: LadderCache, maps: Mapping[int, LatentMa
     placed = {}
     for z, latent_map in maps.items():
         codes = ladder.codes[ladder.latent_dims.index(z)]
-        placed[z] = MapView(latent_map, latent_map.place(codes), latent_map.neighbours(codes, NEIGHBOURS))
+        placed[z] = MapView(latent_map, *latent_map.locate(codes, NEIGHBOURS))
     return InputsView(ladder, linear, placed)

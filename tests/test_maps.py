@@ -51,6 +51,28 @@ def test_distances_match_scipy(metric):
     assert np.allclose(latent_distances(a, b, metric), cdist(a, b, metric=scipy_name), atol=1e-9)
 
 
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "manhattan", "correlation"])
+def test_a_map_measures_in_its_metric_as_the_plain_function_does(metric):
+    m = toy_map(metric)
+    codes = m.codes[::9] + 0.3
+    assert np.allclose(m.latent_distances(codes), latent_distances(codes, m.codes, metric), atol=1e-9)
+    assert np.allclose(m.latent_distances(codes), m.latent_distances(codes))  # again, from what it kept
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_locate_is_place_and_neighbours_in_one(metric):
+    m = toy_map(metric)
+    codes = m.codes[::7] + 0.2
+    placed, rows = m.locate(codes, k=6)
+    assert np.array_equal(placed, m.place(codes)) and np.array_equal(rows, m.neighbours(codes, 6))
+    assert rows.shape == (len(codes), 6) and placed.shape == (len(codes), 2)
+
+
+def test_an_unknown_metric_is_refused():
+    with pytest.raises(ValueError, match="unknown metric"):
+        latent_distances(np.zeros((1, 2)), np.zeros((3, 2)), "chebyshev")
+
+
 def test_neighbours_are_nearest_first():
     m = toy_map()
     rows = m.neighbours(m.codes[3], k=8)

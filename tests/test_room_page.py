@@ -249,3 +249,26 @@ def test_the_room_speaks_the_class_language(page, lang, banner, counts, unknown)
     assert "Trouser" not in names and "Ankle boot" not in names and len(names) >= 10  # its classes in the language
     lost = page(room="ZZZZ", lang=lang)
     assert not lost.exception and unknown in texts(lost) and "There is no class room" not in texts(lost)
+
+
+def test_a_shared_drawing_takes_its_place_from_the_students_page_where_the_maps_are_one():
+    """The stroke's share reuses the page's placement on the room's map (no second search of its codes), and
+    lands exactly where a search of its own would put it; on another map it searches for itself."""
+    import numpy as np
+
+    from ui import resources
+    from ui import room as room_ui
+
+    room, _ = store().create_room("mnist", "conv", 32)
+    images = np.random.default_rng(3).uniform(0, 1, (2, 28, 28)).astype(np.float32)
+    picture = np.round(images[1] * 255).astype(np.uint8)
+    same_map = resources.inputs_view("mnist", "conv", images, {32: None})
+    on_map = room_ui._on_room_map(room, same_map, 1)
+    assert on_map is not None
+    reused = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING, on_map)
+    searched = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING)
+    assert (reused.placed, reused.predicted, reused.unusual) == (searched.placed, searched.predicted, searched.unusual)
+    assert reused.placed == tuple(resources.default_map_for("mnist", "conv", 32).place(same_map.code(32, 1))[0])
+
+    for other in (resources.inputs_view("mnist", "conv", images, {16: None}), None):  # another size; no page view
+        assert room_ui._on_room_map(room, other, 1) is None

@@ -32,7 +32,7 @@ from ae_demo import rooms
 from ae_demo.messages import Message
 from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
-from ae_demo.view import compute_view
+from ae_demo.view import InputsView, compute_view
 
 from . import charts, i18n, predict, resources, state, theme, tour
 from .i18n import N_, _
@@ -575,9 +575,11 @@ def _answer(code: str, member: str, poll_id: int, choice: int) -> None:
         state.visitor().room_message = error.message
 
 
-def share_current(current: state.InputItem) -> None:
+def share_current(current: state.InputItem, view: InputsView | None = None, column: int | None = None) -> None:
     """A member's new current input goes to the room (at most one every ``rooms.SHARE_INTERVAL_S``; a dropped
-    one goes up with the whole page that follows). Called by the workbench on every stroke."""
+    one goes up with the whole page that follows). Called by the workbench on every stroke, with the page's
+    ``view`` of its inputs and the current one's ``column`` in it: where the page's map is the room's, the
+    room takes the input's place on it from there instead of searching the map's codes again."""
     seat = state.visitor().room_seat
     if seat is None or seat.member is None or seat.room is None or not state.widget(state.ROOM_SHARE, True):
         return
@@ -587,7 +589,8 @@ def share_current(current: state.InputItem) -> None:
         return
     room: rooms.Room = seat.room
     try:
-        drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind])
+        drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind],
+                              _on_room_map(room, view, column))
         if _store().share(seat.code, seat.member, drawing):
             state.visitor().room_shared = digest
     except rooms.StoreUnreachable:
@@ -596,21 +599,34 @@ def share_current(current: state.InputItem) -> None:
         seat.problem = error.message
 
 
-def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int) -> rooms.Drawing:
+def _on_room_map(room: rooms.Room, view: InputsView | None, column: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(2,) place and (NEIGHBOURS,) nearest reference rows of input ``column`` of the page's ``view`` on the room's
+    default map, when the page placed it on that very map (same dataset, family and size, not recomputed)."""
+    on_map = None if view is None or column is None else view.maps.get(room.latent_dim)
+    if on_map is None or on_map.latent_map is not resources.default_map_for(room.dataset, room.family,
+                                                                            room.latent_dim):
+        return None
+    return on_map.placed[column], on_map.neighbours[column]
+
+
+def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int,
+                on_map: tuple[np.ndarray, np.ndarray] | None = None) -> rooms.Drawing:
     """The shared form of an input: its (28, 28) uint8 ``picture``, placed on the room's default map by the room's
     model, the class most of its nearest held-out neighbours have, and its unusualness (the conv autoencoder's
     reconstruction error as a percentile of held-out images', as in the anomaly demo).
 
     Computed from ``image``, the (28, 28) float32 the student's own page ran: where the room's family is the
     page's (and for the unusualness, conv), the server's ladder caches already hold its pass, so a stroke costs
-    no second ladder."""
+    no second ladder; ``on_map`` (``_on_room_map``), where the page placed it on the room's map already."""
     image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
-    view = compute_view(*resources.ladder_caches(room.dataset, room.family), {room.latent_dim: latent_map}, image)
-    on_map = view.maps[room.latent_dim]
-    votes = np.bincount(latent_map.labels[on_map.neighbours[0]], minlength=10)
+    if on_map is None:
+        view = compute_view(*resources.ladder_caches(room.dataset, room.family), {room.latent_dim: latent_map}, image)
+        on_map = view.maps[room.latent_dim].placed[0], view.maps[room.latent_dim].neighbours[0]
+    placed, neighbours = on_map
+    votes = np.bincount(latent_map.labels[neighbours], minlength=10)
     references = resources.anomaly_references(room.dataset)
     conv = resources.ladder_caches(room.dataset, "conv")[0].run(image)
     sse = conv.sse[conv.latent_dims.index(references.default_latent_dim)][0]
-    return rooms.Drawing("", picture, tuple(on_map.placed[0]), int(votes.argmax()),
+    return rooms.Drawing("", picture, tuple(placed), int(votes.argmax()),
                          float(references.default.percentile(sse)), kind)

@@ -48,11 +48,13 @@ def _workbench_fragment(dataset: str, family: str) -> InputsView:
             z = latent_map.map_latent(dataset, family)
             view = view_of(dataset, family, items, on_maps=(z,))
             state.visitor().last_inference_s = view.net.seconds + view.pca.seconds
-            room.share_current(current)  # in a class room, the current input goes to the teacher's map (first: sooner there)
             column = state.visitor().current_column()
             ladder.reconstructions_section(family, view, current, column)
     ladder.uploads_section(items, view)
     latent_map.latent_map_section(dataset, family, view, items, column)
+    # in a class room, the current input goes to the teacher's map: after this page's own pictures, which the
+    # student waits for (the teacher's panel looks once a second)
+    room.share_current(current, view, column)
     # the map's size is chosen in here; the sections below that use it follow as they follow an input
     rerun.page_follows_inputs(items, current, also=f"z={z}")
     return view
