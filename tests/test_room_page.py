@@ -104,6 +104,27 @@ def test_a_room_from_start_to_close(page):
     assert "is closed" in texts(page(room=code))
 
 
+def gallery_sources(at: AppTest) -> list[str]:
+    """The src of every <img> of the gallery: a drawing, its reconstruction, the next drawing, ..."""
+    return re.findall(r'<img src="([^"]+)"', at.get_by_key("room_gallery").html[0].value)
+
+
+def test_the_gallery_reconstructs_the_class_at_the_bottleneck_size_the_teacher_chooses(page):
+    teacher, code, key = teacher_page(page)
+    page(room=code)
+    teacher.run()
+    z = store().room(code).latent_dim
+    at_room_size = gallery_sources(teacher)
+    assert len(at_room_size) == 2 and f"at z = {z}." in texts(teacher)
+
+    teacher.select_slider(key="room_gallery_z").set_value(2).run()
+    at_two = gallery_sources(teacher)
+    assert at_two[0] == at_room_size[0] and at_two[1] != at_room_size[1]  # the same drawing, rebuilt from 2 numbers
+    assert "at z = 2." in texts(teacher) and not teacher.exception
+    teacher.select_slider(key="room_gallery_z").set_value(z).run()
+    assert gallery_sources(teacher) == at_room_size
+
+
 def test_a_poll_round_trip_and_leaving(page):
     teacher, code, key = teacher_page(page)
     student = page(room=code)

@@ -173,7 +173,7 @@ def _teacher_panel(code: str, key: str) -> None:
         panel = state.visitor().room_panel
         if panel is None or panel.version != version:
             view = store.class_view(code, key)
-            panel = state.RoomPanel(view.version, view, _gallery_pictures(view, panel))
+            panel = state.RoomPanel(view.version, view, _still_shown(view, panel))
             state.visitor().room_panel = panel
     except rooms.StoreUnreachable:
         st.warning(i18n.error_text(_UNREACHABLE))
@@ -200,33 +200,41 @@ def _teacher_panel(code: str, key: str) -> None:
     with map_column:
         selected = _room_map(view)
     with side:
-        _look_at(view, panel.pictures, labels, selected)
+        _look_at(panel, labels, selected)
         _poll_admin(code, key, view)
-    _gallery(view, panel.pictures, labels)
+    _gallery(panel, labels)
     _moderation(code, key, view, labels)
 
 
 @dataclass(frozen=True)
 class GalleryPicture:
-    """A drawing as the teacher's panel shows it: its reconstruction, and both as inline PNGs."""
+    """A drawing as the teacher's panel shows it: its reconstruction at one size, and both as inline PNGs."""
 
-    reconstruction: np.ndarray   # (28, 28) float32 in [0, 1]: the room's model at the map's size
+    reconstruction: np.ndarray   # (28, 28) float32 in [0, 1]: the room's model family at that size
     picture_uri: str
     reconstruction_uri: str
 
 
-def _gallery_pictures(view: rooms.ClassView, before: state.RoomPanel | None) -> list[GalleryPicture]:
-    """One per visible drawing; a drawing the last version showed too is not run or encoded again."""
-    known = {} if before is None else {(d.member, d.at): p for d, p in zip(before.view.drawings, before.pictures)}
-    new = [d for d in view.drawings if (d.member, d.at) not in known]
+def _still_shown(view: rooms.ClassView, before: state.RoomPanel | None) -> dict:
+    """The pictures of ``before`` whose drawings ``view`` still shows: a drawing is run and encoded once per size."""
+    if before is None:
+        return {}
+    shown = {(d.member, d.at) for d in view.drawings}
+    return {key: picture for key, picture in before.pictures.items() if key[:2] in shown}
+
+
+def _pictures(panel: state.RoomPanel, indices: list[int], latent_dim: int) -> dict[int, GalleryPicture]:
+    """Drawing index -> its picture at ``latent_dim`` for ``indices`` of the panel's drawings; those not yet
+    reconstructed at that size go through the room's model family as one batch."""
+    drawings, room = panel.view.drawings, panel.view.room
+    new = [i for i in indices if (drawings[i].member, drawings[i].at, latent_dim) not in panel.pictures]
     if new:
-        room = view.room
-        model = resources.models_for(room.dataset, room.family)[room.latent_dim]
-        images = np.stack([d.picture for d in new]).astype(np.float32) / 255.0
-        for drawing, reconstruction in zip(new, run_ladder({room.latent_dim: model}, images).reconstructions[0]):
-            known[(drawing.member, drawing.at)] = GalleryPicture(reconstruction, png_data_uri(drawing.picture),
-                                                                 png_data_uri(reconstruction))
-    return [known[(d.member, d.at)] for d in view.drawings]
+        model = resources.models_for(room.dataset, room.family)[latent_dim]
+        images = np.stack([drawings[i].picture for i in new]).astype(np.float32) / 255.0
+        for i, reconstruction in zip(new, run_ladder({latent_dim: model}, images).reconstructions[0]):
+            panel.pictures[(drawings[i].member, drawings[i].at, latent_dim)] = GalleryPicture(
+                reconstruction, png_data_uri(drawings[i].picture), png_data_uri(reconstruction))
+    return {i: panel.pictures[(drawings[i].member, drawings[i].at, latent_dim)] for i in indices}
 
 
 def _classes(room: rooms.Room) -> tuple[str, ...]:
@@ -293,29 +301,39 @@ def _map_summary(view: rooms.ClassView, classes: tuple[str, ...]) -> str:
         for label, n in enumerate(counts) if n))
 
 
-def _look_at(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list[str], selected: int | None) -> None:
+def _look_at(panel: state.RoomPanel, labels: list[str], selected: int | None) -> None:
     if selected is None:
         st.caption(_("Click a star on the map to see that drawing and its reconstruction here."))
         return
+    view = panel.view
     drawing = view.drawings[selected]
     left, right = st.columns(2)
     said = _("drawing {label}").format(label=labels[selected])
     again = _("its reconstruction at z = {z}").format(z=view.room.latent_dim)
     left.image(drawing.picture, caption=said, width="stretch", alt=said)
-    right.image(pictures[selected].reconstruction, caption=again, width="stretch", alt=again)
+    right.image(_pictures(panel, [selected], view.room.latent_dim)[selected].reconstruction, caption=again,
+                width="stretch", alt=again)
     st.caption(_("More unusual than {percent} % of held-out images (its reconstruction error against theirs).")
                .format(percent=int(drawing.unusual)))
 
 
-def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list[str]) -> None:
-    """The drawings with their reconstructions, sorted as the teacher asks, at a chosen size."""
+def _gallery(panel: state.RoomPanel, labels: list[str]) -> None:
+    """The drawings with their reconstructions at a bottleneck size the teacher chooses (the room's map size
+    first), sorted as the teacher asks, the pictures as large as the room needs."""
+    view = panel.view
     with st.container(key="room_gallery"):
         st.markdown(_("**The gallery**"))
-        top = st.columns(2)
+        top = st.columns([3, 3, 2])
         order = top[0].radio(_("Sort by"), ORDERS, key="room_gallery_order", horizontal=True,
                              format_func=i18n.fixed())
-        size = top[1].radio(_("Size"), list(GALLERY_SIZES), key="room_gallery_size", horizontal=True, index=1,
-                            format_func=i18n.fixed())
+        dims = resources.zoo().latent_dims(view.room.dataset, view.room.family)
+        latent_dim = top[1].select_slider(
+            _("Reconstructed with a code of z numbers"), dims, key=state.ROOM_GALLERY_Z,
+            value=view.room.latent_dim if view.room.latent_dim in dims else dims[-1],
+            help=_("The same drawings through the room's model family at another bottleneck size, to compare what "
+                   "each size keeps of them. The map and a clicked star stay at the room's size."))
+        size = top[2].radio(_("Picture size"), list(GALLERY_SIZES), key="room_gallery_size", horizontal=True,
+                            index=1, format_func=i18n.fixed())
         indices = list(range(len(view.drawings)))
         if order == "predicted class":
             indices.sort(key=lambda i: (view.drawings[i].predicted, view.drawings[i].at))
@@ -324,6 +342,7 @@ def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list
         if not indices:
             st.caption(_("No drawings yet: they appear here as the students draw."))
             return
+        pictures = _pictures(panel, indices, latent_dim)
         px = GALLERY_SIZES[size]
         cells = "".join(
             f'<figure style="margin:0; width:{2 * px + 8}px"><div style="display:flex; gap:4px">'
@@ -337,8 +356,10 @@ def _gallery(view: rooms.ClassView, pictures: list[GalleryPicture], labels: list
             f'{html.escape(_("unusual {percent} %").format(percent=int(view.drawings[i].unusual)))}'
             f'</figcaption></figure>' for i in indices)
         st.html(f'<div style="display:flex; flex-wrap:wrap; gap:0.75rem">{cells}</div>')
-        st.caption(_("Each pair: a student's input and the room's model's reconstruction of it. \"Unusual\": the "
-                     "share of held-out images whose reconstruction error is smaller than its."))
+        st.caption(_("Each pair: a student's input and its reconstruction by the room's model family at z = {z}. "
+                     "\"Unusual\": the share of held-out images whose reconstruction error is smaller than its "
+                     "(the convolutional autoencoder's error at the anomaly demo's size, whatever the size chosen "
+                     "here).").format(z=latent_dim))
 
 
 def _moderation(code: str, key: str, view: rooms.ClassView, labels: list[str]) -> None:

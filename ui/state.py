@@ -55,6 +55,7 @@ OWN_LAB_MAP_Z = "own_lab_map_z"
 OWN_LAB_DELETE = "own_lab_delete"
 ROOM_START = "room_start"           # the sidebar's "Start a class room" button
 ROOM_SHARE = "room_share"           # a member's share switch
+ROOM_GALLERY_Z = "room_gallery_z"   # the bottleneck size the teacher's gallery reconstructs at
 ROOM_POLL_ASKS = "room_poll_asks"          # the teacher's poll form: their own question or a tour step's (its section),
 ROOM_POLL_QUESTION = "room_poll_question"  # their question,
 ROOM_POLL_CHOICES = "room_poll_choices"    # the choices, one a line,
@@ -161,7 +162,8 @@ class RoomPanel:
 
     version: int
     view: object                    # rooms.ClassView
-    pictures: list                  # per visible drawing: ui.room.GalleryPicture (its reconstruction, both as PNGs)
+    pictures: dict                  # (member, time shared, z) -> ui.room.GalleryPicture: what the panel reconstructed
+                                    # of the visible drawings so far, at the sizes it was asked for
 
 
 @dataclass
