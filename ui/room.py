@@ -35,6 +35,7 @@ from ae_demo.inference import run_ladder
 from ae_demo.view import InputsView, compute_view
 
 from . import charts, i18n, predict, resources, state, theme, tour
+from .demos import anomaly as anomaly_demo
 from .i18n import N_, _
 
 PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often: a new star waits up to this
@@ -611,7 +612,7 @@ def share_current(current: state.InputItem, view: InputsView | None = None, colu
     room: rooms.Room = seat.room
     try:
         drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind],
-                              _on_room_map(room, view, column))
+                              anomaly_demo.scored_image(current), _on_room_map(room, view, column))
         if _store().share(seat.code, seat.member, drawing):
             state.visitor().room_shared = digest
     except rooms.StoreUnreachable:
@@ -630,15 +631,16 @@ def _on_room_map(room: rooms.Room, view: InputsView | None, column: int | None) 
     return on_map.placed[column], on_map.neighbours[column]
 
 
-def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int,
+def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int, scored: np.ndarray,
                 on_map: tuple[np.ndarray, np.ndarray] | None = None) -> rooms.Drawing:
     """The shared form of an input: its (28, 28) uint8 ``picture``, placed on the room's default map by the room's
-    model, the class most of its nearest held-out neighbours have, and its unusualness (the conv autoencoder's
-    reconstruction error as a percentile of held-out images', as in the anomaly demo).
+    model, the class most of its nearest held-out neighbours have, and its unusualness (the anomaly demo's
+    score of ``scored``, what ``demos.anomaly.scored_image`` makes of the input: the path the held-out
+    reference errors went, so that a held-out sample is as ordinary as held-out images are).
 
-    Computed from ``image``, the (28, 28) float32 the student's own page ran: where the room's family is the
-    page's (and for the unusualness, conv), the server's ladder caches already hold its pass, so a stroke costs
-    no second ladder; ``on_map`` (``_on_room_map``), where the page placed it on the room's map already."""
+    Placed from ``image``, the (28, 28) float32 the student's own page ran: where the room's family is the
+    page's, the server's ladder cache already holds its pass, so a stroke costs no second ladder; ``on_map``
+    (``_on_room_map``), where the page placed it on the room's map already."""
     image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
     if on_map is None:
@@ -646,8 +648,5 @@ def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: 
         on_map = view.maps[room.latent_dim].placed[0], view.maps[room.latent_dim].neighbours[0]
     placed, neighbours = on_map
     votes = np.bincount(latent_map.labels[neighbours], minlength=10)
-    references = resources.anomaly_references(room.dataset)
-    conv = resources.ladder_caches(room.dataset, "conv")[0].run(image)
-    sse = conv.sse[conv.latent_dims.index(references.default_latent_dim)][0]
-    return rooms.Drawing("", picture, tuple(placed), int(votes.argmax()),
-                         float(references.default.percentile(sse)), kind)
+    unusual = anomaly_demo.unusualness(room.dataset, scored).percentile
+    return rooms.Drawing("", picture, tuple(placed), int(votes.argmax()), float(unusual), kind)
