@@ -297,8 +297,8 @@ def test_a_shared_drawing_takes_its_place_from_the_students_page_where_the_maps_
 
 def test_held_out_samples_shared_into_a_room_are_as_ordinary_as_held_out_images_are():
     """The gallery's "unusual" is the anomaly demo's score, through the path its held-out reference went: the
-    held-out images never in that reference (its odd rows, of every class) land around the middle (median 47 %),
-    not near the top, as the page's own raw sample did (96 %: it is not preprocessed as the reference was)."""
+    held-out images never in that reference (its odd rows, of every class) land around the middle, not near the
+    top, as the page's own raw sample did (it is not preprocessed as the reference was)."""
     import numpy as np
 
     from ae_demo.preprocess import Prepared
