@@ -286,8 +286,8 @@ def test_a_shared_drawing_takes_its_place_from_the_students_page_where_the_maps_
     same_map = resources.inputs_view("mnist", "conv", images, {32: None})
     on_map = room_ui._on_room_map(room, same_map, 1)
     assert on_map is not None
-    reused = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING, images[1], on_map)
-    searched = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING, images[1])
+    reused = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING, on_map)
+    searched = room_ui._drawing_of(room, images[1], picture, rooms.DrawingKind.DRAWING)
     assert (reused.placed, reused.predicted, reused.unusual) == (searched.placed, searched.predicted, searched.unusual)
     assert reused.placed == tuple(resources.default_map_for("mnist", "conv", 32).place(same_map.code(32, 1))[0])
 
@@ -296,24 +296,19 @@ def test_a_shared_drawing_takes_its_place_from_the_students_page_where_the_maps_
 
 
 def test_held_out_samples_shared_into_a_room_are_as_ordinary_as_held_out_images_are():
-    """The gallery's "unusual" is the anomaly demo's score, through the path its held-out reference went: the
-    held-out images never in that reference (its odd rows, of every class) land around the middle, not near the
-    top, as the page's own raw sample did (it is not preprocessed as the reference was)."""
+    """The gallery's "unusual" is the anomaly demo's score of the shared picture, taken as its held-out reference
+    was: the held-out images never in that reference (its odd rows, of every class) land around the middle, not
+    near the top, as the page's own raw sample did (it is not preprocessed as the reference was)."""
     import numpy as np
 
-    from ae_demo.preprocess import Prepared
-    from ui import resources, state
+    from ui import resources
     from ui import room as room_ui
-    from ui.demos import anomaly as anomaly_demo
 
     room, _ = store().create_room("mnist", "conv", 32)
     reference = resources.reference_for("mnist")
     unusual = []
     for index in range(1, 2000, 50):  # odd rows of every class
-        item = state.InputItem.make(state.InputKind.SAMPLE, f"sample {index}",
-                                    Prepared(raw=None, image=reference.images[index], notes=()))
         picture = np.round(reference.images[index] * 255).astype(np.uint8)
-        drawing = room_ui._drawing_of(room, reference.images[index], picture, rooms.DrawingKind.SAMPLE,
-                                      anomaly_demo.scored_image(item))
+        drawing = room_ui._drawing_of(room, reference.images[index], picture, rooms.DrawingKind.SAMPLE)
         unusual.append(drawing.unusual)
     assert 25 <= np.median(unusual) <= 75, f"held-out samples' median unusualness {np.median(unusual):.0f} %"

@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
-from ae_demo import rooms
+from ae_demo import anomaly, rooms
 from ae_demo.messages import Message
 from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
@@ -612,7 +612,7 @@ def share_current(current: state.InputItem, view: InputsView | None = None, colu
     room: rooms.Room = seat.room
     try:
         drawing = _drawing_of(room, current.prepared.image, picture, _KINDS[current.kind],
-                              anomaly_demo.scored_image(current), _on_room_map(room, view, column))
+                              _on_room_map(room, view, column))
         if _store().share(seat.code, seat.member, drawing):
             state.visitor().room_shared = digest
     except rooms.StoreUnreachable:
@@ -631,16 +631,21 @@ def _on_room_map(room: rooms.Room, view: InputsView | None, column: int | None) 
     return on_map.placed[column], on_map.neighbours[column]
 
 
-def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int, scored: np.ndarray,
+def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: int,
                 on_map: tuple[np.ndarray, np.ndarray] | None = None) -> rooms.Drawing:
     """The shared form of an input: its (28, 28) uint8 ``picture``, placed on the room's default map by the room's
-    model, the class most of its nearest held-out neighbours have, and its unusualness (the anomaly demo's
-    score of ``scored``, what ``demos.anomaly.scored_image`` makes of the input: the path the held-out
-    reference errors went, so that a held-out sample is as ordinary as held-out images are).
+    model, the class most of its nearest held-out neighbours have, and its unusualness.
 
     Placed from ``image``, the (28, 28) float32 the student's own page ran: where the room's family is the
     page's, the server's ladder cache already holds its pass, so a stroke costs no second ladder; ``on_map``
-    (``_on_room_map``), where the page placed it on the room's map already."""
+    (``_on_room_map``), where the page placed it on the room's map already.
+
+    The unusualness is the anomaly demo's score of the picture the room keeps, taken as the held-out reference
+    errors were: a (28, 28) picture through ``anomaly.anomaly_input`` (as the demo takes a held-out sample),
+    then the conv autoencoder at the reference's size. The page's own image would not do: a sample is not
+    preprocessed as the reference was, and scored that way a held-out digit came out more unusual than almost
+    every held-out image. (The demo scores a drawing from the canvas as drawn: a larger picture, whose
+    preprocessing would cost each stroke's share more than all the rest of it, many times a second in a room.)"""
     image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
     if on_map is None:
@@ -648,5 +653,5 @@ def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: 
         on_map = view.maps[room.latent_dim].placed[0], view.maps[room.latent_dim].neighbours[0]
     placed, neighbours = on_map
     votes = np.bincount(latent_map.labels[neighbours], minlength=10)
-    unusual = anomaly_demo.unusualness(room.dataset, scored).percentile
+    unusual = anomaly_demo.unusualness(room.dataset, anomaly.anomaly_input(picture)[0]).percentile
     return rooms.Drawing("", picture, tuple(placed), int(votes.argmax()), float(unusual), kind)
