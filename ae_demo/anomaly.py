@@ -156,6 +156,16 @@ class Unusualness:
     latent_dim: int
 
 
+def unprocessed_reference(model: Autoencoder, images: np.ndarray, name: str) -> ErrorReference:
+    """The error distribution of ``model`` over (N, 28, 28) held-out ``images`` in [0, 1] exactly as given, not
+    through ``anomaly_input``: what an input is compared with that is scored as the page runs it (a held-out
+    sample as it is, a drawing as the canvas's shortcut frames it). ``name``: the model's. No AUC is measured
+    for it (nan)."""
+    sse = reconstruction_errors(model, images)[1]
+    return ErrorReference(f"{name} (unprocessed held-out images)", model.latent_dim,
+                          np.percentile(sse, QUANTILE_LEVELS), len(images), float("nan"), {})
+
+
 def score(model: Autoencoder, reference: ErrorReference, image: np.ndarray, dataset: str) -> Unusualness:
     """(28, 28) in [0, 1], as ``anomaly_input`` made it -> how unusual ``model`` finds it."""
     if model.latent_dim != reference.latent_dim:

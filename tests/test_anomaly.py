@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ae_demo.anomaly import (ANOMALY_FILE, UNUSUAL_PERCENTILE, anomaly_input, anomaly_inputs, load_references,
-                             reconstruction_errors, score, unusualness_sentence)
+                             reconstruction_errors, score, unprocessed_reference, unusualness_sentence)
 from ae_demo.anomaly_builder import compute_references, draw_letter, non_member_images, roc_auc
 from ae_demo.data import PRETRAINED_DIR
 from ae_demo.zoo import ZooError, load_model, load_verified_reference
@@ -47,6 +47,19 @@ def test_held_out_digits_never_in_the_reference_spread_around_the_middle(digits)
     percentiles = _percentiles(model, references.default, anomaly_inputs(odd_rows))
     assert 35 <= np.median(percentiles) <= 65
     assert np.percentile(percentiles, 25) < 40 and np.percentile(percentiles, 75) > 60
+
+
+def test_unprocessed_held_out_digits_belong_with_an_unprocessed_reference_not_the_stored_one(digits):
+    """A held-out digit as the page runs it (not through anomaly_input): among unprocessed held-out errors it sits
+    in the middle; against the stored, preprocessed reference it would look unusual."""
+    references, model = digits
+    images = load_verified_reference("mnist").images.numpy().astype(np.float32) / 255.0
+    unprocessed = unprocessed_reference(model, images[0::2][:1000], references.default.model)
+    assert unprocessed.latent_dim == references.default_latent_dim and unprocessed.n_images == 1000
+    assert (np.diff(unprocessed.quantiles) >= 0).all() and math.isnan(unprocessed.auc)
+    odd_rows = images[1::2][:150]
+    assert 35 <= np.median(_percentiles(model, unprocessed, odd_rows)) <= 65
+    assert np.median(_percentiles(model, references.default, odd_rows)) > 80
 
 
 def test_letters_faces_noise_and_clothes_read_unusual_on_the_digits_model(digits):

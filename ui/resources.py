@@ -278,6 +278,17 @@ def anomaly_references(dataset: str) -> anomaly.AnomalyReferences:
     return anomaly.load_references(dataset)
 
 
+@st.cache_resource(show_spinner=False)
+def unprocessed_error_reference(dataset: str) -> anomaly.ErrorReference:
+    """The anomaly demo's model's errors on the reference's held-out images (the bundled sample's even rows) as
+    the page runs them, not preprocessed (``anomaly.unprocessed_reference``): what a class room's drawings are
+    scored against, from the pass their page already made. Computed once per server (one model, ~1,000 images)."""
+    references = anomaly_references(dataset)
+    model = models_for(dataset, "conv")[references.default_latent_dim]
+    images = reference_for(dataset).images[0::2][:anomaly.REFERENCE_IMAGES]
+    return anomaly.unprocessed_reference(model, images, references.default.model)
+
+
 @st.cache_resource(show_spinner="Loading the VAE and the plain autoencoder…")
 def generators(dataset: str, latent_dim: int):
     """(VAE, its map, conv model, its map) of ``latent_dim`` (2 or 16)."""

@@ -28,14 +28,13 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
-from ae_demo import anomaly, rooms
+from ae_demo import rooms
 from ae_demo.messages import Message
 from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
 from ae_demo.view import InputsView, compute_view
 
 from . import charts, i18n, predict, resources, state, theme, tour
-from .demos import anomaly as anomaly_demo
 from .i18n import N_, _
 
 PANEL_REFRESH_S = 1.0     # the teacher's panel checks the room's version this often: a new star waits up to this
@@ -106,6 +105,7 @@ def _start_room(dataset: str, family: str, latent_dim: int) -> None:
     st.query_params["room"], st.query_params["key"] = room.code, key
     st.query_params.pop("member", None)
     state.visitor().seat_in_room(state.RoomSeat(room.code, key=key, room=room))
+    resources.unprocessed_error_reference(dataset)  # made now, not in the first student's stroke (a second or so)
 
 
 def sidebar_section(seat: state.RoomSeat | None, dataset: str, family: str, latent_dim: int) -> None:
@@ -360,7 +360,7 @@ def _gallery(panel: state.RoomPanel, labels: list[str]) -> None:
         st.caption(_("Each pair: a student's input and its reconstruction by the room's model family at z = {z}. "
                      "\"Unusual\": the share of held-out images whose reconstruction error is smaller than its "
                      "(the convolutional autoencoder's error at the anomaly demo's size, whatever the size chosen "
-                     "here).").format(z=latent_dim))
+                     "here; the held-out images as the page shows a sample, not preprocessed).").format(z=latent_dim))
 
 
 def _moderation(code: str, key: str, view: rooms.ClassView, labels: list[str]) -> None:
@@ -640,12 +640,12 @@ def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: 
     page's, the server's ladder cache already holds its pass, so a stroke costs no second ladder; ``on_map``
     (``_on_room_map``), where the page placed it on the room's map already.
 
-    The unusualness is the anomaly demo's score of the picture the room keeps, taken as the held-out reference
-    errors were: a (28, 28) picture through ``anomaly.anomaly_input`` (as the demo takes a held-out sample),
-    then the conv autoencoder at the reference's size. The page's own image would not do: a sample is not
-    preprocessed as the reference was, and scored that way a held-out digit came out more unusual than almost
-    every held-out image. (The demo scores a drawing from the canvas as drawn: a larger picture, whose
-    preprocessing would cost each stroke's share more than all the rest of it, many times a second in a room.)"""
+    The unusualness: the conv autoencoder's error on ``image`` at the anomaly demo's size (from the same cache),
+    as a percentile of its errors on held-out images taken as the page takes them, not preprocessed
+    (``resources.unprocessed_error_reference``). Like with like: the demo's own reference went through
+    ``anomaly.anomaly_input``, and against it a held-out sample as the page runs it came out more unusual than
+    almost every held-out image; putting each shared input through that path instead cost a stroke's share
+    several times the rest of it, many times a second in a room."""
     image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
     if on_map is None:
@@ -653,5 +653,7 @@ def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: 
         on_map = view.maps[room.latent_dim].placed[0], view.maps[room.latent_dim].neighbours[0]
     placed, neighbours = on_map
     votes = np.bincount(latent_map.labels[neighbours], minlength=10)
-    unusual = anomaly_demo.unusualness(room.dataset, anomaly.anomaly_input(picture)[0]).percentile
+    conv = resources.ladder_caches(room.dataset, "conv")[0].run(image)
+    sse = conv.sse[conv.latent_dims.index(resources.anomaly_references(room.dataset).default_latent_dim)][0]
+    unusual = resources.unprocessed_error_reference(room.dataset).percentile(sse)
     return rooms.Drawing("", picture, tuple(placed), int(votes.argmax()), float(unusual), kind)
