@@ -29,6 +29,9 @@ def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
             first, start = _open_demo(browser, app_url, ladder_images)
+            # the second visitor's page opens before the training starts: opened during it, on a loaded machine,
+            # it took long enough that the training (40 epochs or 2 minutes) could end before its click
+            second, start_again = _open_demo(browser, app_url, ladder_images)
             start.click()
             chart = first.locator(".st-key-learn_live_chart")
             chart.wait_for(state="attached", timeout=120_000)
@@ -38,7 +41,7 @@ def test_the_loss_curve_grows_while_it_trains_and_a_second_visitor_is_told_it_is
             earlier = first.evaluate(_POINTS)
             first.wait_for_function(f"() => ({_POINTS})() > {earlier}", timeout=60_000)  # polled, no click
             assert first.evaluate(_POINTS) > earlier
-            second, start_again = _open_demo(browser, app_url, ladder_images)
+            start_again.scroll_into_view_if_needed()
             start_again.click()
             second.wait_for_function("() => document.querySelector('.st-key-learn_live')?.innerText"
                                      ".includes('Busy: someone else is training')", timeout=60_000)
