@@ -296,9 +296,9 @@ def test_a_shared_drawing_takes_its_place_from_the_students_page_where_the_maps_
 
 
 def test_held_out_samples_shared_into_a_room_are_as_ordinary_as_held_out_images_are():
-    """The gallery's "unusual" is the anomaly demo's score of the shared picture, taken as its held-out reference
-    was: the held-out images never in that reference (its odd rows, of every class) land around the middle, not
-    near the top, as the page's own raw sample did (it is not preprocessed as the reference was)."""
+    """The gallery's "unusual" compares a shared input with held-out errors taken as the page takes its inputs
+    (not preprocessed): held-out images never in that reference (its odd rows, of every class) land around the
+    middle, not near the top, where the anomaly demo's preprocessed reference put the page's raw samples."""
     import numpy as np
 
     from ui import resources
