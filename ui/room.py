@@ -32,7 +32,7 @@ from ae_demo import rooms
 from ae_demo.messages import Message
 from ae_demo.display import png_data_uri
 from ae_demo.inference import run_ladder
-from ae_demo.view import InputsView, compute_view
+from ae_demo.view import NEIGHBOURS, InputsView
 
 from . import charts, i18n, predict, resources, state, theme, tour
 from .i18n import N_, _
@@ -648,9 +648,10 @@ def _drawing_of(room: rooms.Room, image: np.ndarray, picture: np.ndarray, kind: 
     several times the rest of it, many times a second in a room."""
     image = np.asarray(image, np.float32)[None]
     latent_map = resources.default_map_for(room.dataset, room.family, room.latent_dim)
-    if on_map is None:
-        view = compute_view(*resources.ladder_caches(room.dataset, room.family), {room.latent_dim: latent_map}, image)
-        on_map = view.maps[room.latent_dim].placed[0], view.maps[room.latent_dim].neighbours[0]
+    if on_map is None:  # only the family's code at the map's size is needed (compute_view would run PCA too)
+        ladder = resources.ladder_caches(room.dataset, room.family)[0].run(image)
+        placed, neighbours = latent_map.locate(ladder.code(room.latent_dim, 0)[None], NEIGHBOURS)
+        on_map = placed[0], neighbours[0]
     placed, neighbours = on_map
     votes = np.bincount(latent_map.labels[neighbours], minlength=10)
     conv = resources.ladder_caches(room.dataset, "conv")[0].run(image)
